@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C functions that zfacility_main.rs calls. Rust cannot read this header: the
+ * `extern "C"` block in zfacility_main.rs repeats these prototypes and must be kept in sync.
+ */
+#ifndef ZFACILITY_SHIM_H
+#define ZFACILITY_SHIM_H
+
+#include <linux/types.h>
+
+unsigned int zfacility_stfle(u64 *list, unsigned int doublewords);
+void zfacility_kernel_facilities(u64 *list, unsigned int doublewords);
+u64 zfacility_stidp(void);
+u64 zfacility_stcke(void);
+u64 zfacility_stckf(void);
+
+#endif /* ZFACILITY_SHIM_H */

@@ -1,0 +1,107 @@
+//! `zlab build`: the pinned kernel with a variant's configuration, in a build dir outside git.
+
+use crate::kconfig;
+use crate::lock::BuildLock;
+use crate::paths::Paths;
+use crate::pins::Pins;
+use crate::toolchain::Toolchain;
+use crate::variants;
+use crate::{doctor, process, source};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A finished kernel build.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    pub variant: String,
+    pub source: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl Kernel {
+    pub fn bzimage(&self) -> PathBuf {
+        self.dir.join("arch/s390/boot/bzImage")
+    }
+    pub fn gen_init_cpio(&self) -> PathBuf {
+        self.dir.join("usr/gen_init_cpio")
+    }
+    /// In-tree modules of this build (`samples/rust/rust_minimal.ko`, …), relative paths.
+    pub fn module_file(&self, relative: &str) -> PathBuf {
+        self.dir.join(relative)
+    }
+}
+
+pub fn build(paths: &Paths, variant_name: &str) -> Result<Kernel> {
+    doctor::require(paths)?;
+    let tc = Toolchain::from_env(paths);
+    let pins = Pins::load(&paths.source_pins())?;
+    let variant = variants::load(paths, variant_name)?;
+    source::clean_stale(paths);
+    let source = source::unpacked(paths, &pins.kernel)?;
+    let dir = paths.build_dir(variant_name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let _lock = BuildLock::acquire(&dir)?;
+
+    require_rust_available(&tc, &source, &dir)?;
+    let (merged, settings) = variants::merged_fragments(paths, &variant)?;
+    configure(&tc, &source, &dir, &merged)?;
+    let config = std::fs::read_to_string(dir.join(".config"))?;
+    let mismatches = kconfig::verify(&kconfig::effective(&settings), &kconfig::parse_config(&config), &source);
+    if !mismatches.is_empty() {
+        let list: Vec<String> = mismatches.iter().map(|m| format!("  {m}")).collect();
+        bail!(
+            "the {variant_name} kernel's .config lacks {} value(s) its fragments ask for:\n{}\nFix the fragments in kernel/configs/ (the .config is in {})",
+            mismatches.len(),
+            list.join("\n"),
+            dir.display()
+        );
+    }
+
+    let started = Instant::now();
+    eprintln!("zlab: building Linux {} ({variant_name}) in {} with -j{}", pins.kernel.release, dir.display(), tc.jobs);
+    let mut make = tc.kernel_make(&source, &dir);
+    make.arg(format!("-j{}", tc.jobs)).args(["bzImage", "modules"]);
+    process::run_logged(&mut make, &dir.join("zlab-build.log"), "kernel build", Duration::from_secs(20))?;
+    eprintln!(
+        "zlab: kernel ready in {:.0} s: {}",
+        started.elapsed().as_secs_f64(),
+        dir.join("arch/s390/boot/bzImage").display()
+    );
+    Ok(Kernel { variant: variant_name.to_string(), source, dir })
+}
+
+/// The kernel's own verdict on the Rust toolchain; nothing Rust-related is configured before it.
+fn require_rust_available(tc: &Toolchain, source: &Path, dir: &Path) -> Result<()> {
+    let mut cmd = tc.kernel_make(source, dir);
+    cmd.arg("rustavailable");
+    let output = cmd.output().with_context(|| format!("could not run `{}`", process::describe(&cmd)))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() || !text.contains("Rust is available!") {
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("make")).collect();
+        bail!(
+            "the kernel says Rust is not available with this toolchain:\n{}\nRun `zlab doctor` to see every tool and version",
+            lines.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// allnoconfig with the merged fragments, redone only when the fragments changed.
+fn configure(tc: &Toolchain, source: &Path, dir: &Path, merged: &str) -> Result<()> {
+    let fragments_file = dir.join("zlab.config");
+    let unchanged =
+        std::fs::read_to_string(&fragments_file).is_ok_and(|old| old == merged) && dir.join(".config").is_file();
+    if unchanged {
+        return Ok(());
+    }
+    // The new fragments are recorded only after Kconfig succeeded, so a failed or killed run
+    // configures again next time.
+    let pending = dir.join("zlab.config.pending");
+    std::fs::write(&pending, merged)?;
+    let mut cmd = tc.kernel_make(source, dir);
+    cmd.arg(format!("KCONFIG_ALLCONFIG={}", pending.display())).arg("allnoconfig");
+    process::stdout_of(&mut cmd).context("configuring the kernel (allnoconfig with the fragments)")?;
+    std::fs::rename(&pending, &fragments_file)?;
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! The command line. Each subcommand's help says what it does, what it needs first, and where
+//! its output goes.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "zlab",
+    version,
+    about = "Build, boot and test Rust Linux kernel code for IBM Z (s390x) in QEMU",
+    long_about = "zlab builds the pinned Linux kernel for s390x with Rust, builds the Rust modules in modules/, \
+and boots them in qemu-system-s390x, judging each boot test in checks/ from the guest's console.\n\n\
+First time on Debian/Ubuntu: `zlab setup` (as root), then `zlab doctor`.\n\
+With Nix: `nix develop` provides every tool; `zlab setup` is not needed.\n\n\
+The everyday loop: edit modules/<name>/<name>.rs, then `zlab test <name>`.",
+    after_help = "Files: pins and config fragments in kernel/, modules in modules/, checks in checks/.\n\
+Downloads, tools, build dirs and console logs live in $ZLAB_HOME (default ~/.cache/zlab)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Install everything a Debian 12 host needs (packages, bindgen-cli, the pinned kernel source and s390x busybox); safe to rerun
+    Setup,
+    /// Check every tool and version against the kernel's minimums for Rust on s390, and say how to fix what is missing
+    Doctor,
+    /// Build the pinned kernel (bzImage and in-tree modules) for a configuration variant; reruns are incremental
+    Build {
+        /// A variant from kernel/variants.toml
+        #[arg(long = "config", default_value = crate::variants::DEFAULT)]
+        variant: String,
+    },
+    /// Build modules/<name> against the kernel build (all of them when no name is given)
+    Modules {
+        names: Vec<String>,
+        #[arg(long = "config", default_value = crate::variants::DEFAULT)]
+        variant: String,
+        /// Only list the modules
+        #[arg(long)]
+        list: bool,
+    },
+    /// Write a check's initramfs (busybox, init, its modules and guest commands) and print its path
+    Initramfs {
+        #[arg(long)]
+        check: String,
+    },
+    /// Boot the kernel in qemu-system-s390x: a shell on the console, or a check's guest straight to a verdict
+    Boot {
+        /// Boot this check's guest (its modules and commands); without it, every module is in /lib/modules
+        #[arg(long)]
+        check: Option<String>,
+        /// Give the console to you: after the check's commands (if any), a busybox shell
+        #[arg(long)]
+        interactive: bool,
+    },
+    /// Run boot checks from checks/ (all when no name is given): build what is missing, boot, judge the console
+    Test {
+        names: Vec<String>,
+        /// Show each guest's console as it boots
+        #[arg(short, long)]
+        verbose: bool,
+        /// Only list the checks
+        #[arg(long)]
+        list: bool,
+    },
+}

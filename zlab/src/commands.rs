@@ -1,0 +1,125 @@
+//! The subcommands that are glue: each one's work lives in its own module.
+
+use crate::check::Check;
+use crate::guest::Ending;
+use crate::paths::Paths;
+use crate::session::{self, Kernels};
+use crate::toolchain::Toolchain;
+use crate::{build, doctor, modules, qemu, runner, verdict};
+use anyhow::{bail, Result};
+use std::time::Duration;
+
+pub fn modules(paths: &Paths, names: &[String], variant: &str, list: bool) -> Result<()> {
+    let all = modules::list(paths)?;
+    if list {
+        all.iter().for_each(|m| println!("{m}"));
+        return Ok(());
+    }
+    let names = if names.is_empty() { all } else { names.to_vec() };
+    let kernel = build::build(paths, variant)?;
+    let mut failed = 0;
+    for built in modules::build_each(paths, &kernel, &names) {
+        match built.result {
+            Ok(ko) => println!("ok     {:<16} {}", built.name, ko.display()),
+            Err(e) => {
+                failed += 1;
+                println!("FAILED {:<16}\n{}", built.name, indent(&e));
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} module(s) did not build", names.len());
+    }
+    Ok(())
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}
+
+pub fn initramfs(paths: &Paths, check: &str) -> Result<()> {
+    let check = one_check(paths, check)?;
+    let kernel = Kernels::default().get(paths, &check.variant)?;
+    let machine = session::prepare(paths, &kernel, &check, Ending::PowerOff)?;
+    println!("{}", machine.initrd.display());
+    Ok(())
+}
+
+fn one_check(paths: &Paths, name: &str) -> Result<Check> {
+    Ok(runner::select(paths, &[name.to_string()])?.remove(0))
+}
+
+/// Without a check: every zlab module and every in-tree Rust sample in /lib/modules, and a shell.
+fn everything(paths: &Paths) -> Result<Check> {
+    let kernel_samples = std::fs::read_dir(paths.build_dir(crate::variants::DEFAULT).join("samples/rust"))
+        .map(|d| {
+            let mut v: Vec<String> = d
+                .filter_map(|e| e.ok()?.file_name().to_str().map(str::to_string))
+                .filter(|n| n.ends_with(".ko"))
+                .map(|n| format!("samples/rust/{n}"))
+                .collect();
+            v.sort();
+            v
+        })
+        .unwrap_or_default();
+    Ok(Check {
+        name: "interactive".into(),
+        description: "interactive shell".into(),
+        variant: crate::variants::DEFAULT.into(),
+        timeout: crate::check::DEFAULT_TIMEOUT_SECS,
+        modules: modules::list(paths)?,
+        kernel_modules: kernel_samples,
+        kernel_args: vec![],
+        expect: vec![],
+        forbid: vec![],
+        step: vec![],
+        ktap: vec![],
+    })
+}
+
+pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool) -> Result<()> {
+    doctor::require(paths)?;
+    let tc = Toolchain::from_env(paths);
+    let check = match check {
+        Some(name) => one_check(paths, name)?,
+        None => {
+            // Build first so the in-tree samples exist when the guest's module list is made.
+            build::build(paths, crate::variants::DEFAULT)?;
+            everything(paths)?
+        }
+    };
+    let interactive = interactive || check.name == "interactive";
+    let kernel = Kernels::default().get(paths, &check.variant)?;
+    let ending = if interactive { Ending::Shell } else { Ending::PowerOff };
+    let machine = session::prepare(paths, &kernel, &check, ending)?;
+    let cmd = qemu::command(&tc, &machine);
+    if interactive {
+        return qemu::run_interactive(cmd);
+    }
+    let log = paths.run_dir(&check.name).join("console.log");
+    let run = qemu::run_captured(cmd, &log, Duration::from_secs(check.timeout), true)?;
+    let verdict = verdict::judge(&check, &run);
+    println!("\nconsole: {}", log.display());
+    if !verdict.passed() {
+        for failure in &verdict.failures {
+            println!("  - {failure}");
+        }
+        bail!("{} failed ({} problem(s))", check.name, verdict.failures.len());
+    }
+    println!("{} passed in {:.1} s", check.name, run.elapsed.as_secs_f64());
+    Ok(())
+}
+
+pub fn test(paths: &Paths, names: &[String], verbose: bool, list: bool) -> Result<()> {
+    if list {
+        for c in runner::select(paths, names)? {
+            println!("{:<24} {}", c.name, c.description);
+        }
+        return Ok(());
+    }
+    let outcomes = runner::run(paths, names, verbose)?;
+    if !runner::summarize(&outcomes) {
+        std::process::exit(1);
+    }
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! `zlab doctor`: every tool the s390 Rust kernel build and boot need, with the version found,
+//! the version required, and the command that fixes a problem.
+
+use crate::paths::Paths;
+use crate::pins::Pins;
+use crate::toolchain::{minimum, Toolchain};
+use crate::version::Version;
+use crate::{downloads, process};
+use anyhow::{bail, Result};
+use std::path::Path;
+use std::process::Command;
+
+pub struct Finding {
+    pub tool: &'static str,
+    pub found: String,
+    pub needed: String,
+    pub ok: bool,
+}
+
+/// The command that fixes any problem in this environment.
+pub fn fix_command() -> &'static str {
+    if std::env::var_os("IN_NIX_SHELL").is_some() {
+        "nix develop"
+    } else {
+        "zlab setup"
+    }
+}
+
+pub fn run(paths: &Paths) -> Result<()> {
+    let findings = examine(paths);
+    for f in &findings {
+        let mark = if f.ok { "ok     " } else { "MISSING" };
+        println!("{mark} {:<22} {:<48} needs {}", f.tool, f.found, f.needed);
+    }
+    let problems = findings.iter().filter(|f| !f.ok).count();
+    if problems > 0 {
+        bail!("{problems} problem(s) above; fix them with `{}`", fix_command());
+    }
+    println!("All {} tools are in place.", findings.len());
+    Ok(())
+}
+
+/// Fails before any work is done when a tool is missing or too old.
+pub fn require(paths: &Paths) -> Result<()> {
+    let problems: Vec<String> = examine(paths)
+        .into_iter()
+        .filter(|f| !f.ok)
+        .map(|f| format!("  {}: found {}, needs {}", f.tool, f.found, f.needed))
+        .collect();
+    if !problems.is_empty() {
+        bail!(
+            "the toolchain is not ready:\n{}\nFix with `{}`, then see `zlab doctor`",
+            problems.join("\n"),
+            fix_command()
+        );
+    }
+    Ok(())
+}
+
+pub fn examine(paths: &Paths) -> Vec<Finding> {
+    let tc = Toolchain::from_env(paths);
+    let mut out = Vec::new();
+    let rustc = versioned(&tc.rustc, "rustc");
+    let rustc_version = rustc.as_ref().ok().copied();
+    out.push(at_least("rustc", &tc.rustc, rustc, minimum::RUSTC));
+    out.push(rust_src(&tc, rustc_version));
+    out.push(at_least("rustdoc", &tc.rustdoc, versioned(&tc.rustdoc, "rustdoc"), minimum::RUSTC));
+    out.push(at_least("bindgen", &tc.bindgen, versioned(&tc.bindgen, "bindgen"), minimum::BINDGEN));
+    out.push(libclang(&tc));
+    for tool in ["gcc", "ld"] {
+        let name = if tool == "gcc" { "s390x gcc" } else { "s390x binutils (ld)" };
+        let path = Path::new(&tc.cross_tool(tool)).to_path_buf();
+        out.push(present(name, &path, &["--version"]));
+    }
+    out.push(present("qemu-system-s390x", &tc.qemu, &["--version"]));
+    for tool in ["make", "flex", "bison", "bc"] {
+        out.push(present(tool, Path::new(tool), &["--version"]));
+    }
+    match Pins::load(&paths.source_pins()) {
+        Ok(pins) => {
+            out.push(pinned_download("kernel source", paths, &pins.kernel.deb));
+            out.push(pinned_download("busybox (s390x)", paths, &pins.busybox.deb));
+        }
+        Err(e) => out.push(Finding {
+            tool: "kernel/source.toml",
+            found: format!("{e:#}"),
+            needed: "valid pins".into(),
+            ok: false,
+        }),
+    }
+    out
+}
+
+fn version_output(path: &Path, args: &[&str]) -> Option<String> {
+    let output = Command::new(path).args(args).output().ok()?;
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    output.status.success().then_some(text)
+}
+
+fn versioned(path: &Path, word: &str) -> Result<Version, String> {
+    let text = version_output(path, &["--version"]).ok_or_else(|| format!("not found ({})", path.display()))?;
+    Version::find(&text, word).ok_or_else(|| format!("unreadable version: {}", text.trim()))
+}
+
+fn at_least(tool: &'static str, path: &Path, found: Result<Version, String>, min: Version) -> Finding {
+    match found {
+        Ok(v) => {
+            Finding { tool, found: format!("{v} ({})", path.display()), needed: format!(">= {min}"), ok: v >= min }
+        }
+        Err(why) => Finding { tool, found: why, needed: format!(">= {min}"), ok: false },
+    }
+}
+
+fn present(tool: &'static str, path: &Path, args: &[&str]) -> Finding {
+    let found = match version_output(path, args) {
+        Some(text) => {
+            let first = text.lines().next().unwrap_or("").trim().to_string();
+            (first, true)
+        }
+        None => (format!("not found ({})", path.display()), false),
+    };
+    Finding { tool, found: found.0, needed: "installed".into(), ok: found.1 }
+}
+
+/// rust-src must exist in rustc's sysroot (the kernel builds `core` from it) and, where its
+/// folder name carries a version (Debian: rustc-1.96.0), match rustc.
+fn rust_src(tc: &Toolchain, rustc: Option<Version>) -> Finding {
+    let needed = "rust-src of the same rustc".to_string();
+    let src = match std::env::var_os("RUST_LIB_SRC") {
+        Some(dir) => Some(Path::new(&dir).to_path_buf()),
+        None => process::stdout_of(Command::new(&tc.rustc).args(["--print", "sysroot"]))
+            .ok()
+            .map(|s| Path::new(s.trim()).join("lib/rustlib/src/rust/library")),
+    };
+    let Some(src) = src.filter(|s| s.join("core/src/lib.rs").is_file()) else {
+        return Finding { tool: "rust-src", found: "not found in rustc's sysroot".into(), needed, ok: false };
+    };
+    let real = std::fs::canonicalize(&src).unwrap_or(src.clone());
+    let src_version = real
+        .ancestors()
+        .filter_map(|d| d.file_name()?.to_str()?.strip_prefix("rustc-"))
+        .find_map(|v| Version::find(v, ""));
+    match (src_version, rustc) {
+        (Some(s), Some(r)) if s != r => Finding {
+            tool: "rust-src",
+            found: format!("{s} ({})", real.display()),
+            needed: format!("{r}, as rustc"),
+            ok: false,
+        },
+        (Some(s), _) => Finding { tool: "rust-src", found: format!("{s} ({})", real.display()), needed, ok: true },
+        (None, _) => Finding { tool: "rust-src", found: format!("present ({})", real.display()), needed, ok: true },
+    }
+}
+
+/// The libclang bindgen loads, asked the way the kernel's rust_is_available.sh does: bindgen
+/// runs on a header whose only content makes clang report its own version.
+fn libclang(tc: &Toolchain) -> Finding {
+    let needed = format!(">= {}", minimum::LIBCLANG);
+    let dir = std::env::temp_dir().join(format!("zlab-libclang-{}", std::process::id()));
+    let header = dir.join("clang_version.h");
+    let probe = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&header, "#pragma message(\"clang version \" __clang_version__)\n"))
+        .ok()
+        .and_then(|_| Command::new(&tc.bindgen).arg(&header).env("LIBCLANG_PATH", &tc.libclang_dir).output().ok());
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = probe.map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+    match text.as_deref().and_then(|t| Version::find(t, "clang version")) {
+        Some(v) => Finding {
+            tool: "libclang",
+            found: format!("{v} ({})", tc.libclang_dir.display()),
+            needed,
+            ok: v >= minimum::LIBCLANG,
+        },
+        None => Finding {
+            tool: "libclang",
+            found: format!("not loadable by bindgen from {}", tc.libclang_dir.display()),
+            needed,
+            ok: false,
+        },
+    }
+}
+
+fn pinned_download(tool: &'static str, paths: &Paths, pin: &crate::pins::DebPin) -> Finding {
+    let needed = format!("{} {} (pinned SHA256)", pin.package, pin.version);
+    match downloads::verified(paths, pin) {
+        Ok(path) => Finding { tool, found: format!("verified ({})", path.display()), needed, ok: true },
+        Err(_) if !downloads::location(paths, pin).exists() => {
+            Finding { tool, found: "not downloaded".into(), needed, ok: false }
+        }
+        Err(e) => Finding { tool, found: format!("{e:#}"), needed, ok: false },
+    }
+}

@@ -1,0 +1,92 @@
+//! The pinned .debs (kernel source, guest busybox): where they are, and fetching them through
+//! zlab's private apt configuration with the SHA256 checked before anything uses them.
+
+use crate::apt::{self, PrivateApt};
+use crate::paths::Paths;
+use crate::pins::{self, DebPin};
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+
+/// The variable that points zlab at an already fetched copy (Nix's `fetchurl`), per pin.
+fn override_var(pin: &DebPin) -> &'static str {
+    if pin.arch == "s390x" {
+        "ZLAB_BUSYBOX_DEB"
+    } else {
+        "ZLAB_KERNEL_DEB"
+    }
+}
+
+/// Where the pinned .deb is or will be.
+pub fn location(paths: &Paths, pin: &DebPin) -> PathBuf {
+    match std::env::var_os(override_var(pin)) {
+        Some(path) => PathBuf::from(path),
+        None => paths.downloads().join(pin.file_name()),
+    }
+}
+
+/// The pinned .deb, verified. Fails with what to run when it is missing.
+pub fn verified(paths: &Paths, pin: &DebPin) -> Result<PathBuf> {
+    let path = location(paths, pin);
+    if !path.exists() {
+        anyhow::bail!(
+            "{} is missing ({} {}); run `zlab setup` (or `nix develop`, which provides it)",
+            path.display(),
+            pin.package,
+            pin.version
+        );
+    }
+    pins::verify_or_delete(&path, pin)?;
+    Ok(path)
+}
+
+/// Downloads every pin that is not already present and verified; returns what it fetched.
+pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
+    let missing: Vec<&DebPin> = wanted.iter().copied().filter(|pin| !present_and_verified(paths, pin)).collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let host_arch =
+        crate::process::stdout_of(std::process::Command::new("dpkg").arg("--print-architecture"))?.trim().to_string();
+    let mut suites: Vec<(&str, &str)> = Vec::new();
+    for pin in &missing {
+        // Architecture-independent packages are listed in the host architecture's index.
+        let arch = if pin.arch == "all" { host_arch.as_str() } else { pin.arch.as_str() };
+        if !suites.contains(&(pin.suite.as_str(), arch)) {
+            suites.push((pin.suite.as_str(), arch));
+        }
+    }
+    let archs: Vec<&str> = suites.iter().map(|(_, a)| *a).collect();
+    let apt = PrivateApt::create(&paths.apt_dir(), &apt::host_mirror()?, &suites)?;
+    eprintln!(
+        "zlab: reading package lists for {}",
+        suites.iter().map(|(s, a)| format!("{s}/{a}")).collect::<Vec<_>>().join(", ")
+    );
+    apt.update(&archs)?;
+    let dest = paths.downloads();
+    std::fs::create_dir_all(&dest).with_context(|| format!("creating {}", dest.display()))?;
+    let mut fetched = Vec::new();
+    for pin in missing {
+        eprintln!("zlab: downloading {} {}", pin.package, pin.version);
+        // Downloaded into a scratch folder first, so an interrupted download never sits where a
+        // verified file is expected.
+        let scratch = tempdir_in(&dest)?;
+        let file = apt.download(&archs, &pin.apt_spec(), pin.file_name(), &scratch)?;
+        pins::verify_or_delete(&file, pin)?;
+        std::fs::rename(&file, location(paths, pin))?;
+        let _ = std::fs::remove_dir_all(&scratch);
+        fetched.push(format!("{} {}", pin.package, pin.version));
+    }
+    Ok(fetched)
+}
+
+fn present_and_verified(paths: &Paths, pin: &DebPin) -> bool {
+    let path = location(paths, pin);
+    path.exists() && pins::verify_or_delete(&path, pin).is_ok()
+}
+
+fn tempdir_in(parent: &std::path::Path) -> Result<PathBuf> {
+    let dir = parent.join(format!(".partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

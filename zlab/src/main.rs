@@ -1,0 +1,25 @@
+use clap::Parser;
+use zlab::cli::{Cli, Command};
+use zlab::paths::Paths;
+use zlab::{build, commands, doctor, setup};
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli.command) {
+        eprintln!("zlab: error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    let paths = Paths::discover()?;
+    match command {
+        Command::Setup => setup::run(&paths),
+        Command::Doctor => doctor::run(&paths),
+        Command::Build { variant } => build::build(&paths, &variant).map(drop),
+        Command::Modules { names, variant, list } => commands::modules(&paths, &names, &variant, list),
+        Command::Initramfs { check } => commands::initramfs(&paths, &check),
+        Command::Boot { check, interactive } => commands::boot(&paths, check.as_deref(), interactive),
+        Command::Test { names, verbose, list } => commands::test(&paths, &names, verbose, list),
+    }
+}

@@ -1,0 +1,225 @@
+//! kernel/source.toml: the pinned kernel source and guest busybox, and SHA256 verification.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+
+#[derive(Debug, Clone)]
+pub struct Pins {
+    pub kernel: KernelPin,
+    pub busybox: BusyboxPin,
+}
+
+/// A Debian binary package pinned by version and SHA256.
+#[derive(Debug, Clone)]
+pub struct DebPin {
+    pub package: String,
+    pub version: String,
+    pub suite: String,
+    pub arch: String,
+    pub pool: String,
+    pub sha256: String,
+}
+
+/// The kernel source .deb, the upstream tarball inside it and the release it unpacks to.
+#[derive(Debug, Clone)]
+pub struct KernelPin {
+    pub deb: DebPin,
+    pub tarball: String,
+    pub release: String,
+}
+
+/// The s390x busybox .deb and the static binary inside it.
+#[derive(Debug, Clone)]
+pub struct BusyboxPin {
+    pub deb: DebPin,
+    pub binary: String,
+}
+
+// serde's `flatten` cannot be combined with `deny_unknown_fields`, so each table is read whole
+// and split afterwards: a misspelt key in a pin must be an error, never silently ignored.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinsFile {
+    kernel: KernelTable,
+    busybox: BusyboxTable,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KernelTable {
+    package: String,
+    version: String,
+    suite: String,
+    arch: String,
+    pool: String,
+    sha256: String,
+    tarball: String,
+    release: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BusyboxTable {
+    package: String,
+    version: String,
+    suite: String,
+    arch: String,
+    pool: String,
+    sha256: String,
+    binary: String,
+}
+
+impl Pins {
+    pub fn load(path: &Path) -> Result<Pins> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Pins::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Pins> {
+        let file: PinsFile = toml::from_str(text)?;
+        let (k, b) = (file.kernel, file.busybox);
+        let pins = Pins {
+            kernel: KernelPin {
+                deb: DebPin {
+                    package: k.package,
+                    version: k.version,
+                    suite: k.suite,
+                    arch: k.arch,
+                    pool: k.pool,
+                    sha256: k.sha256,
+                },
+                tarball: k.tarball,
+                release: k.release,
+            },
+            busybox: BusyboxPin {
+                deb: DebPin {
+                    package: b.package,
+                    version: b.version,
+                    suite: b.suite,
+                    arch: b.arch,
+                    pool: b.pool,
+                    sha256: b.sha256,
+                },
+                binary: b.binary,
+            },
+        };
+        for deb in [&pins.kernel.deb, &pins.busybox.deb] {
+            deb.validate()?;
+        }
+        Ok(pins)
+    }
+}
+
+impl DebPin {
+    fn validate(&self) -> Result<()> {
+        let hex =
+            self.sha256.len() == 64 && self.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        if !hex {
+            bail!("pin {}: sha256 must be 64 lowercase hex digits, found {:?}", self.package, self.sha256);
+        }
+        if !self.pool.starts_with("pool/") || !self.pool.ends_with(".deb") {
+            bail!("pin {}: pool must be a path like pool/main/…/name.deb, found {:?}", self.package, self.pool);
+        }
+        Ok(())
+    }
+
+    /// The file name apt gives the download (the pool path's last component).
+    pub fn file_name(&self) -> &str {
+        self.pool.rsplit('/').next().unwrap_or(&self.pool)
+    }
+
+    /// `package:arch=version`, the form `apt-get download` takes.
+    pub fn apt_spec(&self) -> String {
+        format!("{}:{}={}", self.package, self.arch, self.version)
+    }
+}
+
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks `path` against the pin; a file that does not match is deleted so the next run starts clean.
+pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
+    let found = sha256_file(path)?;
+    if found != pin.sha256 {
+        let _ = std::fs::remove_file(path);
+        bail!(
+            "{} does not match its pin {} in kernel/source.toml: SHA256 {} expected, {} found; the file was deleted — run `zlab setup` again, and if it repeats, the mirror serves different bytes than the pin",
+            path.display(),
+            pin.package,
+            pin.sha256,
+            found
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_pins() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../kernel/source.toml")).unwrap()
+    }
+
+    #[test]
+    fn repository_pins_parse() {
+        let pins = Pins::parse(&repo_pins()).unwrap();
+        assert_eq!(pins.kernel.deb.arch, "all");
+        assert_eq!(pins.busybox.deb.arch, "s390x");
+        assert!(pins.kernel.deb.file_name().starts_with(&pins.kernel.deb.package));
+        assert!(pins.busybox.deb.apt_spec().starts_with("busybox-static:s390x="));
+    }
+
+    #[test]
+    fn a_malformed_hash_is_refused() {
+        let text = repo_pins().replacen("sha256 = \"703e", "sha256 = \"XYZe", 1);
+        let err = Pins::parse(&text).unwrap_err();
+        assert!(format!("{err:#}").contains("64 lowercase hex"), "{err:#}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused() {
+        let text = repo_pins().replacen("[busybox]", "[busybox]\nsha265 = \"typo\"", 1);
+        assert!(Pins::parse(&text).is_err());
+    }
+
+    #[test]
+    fn a_mismatching_file_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.deb");
+        std::fs::write(&file, b"not the pinned bytes").unwrap();
+        let pins = Pins::parse(&repo_pins()).unwrap();
+        let err = verify_or_delete(&file, &pins.busybox.deb).unwrap_err();
+        assert!(format!("{err:#}").contains("does not match its pin busybox-static"));
+        assert!(!file.exists());
+    }
+
+    #[test]
+    fn a_matching_file_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.deb");
+        std::fs::write(&file, b"abc").unwrap();
+        let mut pin = Pins::parse(&repo_pins()).unwrap().busybox.deb;
+        pin.sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into();
+        verify_or_delete(&file, &pin).unwrap();
+        assert!(file.exists());
+    }
+}

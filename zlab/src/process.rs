@@ -1,0 +1,116 @@
+//! Running external tools with errors that name the command, its exit status and what to do next.
+
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn describe(cmd: &Command) -> String {
+    let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
+    words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    words.join(" ")
+}
+
+/// Runs with the terminal attached; fails with the command line on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("could not start `{}`", describe(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", describe(cmd));
+    }
+    Ok(())
+}
+
+/// Runs and returns stdout; stderr is kept for the error message.
+pub fn stdout_of(cmd: &mut Command) -> Result<String> {
+    let out = cmd.stdin(Stdio::null()).output().with_context(|| format!("could not start `{}`", describe(cmd)))?;
+    if !out.status.success() {
+        bail!("`{}` failed ({}): {}", describe(cmd), out.status, String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs a long step with stdout and stderr going to `log`. Every `every` a one-line progress
+/// report (lines so far, the latest line) goes to stderr; on failure the error carries the log's
+/// last lines and its path.
+pub fn run_logged(cmd: &mut Command, log: &Path, step: &str, every: Duration) -> Result<()> {
+    let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{}`", describe(cmd)))?;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let mut readers = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        readers.push(forward_lines(out, tx.clone()));
+    }
+    if let Some(err) = child.stderr.take() {
+        readers.push(forward_lines(err, tx.clone()));
+    }
+    drop(tx);
+    let started = Instant::now();
+    let mut next_report = started + every;
+    let (mut count, mut last) = (0usize, String::new());
+    let mut tail: std::collections::VecDeque<String> = Default::default();
+    loop {
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(line) => {
+                writeln!(log_file, "{line}")?;
+                count += 1;
+                if tail.len() == 60 {
+                    tail.pop_front();
+                }
+                tail.push_back(line.clone());
+                last = line;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if Instant::now() >= next_report {
+            eprintln!("  {step}: {:>4}s, {count} lines, last: {}", started.elapsed().as_secs(), last.trim());
+            next_report += every;
+        }
+    }
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        let shown: Vec<String> = tail.into_iter().collect();
+        bail!("{step} failed ({status}). Last lines:\n{}\nFull log: {}", shown.join("\n"), log.display());
+    }
+    Ok(())
+}
+
+fn forward_lines<R: std::io::Read + Send + 'static>(
+    reader: R,
+    tx: std::sync::mpsc::Sender<String>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(reader);
+        let mut buf = Vec::new();
+        while let Ok(n) = reader.read_until(b'\n', &mut buf) {
+            if n == 0 || tx.send(String::from_utf8_lossy(&buf).trim_end().to_string()).is_err() {
+                break;
+            }
+            buf.clear();
+        }
+    })
+}
+
+/// Looks a program up on PATH the way a shell would.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    if program.contains('/') {
+        let path = std::path::PathBuf::from(program);
+        return path.is_file().then_some(path);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}

@@ -1,0 +1,157 @@
+//! qemu-system-s390x: the machine zlab boots (an s390-ccw-virtio guest with only an SCLP console,
+//! no network, no host folders) and a runner that records the console, enforces the time limit
+//! and always reaps QEMU.
+
+use crate::toolchain::Toolchain;
+use anyhow::{Context, Result};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub struct Machine {
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+    pub kernel_args: Vec<String>,
+    pub memory_mib: u32,
+}
+
+/// KVM when the host is an s390x with /dev/kvm; software emulation (TCG) everywhere else.
+pub fn accelerator() -> &'static str {
+    if std::env::consts::ARCH == "s390x" && Path::new("/dev/kvm").exists() {
+        "kvm"
+    } else {
+        "tcg"
+    }
+}
+
+pub fn command(tc: &Toolchain, machine: &Machine) -> Command {
+    let mut append = vec!["console=ttysclp0".to_string()];
+    append.extend(machine.kernel_args.iter().cloned());
+    let mut cmd = Command::new(&tc.qemu);
+    cmd.args(["-M", "s390-ccw-virtio", "-accel", accelerator()])
+        .args(["-cpu", if accelerator() == "kvm" { "host" } else { "qemu" }])
+        .args(["-m", &machine.memory_mib.to_string()])
+        // -nodefaults: no NIC, no disks, no monitor — the SCLP console is the guest's only device.
+        .args(["-nodefaults", "-nographic", "-no-reboot"])
+        .args(["-device", "sclpconsole,chardev=con", "-chardev", "stdio,id=con"])
+        .arg("-kernel")
+        .arg(&machine.kernel)
+        .arg("-initrd")
+        .arg(&machine.initrd)
+        .args(["-append", &append.join(" ")]);
+    cmd
+}
+
+pub struct Run {
+    /// The console as text, carriage returns removed.
+    pub console: String,
+    pub timed_out: bool,
+    pub exit: Option<ExitStatus>,
+    /// What QEMU itself said on stderr (a bad option, a missing file).
+    pub qemu_errors: String,
+    pub elapsed: Duration,
+}
+
+/// Kills and reaps QEMU whenever the runner is left, even through an error.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs QEMU headless until it exits or `limit` passes; the console goes to `log` and, when
+/// `echo` is set, to the terminal as it arrives.
+pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration, echo: bool) -> Result<Run> {
+    let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let started = Instant::now();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {} (run `zlab doctor`)", cmd.get_program().to_string_lossy()))?;
+    let mut qemu = Reaper(child);
+    let stdout = qemu.0.stdout.take().context("QEMU's console pipe")?;
+    let mut stderr = qemu.0.stderr.take().context("QEMU's stderr pipe")?;
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let chunks = stream_chunks(stdout);
+
+    let deadline = started + limit;
+    let mut console = Vec::new();
+    let mut timed_out = false;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            timed_out = true;
+            break;
+        }
+        match chunks.recv_timeout(deadline - now) {
+            Ok(chunk) => {
+                let chunk: Vec<u8> = chunk.into_iter().filter(|&b| b != b'\r').collect();
+                log_file.write_all(&chunk)?;
+                if echo {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(&chunk);
+                    let _ = out.flush();
+                }
+                console.extend_from_slice(&chunk);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                timed_out = true;
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let exit = if timed_out {
+        let _ = qemu.0.kill();
+        None
+    } else {
+        Some(qemu.0.wait()?)
+    };
+    drop(qemu);
+    let qemu_errors = stderr_reader.join().unwrap_or_default();
+    Ok(Run {
+        console: String::from_utf8_lossy(&console).into_owned(),
+        timed_out,
+        exit,
+        qemu_errors,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn stream_chunks(mut reader: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Runs QEMU with the terminal as the guest's console.
+pub fn run_interactive(mut cmd: Command) -> Result<()> {
+    eprintln!(
+        "zlab: booting; the guest's shell is on this terminal. Leave with `poweroff -f` in the guest (or Ctrl-C)."
+    );
+    let status = cmd.status().with_context(|| format!("could not start {}", cmd.get_program().to_string_lossy()))?;
+    if !status.success() {
+        anyhow::bail!("QEMU exited with {status}");
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! `zlab test`: every check (or the named ones) built, booted and judged, then a summary.
+
+use crate::check::{self, Check};
+use crate::doctor;
+use crate::guest::Ending;
+use crate::paths::Paths;
+use crate::qemu;
+use crate::session::{self, Kernels};
+use crate::toolchain::Toolchain;
+use crate::verdict::{self, Verdict};
+use anyhow::{bail, Result};
+use std::time::{Duration, Instant};
+
+pub struct Outcome {
+    pub check: String,
+    pub seconds: f64,
+    pub result: Result<Verdict, String>,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        matches!(&self.result, Ok(v) if v.passed())
+    }
+}
+
+/// The checks to run: all of checks/, or the named ones (an unknown name is an error).
+pub fn select(paths: &Paths, names: &[String]) -> Result<Vec<Check>> {
+    let all = check::load_dir(&paths.checks_dir())?;
+    if names.is_empty() {
+        return Ok(all);
+    }
+    let mut chosen = Vec::new();
+    for name in names {
+        match all.iter().find(|c| &c.name == name) {
+            Some(c) => chosen.push(c.clone()),
+            None => bail!(
+                "no check named `{name}`; checks/ has: {}",
+                all.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+    Ok(chosen)
+}
+
+pub fn run(paths: &Paths, names: &[String], echo_console: bool) -> Result<Vec<Outcome>> {
+    let checks = select(paths, names)?;
+    doctor::require(paths)?;
+    let tc = Toolchain::from_env(paths);
+    let mut kernels = Kernels::default();
+    let mut outcomes = Vec::new();
+    for check in &checks {
+        let started = Instant::now();
+        eprintln!("zlab: check {} — {}", check.name, check.description);
+        let result = run_one(paths, &tc, &mut kernels, check, echo_console).map_err(|e| format!("{e:#}"));
+        let outcome = Outcome { check: check.name.clone(), seconds: started.elapsed().as_secs_f64(), result };
+        report(&outcome, paths);
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+fn run_one(paths: &Paths, tc: &Toolchain, kernels: &mut Kernels, check: &Check, echo: bool) -> Result<Verdict> {
+    let kernel = kernels.get(paths, &check.variant)?;
+    let machine = session::prepare(paths, &kernel, check, Ending::PowerOff)?;
+    let log = paths.run_dir(&check.name).join("console.log");
+    let run = qemu::run_captured(qemu::command(tc, &machine), &log, Duration::from_secs(check.timeout), echo)?;
+    eprintln!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
+    Ok(verdict::judge(check, &run))
+}
+
+fn report(outcome: &Outcome, paths: &Paths) {
+    match &outcome.result {
+        Ok(v) if v.passed() => {
+            let counts = v.ktap.counts();
+            let ktap = if counts.total() > 0 {
+                format!(", KUnit {} passed / {} skipped", counts.passed, counts.skipped)
+            } else {
+                String::new()
+            };
+            println!("PASS {} ({:.1} s{ktap})", outcome.check, outcome.seconds);
+        }
+        Ok(v) => {
+            println!("FAIL {} ({:.1} s)", outcome.check, outcome.seconds);
+            for failure in &v.failures {
+                println!("  - {failure}");
+            }
+            println!("  console: {}", paths.run_dir(&outcome.check).join("console.log").display());
+        }
+        Err(e) => {
+            println!("FAIL {} ({:.1} s): could not boot", outcome.check, outcome.seconds);
+            for line in e.lines() {
+                println!("  {line}");
+            }
+        }
+    }
+}
+
+/// The summary table and the closing `N passed, N failed` line.
+pub fn summarize(outcomes: &[Outcome]) -> bool {
+    println!();
+    println!("{:<24} {:<6} {:>8}  details", "check", "result", "seconds");
+    for o in outcomes {
+        let (result, details) = match &o.result {
+            Ok(v) if v.passed() => {
+                let c = v.ktap.counts();
+                ("pass", if c.total() > 0 { format!("KUnit {}/{} passed", c.passed, c.total()) } else { String::new() })
+            }
+            Ok(v) => ("FAIL", v.failures.iter().map(|f| f.kind()).collect::<Vec<_>>().join(", ")),
+            Err(_) => ("FAIL", "could not boot".to_string()),
+        };
+        println!("{:<24} {:<6} {:>8.1}  {}", o.check, result, o.seconds, details);
+    }
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    println!("{} passed, {} failed", passed, outcomes.len() - passed);
+    passed == outcomes.len()
+}

@@ -1,0 +1,76 @@
+//! Turning a check into a bootable guest: the kernel its variant needs, its modules built, and
+//! an initramfs in the check's run folder. Shared by `boot`, `initramfs` and `test`.
+
+use crate::build::{self, Kernel};
+use crate::check::Check;
+use crate::guest::{self, Ending};
+use crate::initramfs::{self, Contents};
+use crate::modules;
+use crate::paths::Paths;
+use crate::qemu::Machine;
+use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub const GUEST_MEMORY_MIB: u32 = 512;
+
+/// Kernels built during this run, by variant, so checks that share one build it once.
+#[derive(Default)]
+pub struct Kernels {
+    built: BTreeMap<String, Result<Kernel, String>>,
+}
+
+impl Kernels {
+    pub fn get(&mut self, paths: &Paths, variant: &str) -> Result<Kernel> {
+        let entry = self
+            .built
+            .entry(variant.to_string())
+            .or_insert_with(|| build::build(paths, variant).map_err(|e| format!("{e:#}")));
+        match entry {
+            Ok(kernel) => Ok(kernel.clone()),
+            Err(e) => bail!("the {variant} kernel did not build: {e}"),
+        }
+    }
+}
+
+/// Builds the check's zlab modules and lists every module file the guest gets.
+pub fn guest_modules(paths: &Paths, kernel: &Kernel, check: &Check) -> Result<Vec<(String, PathBuf)>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for built in modules::build_each(paths, kernel, &check.modules) {
+        match built.result {
+            Ok(ko) => files.push((format!("{}.ko", built.name), ko)),
+            Err(e) => errors.push(format!("module {} did not build:\n{e}", built.name)),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    for relative in &check.kernel_modules {
+        let file = kernel.module_file(relative);
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !file.is_file() {
+            bail!(
+                "kernel module {relative} is not in the {} build: does a fragment in kernel/configs set it to m?",
+                kernel.variant
+            );
+        }
+        files.push((name, file));
+    }
+    Ok(files)
+}
+
+/// The check's guest, ready to boot: initramfs written into the check's run folder.
+pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) -> Result<Machine> {
+    let modules = guest_modules(paths, kernel, check)?;
+    let busybox = guest::busybox(paths)?;
+    let dir = paths.run_dir(&check.name);
+    std::fs::create_dir_all(&dir)?;
+    let initrd = initramfs::create(kernel, &dir, &Contents { busybox: &busybox, steps: &check.step, ending, modules })?;
+    Ok(Machine {
+        kernel: kernel.bzimage(),
+        initrd,
+        kernel_args: check.kernel_args.clone(),
+        memory_mib: GUEST_MEMORY_MIB,
+    })
+}
