@@ -65,7 +65,7 @@ impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         let found = match &self.found {
             Some(v) => format!("is {v}"),
-            None => "is absent".to_string(),
+            None => "does not have it".to_string(),
         };
         write!(
             f,
@@ -109,7 +109,8 @@ fn explain(symbol: &str, config: &HashMap<String, String>, source: &Path) -> Str
     }
 }
 
-/// Where `config SYMBOL` is defined and its `depends on` lines.
+/// Where `config SYMBOL` is defined and what it depends on: its `depends on` lines and the
+/// `if` blocks around it.
 pub fn definition(source: &Path, symbol: &str) -> Option<(PathBuf, Vec<String>)> {
     let mut stack = vec![source.to_path_buf()];
     let heads = [format!("config {symbol}"), format!("menuconfig {symbol}")];
@@ -118,21 +119,11 @@ pub fn definition(source: &Path, symbol: &str) -> Option<(PathBuf, Vec<String>)>
             let path = entry.path();
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if path.is_dir() && !name.starts_with('.') && !path.join("zlab.config").exists() {
+            if path.is_dir() && !name.starts_with('.') {
                 stack.push(path);
             } else if name.starts_with("Kconfig") {
                 let Ok(text) = std::fs::read_to_string(&path) else { continue };
-                let mut lines = text.lines().skip_while(|l| !heads.iter().any(|h| l.trim() == h));
-                if lines.next().is_some() {
-                    let deps = lines
-                        .take_while(|l| {
-                            !(l.starts_with("config ")
-                                || l.starts_with("menuconfig ")
-                                || l.starts_with("endmenu")
-                                || l.starts_with("if "))
-                        })
-                        .filter_map(|l| l.trim().strip_prefix("depends on ").map(|d| format!("depends on {d}")))
-                        .collect();
+                if let Some(deps) = dependencies(&text, &heads) {
                     let relative = path.strip_prefix(source).unwrap_or(&path).to_path_buf();
                     return Some((relative, deps));
                 }
@@ -140,6 +131,26 @@ pub fn definition(source: &Path, symbol: &str) -> Option<(PathBuf, Vec<String>)>
         }
     }
     None
+}
+
+/// The conditions on the entry that starts with one of `heads` in a Kconfig file's `text`.
+fn dependencies(text: &str, heads: &[String]) -> Option<Vec<String>> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines.iter().position(|l| heads.iter().any(|h| l.trim() == h))?;
+    let mut open_ifs = Vec::new();
+    for line in &lines[..at] {
+        let line = line.trim();
+        if let Some(condition) = line.strip_prefix("if ") {
+            open_ifs.push(format!("inside `if {condition}`"));
+        } else if line == "endif" {
+            open_ifs.pop();
+        }
+    }
+    let own = lines[at + 1..]
+        .iter()
+        .take_while(|l| !l.is_empty() && (l.starts_with('\t') || l.starts_with(' ')))
+        .filter_map(|l| l.trim().strip_prefix("depends on ").map(|d| format!("depends on {d}")));
+    Some(open_ifs.into_iter().chain(own).collect())
 }
 
 #[cfg(test)]
