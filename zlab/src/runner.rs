@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 pub struct Outcome {
     pub check: String,
+    /// The KUnit suites the check names, reported with their own counts.
+    pub suites: Vec<String>,
     pub seconds: f64,
     pub result: Result<Verdict, String>,
 }
@@ -52,7 +54,8 @@ pub fn run(paths: &Paths, names: &[String], echo_console: bool) -> Result<Vec<Ou
         let started = Instant::now();
         eprintln!("zlab: check {} — {}", check.name, check.description);
         let result = run_one(paths, &tc, &mut kernels, check, echo_console).map_err(|e| format!("{e:#}"));
-        let outcome = Outcome { check: check.name.clone(), seconds: started.elapsed().as_secs_f64(), result };
+        let suites = check.ktap.iter().map(|k| k.suite.clone()).collect();
+        let outcome = Outcome { check: check.name.clone(), suites, seconds: started.elapsed().as_secs_f64(), result };
         report(&outcome, paths);
         outcomes.push(outcome);
     }
@@ -71,12 +74,8 @@ fn run_one(paths: &Paths, tc: &Toolchain, kernels: &mut Kernels, check: &Check, 
 fn report(outcome: &Outcome, paths: &Paths) {
     match &outcome.result {
         Ok(v) if v.passed() => {
-            let counts = v.ktap.counts();
-            let ktap = if counts.total() > 0 {
-                format!(", KUnit {} passed / {} skipped", counts.passed, counts.skipped)
-            } else {
-                String::new()
-            };
+            let ktap = ktap_details(outcome, v);
+            let ktap = if ktap.is_empty() { ktap } else { format!(", {ktap}") };
             println!("PASS {} ({:.1} s{ktap})", outcome.check, outcome.seconds);
         }
         Ok(v) => {
@@ -95,16 +94,34 @@ fn report(outcome: &Outcome, paths: &Paths) {
     }
 }
 
+/// "KUnit 352/352 passed (rust_doctests_kernel 350/350)": every KTAP result of the boot, and
+/// those of the suites the check names.
+fn ktap_details(outcome: &Outcome, verdict: &Verdict) -> String {
+    let all = verdict.ktap.counts();
+    if all.total() == 0 {
+        return String::new();
+    }
+    let named: Vec<String> = outcome
+        .suites
+        .iter()
+        .filter_map(|name| verdict.ktap.suite(name))
+        .map(|suite| {
+            let c = suite.counts();
+            format!("{} {}/{}", suite.name, c.passed, c.total())
+        })
+        .collect();
+    let named = if named.is_empty() { String::new() } else { format!(" ({})", named.join(", ")) };
+    let skipped = if all.skipped > 0 { format!(", {} skipped", all.skipped) } else { String::new() };
+    format!("KUnit {}/{} passed{skipped}{named}", all.passed, all.total())
+}
+
 /// The summary table and the closing `N passed, N failed` line.
 pub fn summarize(outcomes: &[Outcome]) -> bool {
     println!();
     println!("{:<24} {:<6} {:>8}  details", "check", "result", "seconds");
     for o in outcomes {
         let (result, details) = match &o.result {
-            Ok(v) if v.passed() => {
-                let c = v.ktap.counts();
-                ("pass", if c.total() > 0 { format!("KUnit {}/{} passed", c.passed, c.total()) } else { String::new() })
-            }
+            Ok(v) if v.passed() => ("pass", ktap_details(o, v)),
             Ok(v) => ("FAIL", v.failures.iter().map(|f| f.kind()).collect::<Vec<_>>().join(", ")),
             Err(_) => ("FAIL", "could not boot".to_string()),
         };
