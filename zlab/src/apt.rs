@@ -245,8 +245,8 @@ mod tests {
     #[test]
     fn apt_file_names_escape_the_epoch() {
         assert_eq!(
-            file_name_from_spec("busybox-static:s390x=1:1.35.0-4+deb12u1+b1"),
-            "busybox-static_1%3a1.35.0-4+deb12u1+b1_s390x.deb"
+            file_name_from_spec("pkg:s390x=1:2.0-1"),
+            "pkg_1%3a2.0-1_s390x.deb"
         );
     }
 }

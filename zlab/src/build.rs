@@ -32,14 +32,44 @@ impl Kernel {
     }
 }
 
-pub fn build(paths: &Paths, variant_name: &str) -> Result<Kernel> {
+/// Names the variant a finished build dir was configured as; written after a successful build.
+const VARIANT_MARKER: &str = "zlab-variant";
+
+/// A kernel built elsewhere (Nix's `kernel` package), used as it is: `ZLAB_KERNEL_BUILD` names
+/// its build dir, and the variant it was built as must be the one asked for.
+pub fn prebuilt(variant: &str) -> Option<Result<Kernel>> {
+    let dir = PathBuf::from(std::env::var_os("ZLAB_KERNEL_BUILD")?);
+    Some(read_prebuilt(&dir, variant))
+}
+
+fn read_prebuilt(dir: &Path, variant: &str) -> Result<Kernel> {
+    let built_as = std::fs::read_to_string(dir.join(VARIANT_MARKER))
+        .with_context(|| format!("ZLAB_KERNEL_BUILD={} is not a finished zlab kernel build", dir.display()))?;
+    if built_as.trim() != variant {
+        bail!(
+            "ZLAB_KERNEL_BUILD={} holds the {} kernel, but the {variant} kernel is needed",
+            dir.display(),
+            built_as.trim()
+        );
+    }
+    // Kbuild leaves a `source` link to the tree it built from in every O= dir.
+    let source = std::fs::canonicalize(dir.join("source")).with_context(|| format!("{}/source", dir.display()))?;
+    Ok(Kernel { variant: variant.to_string(), source, dir: dir.to_path_buf() })
+}
+
+/// Builds the variant in `dir` (default: its build dir under zlab's home), or returns the
+/// prebuilt kernel that `ZLAB_KERNEL_BUILD` names.
+pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Kernel> {
+    if let Some(kernel) = prebuilt(variant_name) {
+        return kernel;
+    }
     doctor::require(paths)?;
     let tc = Toolchain::from_env(paths);
     let pins = Pins::load(&paths.source_pins())?;
     let variant = variants::load(paths, variant_name)?;
     source::clean_stale(paths);
     let source = source::unpacked(paths, &pins.kernel)?;
-    let dir = paths.build_dir(variant_name);
+    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| paths.build_dir(variant_name));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let _lock = BuildLock::acquire(&dir)?;
 
@@ -62,7 +92,9 @@ pub fn build(paths: &Paths, variant_name: &str) -> Result<Kernel> {
     eprintln!("zlab: building Linux {} ({variant_name}) in {} with -j{}", pins.kernel.release, dir.display(), tc.jobs);
     let mut make = tc.kernel_make(&source, &dir);
     make.arg(format!("-j{}", tc.jobs)).args(["bzImage", "modules"]);
+    let _ = std::fs::remove_file(dir.join(VARIANT_MARKER));
     process::run_logged(&mut make, &dir.join("zlab-build.log"), "kernel build", Duration::from_secs(20))?;
+    std::fs::write(dir.join(VARIANT_MARKER), format!("{variant_name}\n"))?;
     eprintln!(
         "zlab: kernel ready in {:.0} s: {}",
         started.elapsed().as_secs_f64(),

@@ -27,11 +27,20 @@ pub enum Command {
     Setup,
     /// Check every tool and version against the kernel's minimums for Rust on s390, and say how to fix what is missing
     Doctor,
+    /// Unpack the pinned, verified kernel source into a new folder (zlab build does this by itself)
+    Source {
+        /// The folder to create
+        #[arg(long)]
+        into: std::path::PathBuf,
+    },
     /// Build the pinned kernel (bzImage and in-tree modules) for a configuration variant; reruns are incremental
     Build {
         /// A variant from kernel/variants.toml
         #[arg(long = "config", default_value = crate::variants::DEFAULT)]
         variant: String,
+        /// Build here instead of $ZLAB_HOME/build/<variant>
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
     },
     /// Build modules/<name> against the kernel build (all of them when no name is given)
     Modules {
@@ -42,10 +51,11 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
-    /// Write a check's initramfs (busybox, init, its modules and guest commands) and print its path
+    /// Write a guest's initramfs (busybox, init, modules, guest commands) and print its path
     Initramfs {
+        /// The check whose guest to write; without it, the interactive guest with every module
         #[arg(long)]
-        check: String,
+        check: Option<String>,
     },
     /// Boot the kernel in qemu-system-s390x: a shell on the console, or a check's guest straight to a verdict
     Boot {

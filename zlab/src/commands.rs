@@ -1,5 +1,6 @@
 //! The subcommands that are glue: each one's work lives in its own module.
 
+use crate::build::Kernel;
 use crate::check::Check;
 use crate::guest::Ending;
 use crate::paths::Paths;
@@ -16,7 +17,7 @@ pub fn modules(paths: &Paths, names: &[String], variant: &str, list: bool) -> Re
         return Ok(());
     }
     let names = if names.is_empty() { all } else { names.to_vec() };
-    let kernel = build::build(paths, variant)?;
+    let kernel = build::build(paths, variant, None)?;
     let mut failed = 0;
     for built in modules::build_each(paths, &kernel, &names) {
         match built.result {
@@ -37,12 +38,21 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }
 
-pub fn initramfs(paths: &Paths, check: &str) -> Result<()> {
-    let check = one_check(paths, check)?;
+pub fn initramfs(paths: &Paths, check: Option<&str>) -> Result<()> {
+    let (check, ending) = guest_for(paths, check)?;
     let kernel = Kernels::default().get(paths, &check.variant)?;
-    let machine = session::prepare(paths, &kernel, &check, Ending::PowerOff)?;
+    let machine = session::prepare(paths, &kernel, &check, ending)?;
     println!("{}", machine.initrd.display());
     Ok(())
+}
+
+/// A check's guest, powering off at the end; or, without a check, the interactive guest.
+fn guest_for(paths: &Paths, check: Option<&str>) -> Result<(Check, Ending)> {
+    match check {
+        Some(name) => Ok((one_check(paths, name)?, Ending::PowerOff)),
+        // Built first so the in-tree samples exist when the guest's module list is made.
+        None => Ok((everything(paths, &build::build(paths, crate::variants::DEFAULT, None)?)?, Ending::Shell)),
+    }
 }
 
 fn one_check(paths: &Paths, name: &str) -> Result<Check> {
@@ -50,8 +60,8 @@ fn one_check(paths: &Paths, name: &str) -> Result<Check> {
 }
 
 /// Without a check: every zlab module and every in-tree Rust sample in /lib/modules, and a shell.
-fn everything(paths: &Paths) -> Result<Check> {
-    let kernel_samples = std::fs::read_dir(paths.build_dir(crate::variants::DEFAULT).join("samples/rust"))
+fn everything(paths: &Paths, kernel: &Kernel) -> Result<Check> {
+    let kernel_samples = std::fs::read_dir(kernel.dir.join("samples/rust"))
         .map(|d| {
             let mut v: Vec<String> = d
                 .filter_map(|e| e.ok()?.file_name().to_str().map(str::to_string))
@@ -80,20 +90,12 @@ fn everything(paths: &Paths) -> Result<Check> {
 pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool) -> Result<()> {
     doctor::require(paths)?;
     let tc = Toolchain::from_env(paths);
-    let check = match check {
-        Some(name) => one_check(paths, name)?,
-        None => {
-            // Build first so the in-tree samples exist when the guest's module list is made.
-            build::build(paths, crate::variants::DEFAULT)?;
-            everything(paths)?
-        }
-    };
-    let interactive = interactive || check.name == "interactive";
+    let (check, ending) = guest_for(paths, check)?;
+    let ending = if interactive { Ending::Shell } else { ending };
     let kernel = Kernels::default().get(paths, &check.variant)?;
-    let ending = if interactive { Ending::Shell } else { Ending::PowerOff };
     let machine = session::prepare(paths, &kernel, &check, ending)?;
     let cmd = qemu::command(&tc, &machine);
-    if interactive {
+    if ending == Ending::Shell {
         return qemu::run_interactive(cmd);
     }
     let log = paths.run_dir(&check.name).join("console.log");

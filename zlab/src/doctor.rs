@@ -78,8 +78,8 @@ pub fn examine(paths: &Paths) -> Vec<Finding> {
     }
     match Pins::load(&paths.source_pins()) {
         Ok(pins) => {
-            out.push(pinned_download("kernel source", paths, &pins.kernel.deb));
-            out.push(pinned_download("busybox (s390x)", paths, &pins.busybox.deb));
+            out.push(kernel_source(paths, &pins));
+            out.push(busybox(paths, &pins));
         }
         Err(e) => out.push(Finding {
             tool: "kernel/source.toml",
@@ -181,6 +181,63 @@ fn libclang(tc: &Toolchain) -> Finding {
     }
 }
 
+/// The pinned source: given ready-made (Nix: `ZLAB_KERNEL_SOURCE`, `ZLAB_KERNEL_BUILD`), it must
+/// be the pinned release; otherwise the pinned .deb must be there and verified.
+fn kernel_source(paths: &Paths, pins: &Pins) -> Finding {
+    let given = std::env::var_os("ZLAB_KERNEL_SOURCE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("ZLAB_KERNEL_BUILD").map(|b| Path::new(&b).join("source")));
+    let Some(tree) = given else { return pinned_download("kernel source", paths, &pins.kernel.deb) };
+    let needed = format!("Linux {}", pins.kernel.release);
+    let makefile = std::fs::read_to_string(tree.join("Makefile")).unwrap_or_default();
+    let field = |name: &str| {
+        makefile.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim_start_matches([' ', '=']).trim().to_string()))
+    };
+    let found = match (field("VERSION"), field("PATCHLEVEL"), field("SUBLEVEL")) {
+        (Some(v), Some(p), Some(s)) => format!("{v}.{p}.{s}"),
+        _ => {
+            return Finding {
+                tool: "kernel source",
+                found: format!("no kernel Makefile in {}", tree.display()),
+                needed,
+                ok: false,
+            }
+        }
+    };
+    let ok = found == pins.kernel.release;
+    Finding { tool: "kernel source", found: format!("Linux {found} ({})", tree.display()), needed, ok }
+}
+
+/// The guest's busybox: given ready-made (`ZLAB_BUSYBOX`), it must be a static s390x program;
+/// otherwise the pinned .deb must be there and verified.
+fn busybox(paths: &Paths, pins: &Pins) -> Finding {
+    let Some(path) = std::env::var_os("ZLAB_BUSYBOX") else {
+        return pinned_download("busybox (s390x)", paths, &pins.busybox.deb);
+    };
+    let path = Path::new(&path);
+    let header = std::fs::read(path).map(|b| b.into_iter().take(64).collect::<Vec<u8>>()).unwrap_or_default();
+    let (ok, found) = match s390x_elf(&header) {
+        Some(true) => (true, format!("s390x program ({})", path.display())),
+        Some(false) => (false, format!("not an s390x program ({})", path.display())),
+        None => (false, format!("not found or not a program ({})", path.display())),
+    };
+    Finding { tool: "busybox (s390x)", found, needed: "a static s390x busybox".into(), ok }
+}
+
+/// Whether an ELF header is for s390 (EM_S390 = 22, big-endian); None when it is no ELF at all.
+pub fn s390x_elf(header: &[u8]) -> Option<bool> {
+    if header.len() < 20 || &header[..4] != b"\x7fELF" {
+        return None;
+    }
+    let big_endian = header[5] == 2;
+    let machine = if big_endian {
+        u16::from_be_bytes([header[18], header[19]])
+    } else {
+        u16::from_le_bytes([header[18], header[19]])
+    };
+    Some(big_endian && machine == 22)
+}
+
 fn pinned_download(tool: &'static str, paths: &Paths, pin: &crate::pins::DebPin) -> Finding {
     let needed = format!("{} {} (pinned SHA256)", pin.package, pin.version);
     match downloads::verified(paths, pin) {
@@ -189,5 +246,23 @@ fn pinned_download(tool: &'static str, paths: &Paths, pin: &crate::pins::DebPin)
             Finding { tool, found: "not downloaded".into(), needed, ok: false }
         }
         Err(e) => Finding { tool, found: format!("{e:#}"), needed, ok: false },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::s390x_elf;
+
+    #[test]
+    fn elf_machines_are_told_apart() {
+        let mut s390 = vec![0x7f, b'E', b'L', b'F', 2, 2, 1, 0];
+        s390.resize(18, 0);
+        s390.extend([0, 22]);
+        assert_eq!(s390x_elf(&s390), Some(true));
+        let mut x86 = s390.clone();
+        x86[5] = 1;
+        x86[18..20].copy_from_slice(&62u16.to_le_bytes());
+        assert_eq!(s390x_elf(&x86), Some(false));
+        assert_eq!(s390x_elf(b"#!/bin/sh\n"), None);
     }
 }

@@ -16,9 +16,13 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Setup => setup::run(&paths),
         Command::Doctor => doctor::run(&paths),
-        Command::Build { variant } => build::build(&paths, &variant).map(drop),
+        Command::Source { into } => {
+            let pins = zlab::pins::Pins::load(&paths.source_pins())?;
+            zlab::source::unpack(&paths, &pins.kernel, &into)
+        }
+        Command::Build { variant, dir } => build::build(&paths, &variant, dir.as_deref()).map(drop),
         Command::Modules { names, variant, list } => commands::modules(&paths, &names, &variant, list),
-        Command::Initramfs { check } => commands::initramfs(&paths, &check),
+        Command::Initramfs { check } => commands::initramfs(&paths, check.as_deref()),
         Command::Boot { check, interactive } => commands::boot(&paths, check.as_deref(), interactive),
         Command::Test { names, verbose, list } => commands::test(&paths, &names, verbose, list),
     }

@@ -4,6 +4,7 @@ use crate::check::{self, Check};
 use crate::doctor;
 use crate::guest::Ending;
 use crate::paths::Paths;
+use crate::pins::Pins;
 use crate::qemu;
 use crate::session::{self, Kernels};
 use crate::toolchain::Toolchain;
@@ -25,9 +26,14 @@ impl Outcome {
     }
 }
 
-/// The checks to run: all of checks/, or the named ones (an unknown name is an error).
+/// The checks to run: all of checks/, or the named ones (an unknown name is an error). Each
+/// also expects the kernel's banner with the pinned release, so a stale kernel never passes.
 pub fn select(paths: &Paths, names: &[String]) -> Result<Vec<Check>> {
-    let all = check::load_dir(&paths.checks_dir())?;
+    let release = Pins::load(&paths.source_pins())?.kernel.release;
+    let mut all = check::load_dir(&paths.checks_dir())?;
+    for check in &mut all {
+        check.expect.push(format!("Linux version {release} "));
+    }
     if names.is_empty() {
         return Ok(all);
     }

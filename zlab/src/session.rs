@@ -25,7 +25,7 @@ impl Kernels {
         let entry = self
             .built
             .entry(variant.to_string())
-            .or_insert_with(|| build::build(paths, variant).map_err(|e| format!("{e:#}")));
+            .or_insert_with(|| build::build(paths, variant, None).map_err(|e| format!("{e:#}")));
         match entry {
             Ok(kernel) => Ok(kernel.clone()),
             Err(e) => bail!("the {variant} kernel did not build: {e}"),

@@ -4,8 +4,8 @@ use crate::downloads;
 use crate::paths::Paths;
 use crate::pins::KernelPin;
 use crate::process;
-use anyhow::{Context, Result};
-use std::path::PathBuf;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Marks a completely unpacked tree; written last, so a tree without it is never used.
@@ -19,12 +19,33 @@ pub fn unpacked(paths: &Paths, pin: &KernelPin) -> Result<PathBuf> {
     if dir.join(MARKER).is_file() {
         return Ok(dir);
     }
-    let deb = downloads::verified(paths, &pin.deb)?;
-    eprintln!("zlab: unpacking Linux {} into {}", pin.release, dir.display());
     let staging = paths.sources().join(format!(".unpacking-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
-    let tarball = staging.join("linux.tar.xz");
+    unpack(paths, pin, &staging)?;
+    std::fs::write(staging.join(MARKER), &pin.deb.sha256)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&staging, &dir).with_context(|| format!("moving the unpacked tree to {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Unpacks the verified pinned source into `dest` (created; must not exist or be empty).
+pub fn unpack(paths: &Paths, pin: &KernelPin, dest: &Path) -> Result<()> {
+    let deb = downloads::verified(paths, &pin.deb)?;
+    eprintln!("zlab: unpacking Linux {} into {}", pin.release, dest.display());
+    let _ = std::fs::remove_dir(dest);
+    if dest.exists() {
+        bail!("{} exists and is not empty; give an empty or new folder", dest.display());
+    }
+    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
+    let result = extract(&deb, pin, dest);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(dest);
+    }
+    result
+}
+
+fn extract(deb: &Path, pin: &KernelPin, dest: &Path) -> Result<()> {
+    let tarball = dest.join(".linux.tar.xz");
     process::run(Command::new("sh").arg("-c").arg(format!(
         "dpkg-deb --fsys-tarfile '{}' | tar -xO './{}' > '{}'",
         deb.display(),
@@ -32,13 +53,10 @@ pub fn unpacked(paths: &Paths, pin: &KernelPin) -> Result<PathBuf> {
         tarball.display()
     )))
     .with_context(|| format!("extracting {} from {}", pin.tarball, deb.display()))?;
-    process::run(Command::new("tar").arg("-xJf").arg(&tarball).arg("-C").arg(&staging).arg("--strip-components=1"))
+    process::run(Command::new("tar").arg("-xJf").arg(&tarball).arg("-C").arg(dest).arg("--strip-components=1"))
         .context("unpacking the kernel tarball")?;
     std::fs::remove_file(&tarball)?;
-    std::fs::write(staging.join(MARKER), &pin.deb.sha256)?;
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::rename(&staging, &dir).with_context(|| format!("moving the unpacked tree to {}", dir.display()))?;
-    Ok(dir)
+    Ok(())
 }
 
 /// Removes unpack attempts that a killed run left behind (their process is gone).

@@ -17,6 +17,9 @@ pub struct Toolchain {
     pub qemu: PathBuf,
     /// `make -j`: the host's CPU count unless `ZLAB_JOBS` says otherwise.
     pub jobs: usize,
+    /// More `NAME=value` words for the kernel's make (`ZLAB_KERNEL_MAKE_FLAGS`; Nix passes its
+    /// unwrapped compiler and linker this way, as nixpkgs' own kernel builder does).
+    pub extra_make_flags: Vec<String>,
 }
 
 /// Versions the kernel requires for Rust on s390 (scripts/min-tool-version.sh in Linux 7.3).
@@ -63,7 +66,10 @@ impl Toolchain {
             .ok()
             .and_then(|j| j.parse().ok())
             .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-        Toolchain { rustc, rustdoc, bindgen, libclang_dir, cross_compile, qemu, jobs }
+        let extra_make_flags = std::env::var("ZLAB_KERNEL_MAKE_FLAGS")
+            .map(|flags| flags.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        Toolchain { rustc, rustdoc, bindgen, libclang_dir, cross_compile, qemu, jobs, extra_make_flags }
     }
 
     pub fn cross_tool(&self, tool: &str) -> String {
@@ -82,6 +88,7 @@ impl Toolchain {
             .arg(format!("RUSTDOC={}", self.rustdoc.display()))
             .arg(format!("HOSTRUSTC={}", self.rustc.display()))
             .arg(format!("BINDGEN={}", self.bindgen.display()))
+            .args(&self.extra_make_flags)
             .env("LIBCLANG_PATH", &self.libclang_dir);
         for (name, value) in reproducible_build_env() {
             cmd.env(name, value);

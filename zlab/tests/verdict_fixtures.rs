@@ -1,4 +1,4 @@
-//! `verdict::judge` on real s390x consoles of the 7.3.4 test kernel.
+//! `verdict::judge` on real s390x consoles of the pinned test kernel.
 //!
 //! `real-pass-<check>.log` are consoles zlab itself recorded for checks/<check>.toml.
 //! `real-{panic,oops,bug,warning,hang}.log` come from the test-only module in

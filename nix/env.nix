@@ -1,0 +1,33 @@
+# Everything the flake offers on one system, assembled from the files beside this one.
+{
+  nixpkgs,
+  rust-overlay,
+  crane,
+  system,
+  root,
+}: let
+  pkgs = import nixpkgs {
+    inherit system;
+    overlays = [rust-overlay.overlays.default];
+  };
+  tools = import ./tools.nix {inherit pkgs root;};
+  zlabCrate = import ./zlab.nix {inherit pkgs crane root;};
+  guest = import ./kernel.nix {
+    inherit pkgs root tools;
+    inherit (zlabCrate) zlab;
+  };
+in {
+  inherit pkgs;
+  inherit (zlabCrate) zlab;
+  inherit (guest) kernel-source kernel modules initramfs;
+  shells = import ./shells.nix {
+    inherit pkgs tools;
+    inherit (zlabCrate) zlab;
+  };
+  apps = import ./apps.nix {
+    inherit pkgs tools;
+    inherit (zlabCrate) zlab;
+    inherit (guest) kernel;
+  };
+  checks = zlabCrate.checks // import ./checks.nix {inherit pkgs root guest;};
+}

@@ -1,0 +1,58 @@
+# The s390 Rust kernel, its modules and a guest initramfs: each derivation is one zlab call with
+# the pinned tools, so Nix runs exactly what the Debian path runs.
+{
+  pkgs,
+  root,
+  tools,
+  zlab,
+}: let
+  inherit (pkgs) lib;
+  repo = lib.fileset.toSource {
+    inherit root;
+    fileset = lib.fileset.unions [(root + "/kernel") (root + "/modules") (root + "/checks")];
+  };
+  zlabStep = name: attrs: script:
+    pkgs.stdenv.mkDerivation ({
+        inherit name;
+        dontUnpack = true;
+        nativeBuildInputs = tools.buildInputs ++ [zlab];
+        # Kernel code is built with the kernel's own flags, not nixpkgs' hardening.
+        hardeningDisable = ["all"];
+        ZLAB_REPO = repo;
+        buildPhase = ''
+          runHook preBuild
+          export ZLAB_HOME="$TMPDIR/zlab"
+          ${script}
+          runHook postBuild
+        '';
+        dontInstall = true;
+        # Kernel images and modules stay exactly as the kernel build made them.
+        dontFixup = true;
+      }
+      // tools.env
+      // attrs);
+
+  kernel-source = zlabStep "linux-source-s390-zlab" {} ''
+    zlab source --into "$out"
+    patchShebangs "$out/scripts" "$out/tools"
+  '';
+
+  kernel = zlabStep "linux-s390-rust-zlab" {ZLAB_KERNEL_SOURCE = kernel-source;} ''
+    zlab build --config test --dir "$out"
+  '';
+
+  prebuilt = {ZLAB_KERNEL_BUILD = kernel;};
+
+  modules = zlabStep "zlab-modules" prebuilt ''
+    zlab modules
+    mkdir -p "$out/lib/modules"
+    cp "$ZLAB_HOME"/build/test/zlab-modules/*/*.ko "$out/lib/modules/"
+  '';
+
+  initramfs = zlabStep "zlab-initramfs" prebuilt ''
+    mkdir -p "$out"
+    cp "$(zlab initramfs)" "$out/initramfs.cpio"
+  '';
+in {
+  inherit kernel-source kernel modules initramfs zlabStep prebuilt;
+}

@@ -1,0 +1,27 @@
+# `nix develop`: the pinned nightly and everything zlab needs, with the variables zlab reads;
+# `nix develop .#floor`: the same with rustc 1.96.0, the kernel's minimum for Rust on s390.
+{
+  pkgs,
+  tools,
+  zlab,
+}: let
+  welcome = rustName: ''
+    cat <<'WELCOME'
+    zlab — Rust kernel modules on IBM Z (s390x), with ${rustName}.
+      zlab doctor          every tool and version
+      zlab test            build the kernel and modules, boot every check in QEMU
+      zlab test hello      one check; edit modules/hello/hello.rs and rerun
+      zlab boot            a shell on an emulated IBM Z with every module in /lib/modules
+    Build dirs and console logs: ''${ZLAB_HOME:-~/.cache/zlab}
+    WELCOME
+  '';
+  shell = rust: env: rustName:
+    pkgs.mkShell (env
+      // {
+        packages = tools.buildInputs ++ [rust zlab pkgs.gdb];
+        shellHook = welcome rustName;
+      });
+in {
+  default = shell tools.rust tools.env "the pinned nightly (kernel/rust-toolchain.toml)";
+  floor = shell tools.rustFloor tools.floorEnv "rustc 1.96.0, the kernel's minimum for s390";
+}

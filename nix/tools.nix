@@ -1,0 +1,74 @@
+# The pinned tools and the environment zlab reads (the same variables a Debian host leaves unset
+# and zlab then fills from `zlab setup`). One place for both the dev shells and the derivations.
+{
+  pkgs,
+  root,
+}: let
+  inherit (pkgs) lib;
+  pins = builtins.fromTOML (builtins.readFile (root + "/kernel/source.toml"));
+
+  # The pinned nightly (kernel/rust-toolchain.toml) and the kernel's minimum for Rust on s390.
+  rust = pkgs.rust-bin.fromRustupToolchainFile (root + "/kernel/rust-toolchain.toml");
+  rustFloor = pkgs.rust-bin.stable."1.96.0".minimal.override {extensions = ["rust-src"];};
+
+  # bindgen links this libclang (nixpkgs builds it without the runtime-loading feature).
+  llvm = pkgs.llvmPackages_19;
+  bindgen = pkgs.rust-bindgen.override {
+    rust-bindgen-unwrapped = pkgs.rust-bindgen-unwrapped.override {inherit (llvm) clang;};
+  };
+
+  # On an s390x machine the native compiler builds the kernel; elsewhere the s390x cross one.
+  s390Cc =
+    if pkgs.stdenv.hostPlatform.isS390x
+    then pkgs.stdenv.cc
+    else pkgs.pkgsCross.s390x.stdenv.cc;
+
+  # Unwrapped compiler and linker for the kernel, as nixpkgs' own kernel builder passes them
+  # (kernel/common-flags.nix): the wrappers' flags are for userspace programs.
+  kernelMakeFlags = builtins.concatStringsSep " " [
+    "CC=${s390Cc.cc}/bin/${s390Cc.targetPrefix}gcc"
+    "LD=${s390Cc.bintools.bintools}/bin/${s390Cc.targetPrefix}ld"
+  ];
+
+  # The same .debs, verified by the same SHA256s, as on the Debian path.
+  debianDeb = pin:
+    pkgs.fetchurl {
+      url = "mirror://debian/${pin.pool}";
+      inherit (pin) sha256;
+    };
+
+  environment = rustc: {
+    ZLAB_RUSTC = "${rustc}/bin/rustc";
+    ZLAB_RUSTDOC = "${rustc}/bin/rustdoc";
+    ZLAB_BINDGEN = "${bindgen}/bin/bindgen";
+    LIBCLANG_PATH = "${lib.getLib llvm.libclang}/lib";
+    ZLAB_CROSS_COMPILE = s390Cc.targetPrefix;
+    ZLAB_KERNEL_MAKE_FLAGS = kernelMakeFlags;
+    ZLAB_QEMU = "${pkgs.qemu}/bin/qemu-system-s390x";
+    ZLAB_KERNEL_DEB = debianDeb pins.kernel;
+    ZLAB_BUSYBOX_DEB = debianDeb pins.busybox;
+  };
+in {
+  inherit rust rustFloor;
+  env = environment rust;
+  floorEnv = environment rustFloor;
+
+  # What the kernel build and zlab call besides the variables above.
+  buildInputs = [
+    s390Cc
+    bindgen
+    pkgs.qemu
+    pkgs.gnumake
+    pkgs.flex
+    pkgs.bison
+    pkgs.bc
+    pkgs.perl
+    pkgs.python3
+    pkgs.elfutils
+    pkgs.openssl
+    pkgs.dpkg
+    pkgs.xz
+    pkgs.cpio
+    pkgs.kmod
+  ];
+}
