@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
     about = "Build, boot and test Rust Linux kernel code for IBM Z (s390x) in QEMU",
     long_about = "zlab builds the pinned Linux kernel for s390x with Rust, builds the Rust modules in modules/, \
 and boots them in qemu-system-s390x, judging each boot test in checks/ from the guest's console.\n\n\
-First time on Debian/Ubuntu: `zlab setup` (as root), then `zlab doctor`.\n\
+First time on Debian 12: `zlab setup` (as root), then `zlab doctor`.\n\
 With Nix: `nix develop` provides every tool; `zlab setup` is not needed.\n\n\
 The everyday loop: edit modules/<name>/<name>.rs, then `zlab test <name>`.",
     after_help = "Files: pins and config fragments in kernel/, modules in modules/, checks in checks/.\n\
