@@ -10,24 +10,8 @@ home=${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}
 tools="$home/tools"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$home/cargo-target}
 DEADNIX_VERSION=1.3.1
-passed=0
-failed=0
-nix_files=(flake.nix nix/*.nix)
-
-run_test() {
-    local name=$1 log
-    shift
-    log=$(mktemp)
-    if "$@" >"$log" 2>&1; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-        sed 's/^/     | /' "$log" | tail -n 30
-    fi
-    rm -f "$log"
-}
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 
 # Tools: Debian's nix-bin (2.8: enough to parse and evaluate plain expressions), deadnix from
 # crates.io, and tests/nix-format (alejandra 3.1.0's own formatter, which crates.io has only
@@ -139,5 +123,4 @@ run_test "no dead Nix code (deadnix)" no_dead_code
 run_test "flake.lock pins every flake input" lock_matches_inputs
 run_test "each pin lives in one file" pins_live_in_one_place
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -5,24 +5,10 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 zlab=./bin/zlab
-passed=0
-failed=0
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-
-run_test() {
-    local name=$1
-    shift
-    local log="$scratch/$passed-$failed.log"
-    if "$@" >"$log" 2>&1; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-        sed 's/^/     | /' "$log" | tail -n 30
-    fi
-}
 
 setup_is_idempotent() {
     $zlab setup | tee /dev/stderr | grep -q "nothing to do"
@@ -74,5 +60,4 @@ run_test "EXPOLINE dropping RUST is named" expoline_dropping_rust_is_named
 run_test "an unknown check is refused before booting" unknown_check_is_refused_before_booting
 rm -rf "${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}/build/expoline"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

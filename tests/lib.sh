@@ -1,0 +1,25 @@
+# Shared by the test scripts in this folder: `run_test NAME COMMAND…` runs one test, prints
+# `ok` or `FAIL` (with the end of its output), and counts it; `summary` prints the closing
+# `N passed, N failed` line and fails when anything did.
+passed=0
+failed=0
+
+run_test() {
+    local name=$1 log
+    shift
+    log=$(mktemp)
+    if "$@" >"$log" 2>&1; then
+        passed=$((passed + 1))
+        echo "ok   $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name"
+        sed 's/^/     | /' "$log" | tail -n 30
+    fi
+    rm -f "$log"
+}
+
+summary() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
