@@ -10,6 +10,7 @@ home=${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}
 tools="$home/tools"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$home/cargo-target}
 DEADNIX_VERSION=1.3.1
+nix_files=(flake.nix nix/*.nix)
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 
