@@ -244,9 +244,6 @@ mod tests {
 
     #[test]
     fn apt_file_names_escape_the_epoch() {
-        assert_eq!(
-            file_name_from_spec("pkg:s390x=1:2.0-1"),
-            "pkg_1%3a2.0-1_s390x.deb"
-        );
+        assert_eq!(file_name_from_spec("pkg:s390x=1:2.0-1"), "pkg_1%3a2.0-1_s390x.deb");
     }
 }

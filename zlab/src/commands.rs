@@ -6,9 +6,8 @@ use crate::guest::Ending;
 use crate::paths::Paths;
 use crate::session::{self, Kernels};
 use crate::toolchain::Toolchain;
-use crate::{build, doctor, modules, qemu, runner, verdict};
+use crate::{build, doctor, modules, qemu, runner};
 use anyhow::{bail, Result};
-use std::time::Duration;
 
 pub fn modules(paths: &Paths, names: &[String], variant: &str, list: bool) -> Result<()> {
     let all = modules::list(paths)?;
@@ -39,19 +38,26 @@ fn indent(text: &str) -> String {
 }
 
 pub fn initramfs(paths: &Paths, check: Option<&str>) -> Result<()> {
-    let (check, ending) = guest_for(paths, check)?;
-    let kernel = Kernels::default().get(paths, &check.variant)?;
+    let (check, ending, kernel) = guest_for(paths, check)?;
     let machine = session::prepare(paths, &kernel, &check, ending)?;
     println!("{}", machine.initrd.display());
     Ok(())
 }
 
-/// A check's guest, powering off at the end; or, without a check, the interactive guest.
-fn guest_for(paths: &Paths, check: Option<&str>) -> Result<(Check, Ending)> {
+/// A check's guest, powering off at the end; or, without a check, the interactive guest. Either
+/// way with the kernel it boots, built once.
+fn guest_for(paths: &Paths, check: Option<&str>) -> Result<(Check, Ending, Kernel)> {
     match check {
-        Some(name) => Ok((one_check(paths, name)?, Ending::PowerOff)),
-        // Built first so the in-tree samples exist when the guest's module list is made.
-        None => Ok((everything(paths, &build::build(paths, crate::variants::DEFAULT, None)?)?, Ending::Shell)),
+        Some(name) => {
+            let check = one_check(paths, name)?;
+            let kernel = Kernels::default().get(paths, &check.variant)?;
+            Ok((check, Ending::PowerOff, kernel))
+        }
+        None => {
+            // Built first so the in-tree samples exist when the guest's module list is made.
+            let kernel = build::build(paths, crate::variants::DEFAULT, None)?;
+            Ok((everything(paths, &kernel)?, Ending::Shell, kernel))
+        }
     }
 }
 
@@ -90,18 +96,13 @@ fn everything(paths: &Paths, kernel: &Kernel) -> Result<Check> {
 pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool) -> Result<()> {
     doctor::require(paths)?;
     let tc = Toolchain::from_env(paths);
-    let (check, ending) = guest_for(paths, check)?;
-    let ending = if interactive { Ending::Shell } else { ending };
-    let kernel = Kernels::default().get(paths, &check.variant)?;
-    let machine = session::prepare(paths, &kernel, &check, ending)?;
-    let cmd = qemu::command(&tc, &machine);
-    if ending == Ending::Shell {
-        return qemu::run_interactive(cmd);
+    let (check, ending, kernel) = guest_for(paths, check)?;
+    if interactive || ending == Ending::Shell {
+        let machine = session::prepare(paths, &kernel, &check, Ending::Shell)?;
+        return qemu::run_interactive(qemu::command(&tc, &machine));
     }
-    let log = paths.run_dir(&check.name).join("console.log");
-    let run = qemu::run_captured(cmd, &log, Duration::from_secs(check.timeout), true)?;
-    let verdict = verdict::judge(&check, &run);
-    println!("\nconsole: {}", log.display());
+    let (run, verdict) = runner::boot_and_judge(paths, &tc, &kernel, &check, true)?;
+    println!("\nconsole: {}", paths.run_dir(&check.name).join("console.log").display());
     if !verdict.passed() {
         for failure in &verdict.failures {
             println!("  - {failure}");

@@ -1,11 +1,12 @@
 //! `zlab test`: every check (or the named ones) built, booted and judged, then a summary.
 
+use crate::build::Kernel;
 use crate::check::{self, Check};
 use crate::doctor;
 use crate::guest::Ending;
 use crate::paths::Paths;
 use crate::pins::Pins;
-use crate::qemu;
+use crate::qemu::{self, Run};
 use crate::session::{self, Kernels};
 use crate::toolchain::Toolchain;
 use crate::verdict::{self, Verdict};
@@ -70,11 +71,26 @@ pub fn run(paths: &Paths, names: &[String], echo_console: bool) -> Result<Vec<Ou
 
 fn run_one(paths: &Paths, tc: &Toolchain, kernels: &mut Kernels, check: &Check, echo: bool) -> Result<Verdict> {
     let kernel = kernels.get(paths, &check.variant)?;
-    let machine = session::prepare(paths, &kernel, check, Ending::PowerOff)?;
+    let (run, verdict) = boot_and_judge(paths, tc, &kernel, check, echo)?;
+    let log = paths.run_dir(&check.name).join("console.log");
+    eprintln!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
+    Ok(verdict)
+}
+
+/// Boots the check's guest to power-off (or its time limit), console in the check's run
+/// folder, and judges it.
+pub fn boot_and_judge(
+    paths: &Paths,
+    tc: &Toolchain,
+    kernel: &Kernel,
+    check: &Check,
+    echo: bool,
+) -> Result<(Run, Verdict)> {
+    let machine = session::prepare(paths, kernel, check, Ending::PowerOff)?;
     let log = paths.run_dir(&check.name).join("console.log");
     let run = qemu::run_captured(qemu::command(tc, &machine), &log, Duration::from_secs(check.timeout), echo)?;
-    eprintln!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
-    Ok(verdict::judge(check, &run))
+    let verdict = verdict::judge(check, &run);
+    Ok((run, verdict))
 }
 
 fn report(outcome: &Outcome, paths: &Paths) {
