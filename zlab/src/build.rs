@@ -1,7 +1,7 @@
 //! `zlab build`: the pinned kernel with a variant's configuration, in a build dir outside git.
 
 use crate::kconfig;
-use crate::lock::BuildLock;
+use crate::lock::DirLock;
 use crate::paths::Paths;
 use crate::pins::Pins;
 use crate::toolchain::Toolchain;
@@ -71,7 +71,7 @@ pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Ke
     let source = source::unpacked(paths, &pins.kernel)?;
     let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| paths.build_dir(variant_name));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let _lock = BuildLock::acquire(&dir)?;
+    let _lock = DirLock::acquire(&dir)?;
 
     require_rust_available(&tc, &source, &dir)?;
     let (merged, settings) = variants::merged_fragments(paths, &variant)?;

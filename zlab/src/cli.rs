@@ -27,6 +27,8 @@ pub enum Command {
     Setup,
     /// Check every tool and version against the kernel's minimums for Rust on s390, and say how to fix what is missing
     Doctor,
+    /// Download the pinned .debs (kernel source, guest busybox) that are missing or fail their SHA256 (zlab setup does this too; no root needed)
+    Fetch,
     /// Unpack the pinned, verified kernel source into a new folder (zlab build does this by itself)
     Source {
         /// The folder to create
@@ -75,5 +77,8 @@ pub enum Command {
         /// Only list the checks
         #[arg(long)]
         list: bool,
+        /// Boot each check this many times in a row (a soak test: any failure is a flake to find)
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
     },
 }

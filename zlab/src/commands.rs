@@ -9,6 +9,18 @@ use crate::toolchain::Toolchain;
 use crate::{build, doctor, modules, qemu, runner};
 use anyhow::{bail, Result};
 
+pub fn fetch(paths: &Paths) -> Result<()> {
+    let pins = crate::pins::Pins::load(&paths.source_pins())?;
+    let fetched = crate::downloads::fetch_missing(paths, &[&pins.kernel.deb, &pins.busybox.deb])?;
+    if fetched.is_empty() {
+        println!("zlab fetch: both pinned downloads are present and verified");
+    }
+    for f in fetched {
+        println!("downloaded and verified {f}");
+    }
+    Ok(())
+}
+
 pub fn modules(paths: &Paths, names: &[String], variant: &str, list: bool) -> Result<()> {
     let all = modules::list(paths)?;
     if list {
@@ -39,7 +51,7 @@ fn indent(text: &str) -> String {
 
 pub fn initramfs(paths: &Paths, check: Option<&str>) -> Result<()> {
     let (check, ending, kernel) = guest_for(paths, check)?;
-    let machine = session::prepare(paths, &kernel, &check, ending)?;
+    let (machine, _lock) = session::prepare(paths, &kernel, &check, ending)?;
     println!("{}", machine.initrd.display());
     Ok(())
 }
@@ -98,7 +110,7 @@ pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool) -> Result<()>
     let tc = Toolchain::from_env(paths);
     let (check, ending, kernel) = guest_for(paths, check)?;
     if interactive || ending == Ending::Shell {
-        let machine = session::prepare(paths, &kernel, &check, Ending::Shell)?;
+        let (machine, _lock) = session::prepare(paths, &kernel, &check, Ending::Shell)?;
         return qemu::run_interactive(qemu::command(&tc, &machine));
     }
     let (run, verdict) = runner::boot_and_judge(paths, &tc, &kernel, &check, true)?;
@@ -113,15 +125,16 @@ pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool) -> Result<()>
     Ok(())
 }
 
-pub fn test(paths: &Paths, names: &[String], verbose: bool, list: bool) -> Result<()> {
+pub fn test(paths: &Paths, names: &[String], verbose: bool, list: bool, repeat: u32) -> Result<()> {
     if list {
         for c in runner::select(paths, names)? {
             println!("{:<24} {}", c.name, c.description);
         }
         return Ok(());
     }
-    let outcomes = runner::run(paths, names, verbose)?;
-    if !runner::summarize(&outcomes) {
+    let outcomes = runner::run(paths, names, verbose, repeat)?;
+    let all_passed = if repeat > 1 { runner::summarize_repeats(&outcomes) } else { runner::summarize(&outcomes) };
+    if !all_passed {
         std::process::exit(1);
     }
     Ok(())

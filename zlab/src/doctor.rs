@@ -26,6 +26,24 @@ pub fn fix_command() -> &'static str {
     }
 }
 
+/// The variables that choose tools instead of zlab's defaults (`zlab setup`'s installs).
+const TOOL_VARIABLES: &[&str] =
+    &["ZLAB_RUSTC", "ZLAB_RUSTDOC", "ZLAB_BINDGEN", "LIBCLANG_PATH", "ZLAB_CROSS_COMPILE", "ZLAB_QEMU"];
+
+/// How to fix the problems: the fix command, and outside Nix, the variables that may have
+/// chosen the wrong tools.
+fn advice() -> String {
+    let mut text = format!("Fix with `{}`", fix_command());
+    if std::env::var_os("IN_NIX_SHELL").is_none() {
+        let set: Vec<String> =
+            TOOL_VARIABLES.iter().filter_map(|v| std::env::var(v).ok().map(|value| format!("{v}={value}"))).collect();
+        if !set.is_empty() {
+            text.push_str(&format!(", or unset what chose these tools: {}", set.join(" ")));
+        }
+    }
+    text
+}
+
 pub fn run(paths: &Paths) -> Result<()> {
     let findings = examine(paths);
     for f in &findings {
@@ -34,7 +52,7 @@ pub fn run(paths: &Paths) -> Result<()> {
     }
     let problems = findings.iter().filter(|f| !f.ok).count();
     if problems > 0 {
-        bail!("{problems} problem(s) above; fix them with `{}`", fix_command());
+        bail!("{problems} problem(s) above. {}", advice());
     }
     println!("All {} tools are in place.", findings.len());
     Ok(())
@@ -48,11 +66,7 @@ pub fn require(paths: &Paths) -> Result<()> {
         .map(|f| format!("  {}: found {}, needs {}", f.tool, f.found, f.needed))
         .collect();
     if !problems.is_empty() {
-        bail!(
-            "the toolchain is not ready:\n{}\nFix with `{}`, then see `zlab doctor`",
-            problems.join("\n"),
-            fix_command()
-        );
+        bail!("the toolchain is not ready:\n{}\n{}; `zlab doctor` shows every tool", problems.join("\n"), advice());
     }
     Ok(())
 }
@@ -240,11 +254,11 @@ pub fn s390x_elf(header: &[u8]) -> Option<bool> {
 
 fn pinned_download(tool: &'static str, paths: &Paths, pin: &crate::pins::DebPin) -> Finding {
     let needed = format!("{} {} (pinned SHA256)", pin.package, pin.version);
+    if !downloads::location(paths, pin).exists() {
+        return Finding { tool, found: "not downloaded".into(), needed, ok: false };
+    }
     match downloads::verified(paths, pin) {
         Ok(path) => Finding { tool, found: format!("verified ({})", path.display()), needed, ok: true },
-        Err(_) if !downloads::location(paths, pin).exists() => {
-            Finding { tool, found: "not downloaded".into(), needed, ok: false }
-        }
         Err(e) => Finding { tool, found: format!("{e:#}"), needed, ok: false },
     }
 }

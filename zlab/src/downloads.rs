@@ -29,7 +29,7 @@ pub fn verified(paths: &Paths, pin: &DebPin) -> Result<PathBuf> {
     let path = location(paths, pin);
     if !path.exists() {
         anyhow::bail!(
-            "{} is missing ({} {}); run `zlab setup` (or `nix develop`, which provides it)",
+            "{} is missing ({} {}); run `zlab fetch` (or `nix develop`, which provides it)",
             path.display(),
             pin.package,
             pin.version
@@ -64,16 +64,16 @@ pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
     apt.update(&archs)?;
     let dest = paths.downloads();
     std::fs::create_dir_all(&dest).with_context(|| format!("creating {}", dest.display()))?;
+    remove_abandoned_partials(&dest);
     let mut fetched = Vec::new();
     for pin in missing {
         eprintln!("zlab: downloading {} {}", pin.package, pin.version);
         // Downloaded into a scratch folder first, so an interrupted download never sits where a
-        // verified file is expected.
-        let scratch = tempdir_in(&dest)?;
-        let file = apt.download(&archs, &pin.apt_spec(), pin.file_name(), &scratch)?;
+        // verified file is expected; the folder goes away whatever happens.
+        let scratch = Scratch::create(&dest)?;
+        let file = apt.download(&archs, &pin.apt_spec(), pin.file_name(), &scratch.0)?;
         pins::verify_or_delete(&file, pin)?;
         std::fs::rename(&file, location(paths, pin))?;
-        let _ = std::fs::remove_dir_all(&scratch);
         fetched.push(format!("{} {}", pin.package, pin.version));
     }
     Ok(fetched)
@@ -81,12 +81,44 @@ pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
 
 fn present_and_verified(paths: &Paths, pin: &DebPin) -> bool {
     let path = location(paths, pin);
-    path.exists() && pins::verify_or_delete(&path, pin).is_ok()
+    if !path.exists() {
+        return false;
+    }
+    match pins::verify_or_delete(&path, pin) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("zlab: {e:#}");
+            false
+        }
+    }
 }
 
-fn tempdir_in(parent: &std::path::Path) -> Result<PathBuf> {
-    let dir = parent.join(format!(".partial-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// `downloads/.partial-<pid>`, removed when dropped (on success, error or Ctrl-C unwinding).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn create(parent: &std::path::Path) -> Result<Scratch> {
+        let dir = parent.join(format!(".partial-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Scratch folders of runs that were killed (their process is gone).
+fn remove_abandoned_partials(dest: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dest) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(".partial-") else { continue };
+        if !std::path::Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }

@@ -1,16 +1,19 @@
-//! One zlab at a time per build dir: a second run waits for the first instead of corrupting it.
+//! One zlab at a time per folder (a build dir, a module's output, a check's run folder): a
+//! second run waits for the first instead of corrupting what it writes.
 
 use anyhow::{Context, Result};
 use std::fs::{File, TryLockError};
 use std::path::Path;
 
-pub struct BuildLock {
+pub struct DirLock {
     _file: File,
 }
 
-impl BuildLock {
-    /// Locks `dir` (released when the value is dropped, or when the process dies).
-    pub fn acquire(dir: &Path) -> Result<BuildLock> {
+impl DirLock {
+    /// Locks `dir`, creating it if needed (released when the value is dropped, or when the
+    /// process dies, so a killed run never leaves a stale lock).
+    pub fn acquire(dir: &Path) -> Result<DirLock> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let path = dir.join(".zlab.lock");
         let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         match file.try_lock() {
@@ -21,6 +24,6 @@ impl BuildLock {
             }
             Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("locking {}", path.display())),
         }
-        Ok(BuildLock { _file: file })
+        Ok(DirLock { _file: file })
     }
 }

@@ -16,6 +16,7 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Setup => setup::run(&paths),
         Command::Doctor => doctor::run(&paths),
+        Command::Fetch => commands::fetch(&paths),
         Command::Source { into } => {
             let pins = zlab::pins::Pins::load(&paths.source_pins())?;
             zlab::source::unpack(&paths, &pins.kernel, &into)
@@ -24,6 +25,6 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Modules { names, variant, list } => commands::modules(&paths, &names, &variant, list),
         Command::Initramfs { check } => commands::initramfs(&paths, check.as_deref()),
         Command::Boot { check, interactive } => commands::boot(&paths, check.as_deref(), interactive),
-        Command::Test { names, verbose, list } => commands::test(&paths, &names, verbose, list),
+        Command::Test { names, verbose, list, repeat } => commands::test(&paths, &names, verbose, list, repeat),
     }
 }

@@ -2,6 +2,7 @@
 //! kept in the build dir (Kbuild's MO=) so the repository stays clean.
 
 use crate::build::Kernel;
+use crate::lock::DirLock;
 use crate::paths::Paths;
 use crate::toolchain::Toolchain;
 use anyhow::{bail, Context, Result};
@@ -39,14 +40,16 @@ fn build_one(paths: &Paths, kernel: &Kernel, name: &str) -> Result<PathBuf> {
         bail!("modules/{name} has no Kbuild file (is the name right? `zlab modules --list` shows them)");
     }
     let out = paths.module_out_dir(&kernel.variant, name);
-    std::fs::create_dir_all(&out)?;
+    let _lock = DirLock::acquire(&out)?;
     let tc = Toolchain::from_env(paths);
     let mut make = tc.kernel_make(&kernel.source, &kernel.dir);
     make.arg(format!("M={}", src.display()))
         .arg(format!("MO={}", out.display()))
         .arg(format!("-j{}", tc.jobs))
         .arg("modules");
-    let output = make.output().with_context(|| format!("could not run make for modules/{name}"))?;
+    let output = crate::process::dies_with_zlab(&mut make, libc::SIGTERM)
+        .output()
+        .with_context(|| format!("could not run make for modules/{name}"))?;
     let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     std::fs::write(out.join("zlab-build.log"), &log)?;
     let ko = out.join(format!("{name}.ko"));

@@ -35,7 +35,7 @@ pub fn stdout_of(cmd: &mut Command) -> Result<String> {
 /// last lines and its path.
 pub fn run_logged(cmd: &mut Command, log: &Path, step: &str, every: Duration) -> Result<()> {
     let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
-    let mut child = cmd
+    let mut child = dies_with_zlab(cmd, libc::SIGTERM)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -98,6 +98,26 @@ fn forward_lines<R: std::io::Read + Send + 'static>(
             buf.clear();
         }
     })
+}
+
+/// Makes the child get `signal` when zlab dies, however it dies (a SIGKILL included), so no
+/// make or QEMU outlives the run that started it and keeps writing into a build dir.
+pub fn dies_with_zlab(cmd: &mut Command, signal: libc::c_int) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: only async-signal-safe calls between fork and exec (prctl, getppid, _exit).
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, signal as libc::c_ulong, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // zlab may have died before the prctl took effect.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Looks a program up on PATH the way a shell would.

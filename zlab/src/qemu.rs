@@ -71,7 +71,7 @@ impl Drop for Reaper {
 pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration, echo: bool) -> Result<Run> {
     let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let started = Instant::now();
-    let child = cmd
+    let child = crate::process::dies_with_zlab(&mut cmd, libc::SIGKILL)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -149,9 +149,49 @@ pub fn run_interactive(mut cmd: Command) -> Result<()> {
     eprintln!(
         "zlab: booting; the guest's shell is on this terminal. Leave with `poweroff -f` in the guest (or Ctrl-C)."
     );
-    let status = cmd.status().with_context(|| format!("could not start {}", cmd.get_program().to_string_lossy()))?;
+    let status = crate::process::dies_with_zlab(&mut cmd, libc::SIGKILL)
+        .status()
+        .with_context(|| format!("could not start {}", cmd.get_program().to_string_lossy()))?;
     if !status.success() {
         anyhow::bail!("QEMU exited with {status}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> Vec<String> {
+        let tc = Toolchain {
+            rustc: "rustc".into(),
+            rustdoc: "rustdoc".into(),
+            bindgen: "bindgen".into(),
+            libclang_dir: "/lib".into(),
+            cross_compile: String::new(),
+            qemu: "qemu-system-s390x".into(),
+            jobs: 1,
+            extra_make_flags: vec![],
+        };
+        let machine = Machine {
+            kernel: "/k/bzImage".into(),
+            initrd: "/r/initramfs.cpio".into(),
+            kernel_args: vec!["facilities=!148".into()],
+            memory_mib: 512,
+        };
+        command(&tc, &machine).get_args().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
+    /// The guest's only device is its console: no network, no disks, no host folders.
+    #[test]
+    fn the_guest_gets_no_network_and_no_host_folders() {
+        let args = args();
+        assert!(args.contains(&"-nodefaults".to_string()), "{args:?}");
+        for option in ["-netdev", "-nic", "-net", "-virtfs", "-fsdev", "-drive", "-hda", "-cdrom", "-usb"] {
+            assert!(!args.iter().any(|a| a == option), "{option} in {args:?}");
+        }
+        let devices: Vec<&String> = args.windows(2).filter(|w| w[0] == "-device").map(|w| &w[1]).collect();
+        assert_eq!(devices, ["sclpconsole,chardev=con"], "{args:?}");
+        assert!(args.iter().any(|a| a == "console=ttysclp0 facilities=!148"));
+    }
 }

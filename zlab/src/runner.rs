@@ -51,15 +51,18 @@ pub fn select(paths: &Paths, names: &[String]) -> Result<Vec<Check>> {
     Ok(chosen)
 }
 
-pub fn run(paths: &Paths, names: &[String], echo_console: bool) -> Result<Vec<Outcome>> {
+/// Runs each check `repeat` times in a row (its kernel built once).
+pub fn run(paths: &Paths, names: &[String], echo_console: bool, repeat: u32) -> Result<Vec<Outcome>> {
     let checks = select(paths, names)?;
     doctor::require(paths)?;
     let tc = Toolchain::from_env(paths);
     let mut kernels = Kernels::default();
     let mut outcomes = Vec::new();
-    for check in &checks {
+    let runs = checks.iter().flat_map(|check| (1..=repeat).map(move |n| (check, n)));
+    for (check, n) in runs {
         let started = Instant::now();
-        eprintln!("zlab: check {} — {}", check.name, check.description);
+        let attempt = if repeat > 1 { format!(" (run {n}/{repeat})") } else { String::new() };
+        eprintln!("zlab: check {}{attempt} — {}", check.name, check.description);
         let result = run_one(paths, &tc, &mut kernels, check, echo_console).map_err(|e| format!("{e:#}"));
         let suites = check.ktap.iter().map(|k| k.suite.clone()).collect();
         let outcome = Outcome { check: check.name.clone(), suites, seconds: started.elapsed().as_secs_f64(), result };
@@ -86,7 +89,7 @@ pub fn boot_and_judge(
     check: &Check,
     echo: bool,
 ) -> Result<(Run, Verdict)> {
-    let machine = session::prepare(paths, kernel, check, Ending::PowerOff)?;
+    let (machine, _lock) = session::prepare(paths, kernel, check, Ending::PowerOff)?;
     let log = paths.run_dir(&check.name).join("console.log");
     let run = qemu::run_captured(qemu::command(tc, &machine), &log, Duration::from_secs(check.timeout), echo)?;
     let verdict = verdict::judge(check, &run);
@@ -135,6 +138,35 @@ fn ktap_details(outcome: &Outcome, verdict: &Verdict) -> String {
     let named = if named.is_empty() { String::new() } else { format!(" ({})", named.join(", ")) };
     let skipped = if all.skipped > 0 { format!(", {} skipped", all.skipped) } else { String::new() };
     format!("KUnit {}/{} passed{skipped}{named}", all.passed, all.total())
+}
+
+/// For repeated runs: per check, how many runs passed and the fastest, median and slowest;
+/// then the closing `N passed, N failed` line, counting runs.
+pub fn summarize_repeats(outcomes: &[Outcome]) -> bool {
+    println!();
+    println!("{:<24} {:>9}  {:>7} {:>7} {:>7}  failures", "check", "passed", "min s", "median", "max s");
+    let mut names: Vec<&str> = outcomes.iter().map(|o| o.check.as_str()).collect();
+    names.dedup();
+    for name in names {
+        let runs: Vec<&Outcome> = outcomes.iter().filter(|o| o.check == name).collect();
+        let mut seconds: Vec<f64> = runs.iter().map(|o| o.seconds).collect();
+        seconds.sort_by(f64::total_cmp);
+        let passed = runs.iter().filter(|o| o.passed()).count();
+        let failed_runs: Vec<String> =
+            runs.iter().enumerate().filter(|(_, o)| !o.passed()).map(|(i, _)| format!("run {}", i + 1)).collect();
+        println!(
+            "{:<24} {:>9}  {:>7.1} {:>7.1} {:>7.1}  {}",
+            name,
+            format!("{passed}/{}", runs.len()),
+            seconds[0],
+            seconds[seconds.len() / 2],
+            seconds[seconds.len() - 1],
+            failed_runs.join(", ")
+        );
+    }
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    println!("{} passed, {} failed", passed, outcomes.len() - passed);
+    passed == outcomes.len()
 }
 
 /// The summary table and the closing `N passed, N failed` line.

@@ -5,6 +5,7 @@ use crate::build::{self, Kernel};
 use crate::check::Check;
 use crate::guest::{self, Ending};
 use crate::initramfs::{self, Contents};
+use crate::lock::DirLock;
 use crate::modules;
 use crate::paths::Paths;
 use crate::qemu::Machine;
@@ -60,17 +61,19 @@ pub fn guest_modules(paths: &Paths, kernel: &Kernel, check: &Check) -> Result<Ve
     Ok(files)
 }
 
-/// The check's guest, ready to boot: initramfs written into the check's run folder.
-pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) -> Result<Machine> {
+/// The check's guest, ready to boot: initramfs written into the check's run folder, which stays
+/// locked (for the boot too) until the returned lock is dropped.
+pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) -> Result<(Machine, DirLock)> {
+    let dir = paths.run_dir(&check.name);
+    let lock = DirLock::acquire(&dir)?;
     let modules = guest_modules(paths, kernel, check)?;
     let busybox = guest::busybox(paths)?;
-    let dir = paths.run_dir(&check.name);
-    std::fs::create_dir_all(&dir)?;
     let initrd = initramfs::create(kernel, &dir, &Contents { busybox: &busybox, steps: &check.step, ending, modules })?;
-    Ok(Machine {
+    let machine = Machine {
         kernel: kernel.bzimage(),
         initrd,
         kernel_args: check.kernel_args.clone(),
         memory_mib: GUEST_MEMORY_MIB,
-    })
+    };
+    Ok((machine, lock))
 }

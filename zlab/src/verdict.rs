@@ -32,6 +32,8 @@ pub enum Failure {
         exit: Option<i32>,
         missing: Vec<String>,
         output: Vec<String>,
+        /// What the kernel printed while the step ran (`hello: Unknown symbol …`).
+        kernel: Vec<String>,
     },
     Missing {
         expected: String,
@@ -97,7 +99,7 @@ impl fmt::Display for Failure {
             Failure::InitDidNotFinish { last_lines } => {
                 write!(f, "init started but never reached `{INIT_END}`. Last console lines:\n{}", indented(last_lines))
             }
-            Failure::Step { number, run, expected_exit, exit, missing, output } => {
+            Failure::Step { number, run, expected_exit, exit, missing, output, kernel } => {
                 let first = run.lines().next().unwrap_or("");
                 match exit {
                     Some(code) if code != expected_exit => {
@@ -109,7 +111,11 @@ impl fmt::Display for Failure {
                 for m in missing {
                     write!(f, "; its output lacks {m:?}")?;
                 }
-                write!(f, ". Its output:\n{}", indented(output))
+                write!(f, ". Its output:\n{}", indented(output))?;
+                if !kernel.is_empty() {
+                    write!(f, "\n  The kernel said meanwhile:\n{}", indented(kernel))?;
+                }
+                Ok(())
             }
             Failure::Missing { expected } => write!(f, "expected on the console but never seen: {expected:?}"),
             Failure::Forbidden { pattern, line } => write!(f, "forbidden {pattern:?} seen: {line}"),
@@ -129,7 +135,12 @@ pub struct StepRecord {
     pub began: bool,
     pub exit: Option<i32>,
     pub output: Vec<String>,
+    /// Console lines between the step's markers that are not its output: kernel messages.
+    pub kernel: Vec<String>,
 }
+
+/// How many kernel lines a failed step shows.
+const STEP_KERNEL_LINES: usize = 12;
 
 #[derive(Debug)]
 pub struct Verdict {
@@ -173,6 +184,7 @@ pub fn judge(check: &Check, run: &Run) -> Verdict {
                 exit: record.exit,
                 missing,
                 output: record.output.clone(),
+                kernel: record.kernel.iter().take(STEP_KERNEL_LINES).cloned().collect(),
             });
         }
     }
@@ -213,6 +225,7 @@ pub fn judge(check: &Check, run: &Run) -> Verdict {
 /// Reads init's step markers back from the console.
 pub fn step_records(lines: &[&str], steps: usize) -> Vec<StepRecord> {
     let mut records = vec![StepRecord::default(); steps];
+    let mut running: Option<usize> = None;
     for line in lines {
         let line = line.trim_end();
         if let Some(rest) = line.strip_prefix(STEP_PREFIX) {
@@ -221,12 +234,18 @@ pub fn step_records(lines: &[&str], steps: usize) -> Vec<StepRecord> {
                 continue;
             };
             match words.next() {
-                Some("begin") => records[n - 1].began = true,
+                Some("begin") => {
+                    records[n - 1].began = true;
+                    running = Some(n);
+                }
                 Some("end") => {
-                    records[n - 1].exit = words.next().and_then(|w| w.strip_prefix("rc=")).and_then(|c| c.parse().ok())
+                    records[n - 1].exit = words.next().and_then(|w| w.strip_prefix("rc=")).and_then(|c| c.parse().ok());
+                    running = None;
                 }
                 _ => {}
             }
+        } else if let Some(n) = running.filter(|_| !line.starts_with(OUTPUT_PREFIX) && !line.is_empty()) {
+            records[n - 1].kernel.push(line.to_string());
         } else if let Some(rest) = line.strip_prefix(OUTPUT_PREFIX) {
             if let Some((n, text)) = rest.split_once("| ").or_else(|| rest.split_once('|')) {
                 if let Some(record) =

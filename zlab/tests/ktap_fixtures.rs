@@ -219,11 +219,30 @@ impl XorShift {
     }
 }
 
+/// A check with steps, expectations and suites, so judging exercises every part of the verdict.
+fn busy_check() -> zlab::check::Check {
+    let text = "description = \"x\"\nexpect = [\"ok \"]\nforbid = [\"BUG\"]\n\
+                [[step]]\nrun = \"a\"\nexpect = [\"x\"]\n[[step]]\nrun = \"b\"\nexit = 7\n\
+                [[ktap]]\nsuite = \"s\"\nmin_tests = 2\n";
+    zlab::check::Check::parse("busy", text).unwrap()
+}
+
 fn check_no_panic(console: &str, context: &str) -> Report {
     let report = ktap::parse(console);
     assert_consistent(&report, context);
     let _ = console_faults::scan(console);
     let _ = console_faults::last_lines(console, 5);
+    for timed_out in [false, true] {
+        let run = zlab::qemu::Run {
+            console: console.to_string(),
+            timed_out,
+            exit: None,
+            qemu_errors: String::new(),
+            elapsed: std::time::Duration::ZERO,
+        };
+        let verdict = zlab::verdict::judge(&busy_check(), &run);
+        verdict.failures.iter().for_each(|f| drop(f.to_string()));
+    }
     report
 }
 
@@ -257,9 +276,30 @@ fn random_bytes_never_panic() {
         "7",
         "é",
         "\u{0}",
+        "zlab-init: start",
+        "zlab-init: end",
+        "zlab-step 1 begin",
+        "zlab-step 2 end rc=",
+        "zlab-step 99 end rc=7",
+        "zlab-out 1| ",
+        "zlab-out 2|",
     ];
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-    for round in 0..3000 {
+    // 3000 rounds by default; ZLAB_FUZZ_SECONDS=N keeps going for N seconds with a fresh seed.
+    let budget =
+        std::env::var("ZLAB_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).map(std::time::Duration::from_secs);
+    let seed = match budget {
+        Some(_) => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1,
+        None => 0x9E37_79B9_7F4A_7C15,
+    };
+    let started = std::time::Instant::now();
+    let mut rng = XorShift(seed);
+    let more = |round: usize| match budget {
+        Some(limit) => started.elapsed() < limit,
+        None => round < 3000,
+    };
+    let mut round = 0;
+    while more(round) {
+        round += 1;
         let mut bytes = Vec::new();
         for _ in 0..rng.below(120) {
             if rng.below(3) == 0 {
@@ -268,8 +308,9 @@ fn random_bytes_never_panic() {
                 bytes.extend_from_slice(PIECES[rng.below(PIECES.len())].as_bytes());
             }
         }
-        check_no_panic(&String::from_utf8_lossy(&bytes), &format!("round {round}"));
+        check_no_panic(&String::from_utf8_lossy(&bytes), &format!("seed {seed:#x}, round {round}"));
     }
+    eprintln!("random_bytes_never_panic: {round} rounds, seed {seed:#x}");
 }
 
 /// Byte ranges in which a cut leaves a suite open: from the end of the

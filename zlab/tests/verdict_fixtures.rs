@@ -240,15 +240,18 @@ fn a_refused_module_parameter_is_a_step_failure_with_insmods_error() {
     assert!(console.contains("zlab_fault: `abc' invalid for parameter `mode'"));
     let verdict = judge_fixture(&fault_check("mode=abc", 30), "real-insmod-bad-param.log");
     assert_eq!(kinds(&verdict), ["step 1 failed"], "{}", describe(&verdict));
-    let Failure::Step { number, run, expected_exit, exit, missing, output } = &verdict.failures[0] else {
+    let Failure::Step { number, run, expected_exit, exit, missing, output, kernel } = &verdict.failures[0] else {
         unreachable!()
     };
     assert_eq!((*number, *expected_exit, *exit), (1, 0, Some(22)));
     assert_eq!(run, "insmod /lib/modules/zlab_fault.ko mode=abc");
     assert!(missing.is_empty());
     assert_eq!(output, &["insmod: can't insert '/lib/modules/zlab_fault.ko': Invalid argument"]);
+    // The kernel's own words, printed while the step ran, come with it.
+    assert!(kernel.iter().any(|l| l.ends_with("zlab_fault: `abc' invalid for parameter `mode'")), "{kernel:?}");
     let text = verdict.failures[0].to_string();
     assert!(text.starts_with("step 1 `insmod /lib/modules/zlab_fault.ko mode=abc` exited 22, expected 0"), "{text}");
+    assert!(text.contains("The kernel said meanwhile:"), "{text}");
 }
 
 /// `nosuch=1` does not make insmod fail in 7.3: the kernel only logs that it ignored it.

@@ -1,0 +1,34 @@
+# Sourced by the fault tests: a scratch copy of the repository whose modules/ also holds the
+# test-only guest modules (zlab/tests/guest-modules) and whose checks/ also holds checks that
+# load them. The real modules/ and checks/ never see them.
+# Needs: $scratch (a temporary folder). Sets: $fault_repo.
+
+fault_repo="$scratch/fault-repo"
+mkdir -p "$fault_repo"
+cp -r kernel checks modules "$fault_repo/"
+cp -r zlab/tests/guest-modules/zlab_* "$fault_repo/modules/"
+
+# add_check NAME TIMEOUT MODULES STEP: a check with one guest step.
+add_check() {
+    cat >"$fault_repo/checks/$1.toml" <<TOML
+description = "test-only: $1"
+timeout = $2
+modules = [$3]
+
+[[step]]
+run = '''
+$4
+'''
+TOML
+}
+
+add_check fault-panic 30 '"zlab_fault"' "insmod /lib/modules/zlab_fault.ko mode=1"
+add_check fault-oops 30 '"zlab_fault"' "insmod /lib/modules/zlab_fault.ko mode=2"
+add_check fault-bug 30 '"zlab_fault"' "insmod /lib/modules/zlab_fault.ko mode=3"
+add_check fault-warn 30 '"zlab_fault"' "insmod /lib/modules/zlab_fault.ko mode=4"
+add_check fault-hang 15 '"zlab_fault"' "insmod /lib/modules/zlab_fault.ko mode=5"
+add_check fault-bad-param 30 '"zlab_fault"' "insmod /lib/modules/zlab_fault.ko mode=9"
+add_check fault-unresolved 30 '"zlab_unresolved"' "insmod /lib/modules/zlab_unresolved.ko"
+add_check fault-broken 30 '"zlab_broken"' "insmod /lib/modules/zlab_broken.ko"
+# A healthy guest that takes a while: something to interrupt, and to run twice at once.
+add_check slow-clean 90 '' "sleep 8; echo slept"
