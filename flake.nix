@@ -41,10 +41,12 @@
       boot = {
         type = "app";
         program = "${env.apps.boot}/bin/zlab-boot";
+        meta.description = "A shell on an emulated IBM Z guest with the flake's kernel and every module";
       };
       test = {
         type = "app";
         program = "${env.apps.test}/bin/zlab-test";
+        meta.description = "Boot-test the checks (all, or the ones named) on the flake's kernel";
       };
     });
 

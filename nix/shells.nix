@@ -6,7 +6,7 @@
   zlab,
 }: let
   welcome = rustName: ''
-    cat <<'WELCOME'
+    cat <<WELCOME
     zlab — Rust kernel modules on IBM Z (s390x), with ${rustName}.
       zlab doctor          every tool and version
       zlab test            build the kernel and modules, boot every check in QEMU
@@ -15,13 +15,14 @@
     Build dirs and console logs: ''${ZLAB_HOME:-~/.cache/zlab}
     WELCOME
   '';
-  shell = rust: env: rustName:
+  shell = name: rust: env: rustName:
     pkgs.mkShell (env
       // {
+        inherit name;
         packages = tools.buildInputs ++ [rust zlab pkgs.gdb];
         shellHook = welcome rustName;
       });
 in {
-  default = shell tools.rust tools.env "the pinned nightly (kernel/rust-toolchain.toml)";
-  floor = shell tools.rustFloor tools.floorEnv "rustc 1.96.0, the kernel's minimum for s390";
+  default = shell "zlab" tools.rust tools.env "the pinned nightly (kernel/rust-toolchain.toml)";
+  floor = shell "zlab-floor" tools.rustFloor tools.floorEnv "rustc 1.96.0, the kernel's minimum for s390";
 }

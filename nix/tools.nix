@@ -34,6 +34,8 @@
   debianDeb = pin:
     pkgs.fetchurl {
       url = "mirror://debian/${pin.pool}";
+      # A store path name cannot hold the `~` of a backports version (nor an epoch's `:`).
+      name = lib.strings.sanitizeDerivationName (baseNameOf pin.pool);
       inherit (pin) sha256;
     };
 
