@@ -11,7 +11,10 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 setup_is_idempotent() {
-    $zlab setup | tee /dev/stderr | grep -q "nothing to do"
+    local out
+    out=$($zlab setup 2>&1) || { echo "$out"; return 1; }
+    echo "$out"
+    grep -q "nothing to do" <<<"$out"
 }
 
 doctor_passes() {
@@ -53,11 +56,30 @@ unknown_check_is_refused_before_booting() {
     grep -q "no check named .no-such-check." <<<"$out" && ! grep -q "booted" <<<"$out"
 }
 
+# `zlab new` in a repository copy: the scaffold passes its own check untouched; a second `new`
+# with the same name and bad names are refused, leaving nothing behind.
+new_module_passes_its_check() {
+    local copy="$scratch/new" out before after name
+    mkdir -p "$copy"
+    cp -r kernel checks modules "$copy/"
+    ZLAB_REPO=$copy $zlab new my_first || return 1
+    ZLAB_REPO=$copy $zlab test my_first | tee "$scratch/new.out" || return 1
+    grep -q "my_first_tests 3/3" "$scratch/new.out" || return 1
+    before=$(find "$copy" | sort | sha256sum)
+    for name in my_first 2fast Has-Caps fn; do
+        if out=$(ZLAB_REPO=$copy $zlab new "$name" 2>&1); then echo "zlab new $name succeeded"; return 1; fi
+        echo "$out"
+    done
+    after=$(find "$copy" | sort | sha256sum)
+    [ "$before" = "$after" ] || { echo "a refused zlab new changed the repository"; return 1; }
+}
+
 run_test "setup is idempotent" setup_is_idempotent
 run_test "doctor passes" doctor_passes
 run_test "initramfs is reproducible" initramfs_is_reproducible
 run_test "EXPOLINE dropping RUST is named" expoline_dropping_rust_is_named
 run_test "an unknown check is refused before booting" unknown_check_is_refused_before_booting
+run_test "zlab new makes a module that passes its check; bad and taken names are refused" new_module_passes_its_check
 rm -rf "${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}/build/expoline"
 
 summary

@@ -59,6 +59,11 @@ pub enum Command {
         #[arg(long)]
         check: Option<String>,
     },
+    /// Start a new module: modules/NAME (Rust module with a KUnit suite, Kbuild, README) and checks/NAME.toml, which pass untouched
+    New {
+        /// Lowercase letters, digits and `_`, starting with a letter (it becomes the module's name)
+        name: String,
+    },
     /// Boot the kernel in qemu-system-s390x: a shell on the console, or a check's guest straight to a verdict
     Boot {
         /// Boot this check's guest (its modules and commands); without it, every module is in /lib/modules

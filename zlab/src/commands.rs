@@ -21,6 +21,13 @@ pub fn fetch(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
+pub fn new(paths: &Paths, name: &str) -> Result<()> {
+    let made = crate::scaffold::create(paths, name)?;
+    println!("made {} and {}", made.module_dir.display(), made.check.display());
+    println!("Next: `zlab test {name}` builds it, boots it and runs its KUnit suite; then edit {name}.rs.");
+    Ok(())
+}
+
 pub fn modules(paths: &Paths, names: &[String], variant: &str, list: bool) -> Result<()> {
     let all = modules::list(paths)?;
     if list {

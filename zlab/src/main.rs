@@ -24,6 +24,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Build { variant, dir } => build::build(&paths, &variant, dir.as_deref()).map(drop),
         Command::Modules { names, variant, list } => commands::modules(&paths, &names, &variant, list),
         Command::Initramfs { check } => commands::initramfs(&paths, check.as_deref()),
+        Command::New { name } => commands::new(&paths, &name),
         Command::Boot { check, interactive } => commands::boot(&paths, check.as_deref(), interactive),
         Command::Test { names, verbose, list, repeat } => commands::test(&paths, &names, verbose, list, repeat),
     }
