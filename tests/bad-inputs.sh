@@ -7,12 +7,8 @@
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-home=${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$home/cargo-target}
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 ./bin/zlab --version >/dev/null
 zlab="$CARGO_TARGET_DIR/debug/zlab"
 export ZLAB_REPO=$repo

@@ -6,10 +6,8 @@
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-home=${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
-scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"; rm -f "$probe"' EXIT
 # shellcheck source=tests/fault-repo.sh
 source "$repo/tests/fault-repo.sh"

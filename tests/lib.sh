@@ -1,6 +1,11 @@
 # Shared by the test scripts in this folder: `run_test NAME COMMAND…` runs one test, prints
 # `ok` or `FAIL` (with the end of its output), and counts it; `summary` prints the closing
-# `N passed, N failed` line and fails when anything did.
+# `N passed, N failed` line and fails when anything did. Also sets zlab's $home, a shared
+# CARGO_TARGET_DIR, and a $scratch folder removed on exit.
+home=${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$home/cargo-target}
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 passed=0
 failed=0
 

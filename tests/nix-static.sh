@@ -6,13 +6,11 @@
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-home=${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}
-tools="$home/tools"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$home/cargo-target}
-DEADNIX_VERSION=1.3.1
-nix_files=(flake.nix nix/*.nix)
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
+tools="$home/tools"
+DEADNIX_VERSION=1.3.1
+nix_files=(flake.nix nix/*.nix)
 
 # Tools: Debian's nix-bin (2.8: enough to parse and evaluate plain expressions), deadnix from
 # crates.io, and tests/nix-format (alejandra 3.1.0's own formatter, which crates.io has only
@@ -115,8 +113,6 @@ PY
     [ "$found" -eq 0 ]
 }
 
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 run_test "Nix tools are installed" install_tools
 run_test "every .nix file parses" parses
 run_test "every .nix file is formatted (alejandra 3.1.0)" formatted

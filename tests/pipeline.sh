@@ -7,8 +7,6 @@ cd "$repo"
 zlab=./bin/zlab
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 
 setup_is_idempotent() {
     local out

@@ -4,7 +4,6 @@
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}/cargo-target}
 cargo=$(./bin/find-cargo)
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
