@@ -70,7 +70,6 @@ pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Ke
     source::clean_stale(paths);
     let source = source::unpacked(paths, &pins.kernel)?;
     let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| paths.build_dir(variant_name));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let _lock = DirLock::acquire(&dir)?;
 
     require_rust_available(&tc, &source, &dir)?;

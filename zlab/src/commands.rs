@@ -11,7 +11,7 @@ use anyhow::{bail, Result};
 
 pub fn fetch(paths: &Paths) -> Result<()> {
     let pins = crate::pins::Pins::load(&paths.source_pins())?;
-    let fetched = crate::downloads::fetch_missing(paths, &[&pins.kernel.deb, &pins.busybox.deb])?;
+    let fetched = crate::downloads::fetch_missing(paths, &pins.debs())?;
     if fetched.is_empty() {
         println!("zlab fetch: both pinned downloads are present and verified");
     }

@@ -58,8 +58,13 @@ pub fn run(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-/// Fails before any work is done when a tool is missing or too old.
+/// Fails before any work is done when a tool is missing or too old. A run checks once: the
+/// commands that need tools all call this, and the tools do not change while zlab runs.
 pub fn require(paths: &Paths) -> Result<()> {
+    static READY: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if READY.get().is_some() {
+        return Ok(());
+    }
     let problems: Vec<String> = examine(paths)
         .into_iter()
         .filter(|f| !f.ok)
@@ -68,6 +73,7 @@ pub fn require(paths: &Paths) -> Result<()> {
     if !problems.is_empty() {
         bail!("the toolchain is not ready:\n{}\n{}; `zlab doctor` shows every tool", problems.join("\n"), advice());
     }
+    let _ = READY.set(());
     Ok(())
 }
 

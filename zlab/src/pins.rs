@@ -73,6 +73,11 @@ struct BusyboxTable {
 }
 
 impl Pins {
+    /// Every pinned .deb, as `zlab fetch` and `zlab setup` download them.
+    pub fn debs(&self) -> [&DebPin; 2] {
+        [&self.kernel.deb, &self.busybox.deb]
+    }
+
     pub fn load(path: &Path) -> Result<Pins> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Pins::parse(&text).with_context(|| format!("in {}", path.display()))

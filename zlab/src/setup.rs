@@ -62,7 +62,7 @@ pub fn run(paths: &Paths) -> Result<()> {
     if install_bindgen(paths)? {
         done.push(format!("installed bindgen-cli {BINDGEN_CLI_VERSION}"));
     }
-    for fetched in downloads::fetch_missing(paths, &[&pins.kernel.deb, &pins.busybox.deb])? {
+    for fetched in downloads::fetch_missing(paths, &pins.debs())? {
         done.push(format!("downloaded and verified {fetched}"));
     }
 
