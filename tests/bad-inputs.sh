@@ -108,7 +108,7 @@ truncated_download_is_deleted_and_fetched_again() {
 wrong_pin_is_refused_and_leaves_nothing() {
     local zhome copy=$scratch/wrong-pin out
     zhome=$(scratch_home wrong-pin)
-    mkdir -p "$copy" && cp -r kernel "$copy/"
+    repo_copy "$copy" kernel
     sed -i "s/$(pin_field "$repo" busybox sha256)/$(printf 'a%.0s' {1..64})/" "$copy/kernel/source.toml"
     if out=$(ZLAB_REPO=$copy ZLAB_HOME=$zhome "$zlab" fetch 2>&1); then echo "$out"; return 1; fi
     echo "$out"
@@ -120,7 +120,7 @@ wrong_pin_is_refused_and_leaves_nothing() {
 
 unknown_config_symbol_is_named() {
     local copy=$scratch/typo out
-    mkdir -p "$copy" && cp -r kernel checks modules "$copy/"
+    repo_copy "$copy"
     echo "CONFIG_ZLAB_NO_SUCH_SYMBOL=y" >"$copy/kernel/configs/typo.config"
     printf '\n[typo]\ndescription = "a fragment with a typo"\nfragments = ["base", "rust", "typo"]\n' \
         >>"$copy/kernel/variants.toml"
@@ -134,7 +134,7 @@ unknown_config_symbol_is_named() {
 # before any boot, naming the file and each word.
 malformed_check_is_named() {
     local copy=$scratch/bad-check out
-    rm -rf "$copy" && mkdir -p "$copy" && cp -r kernel checks modules "$copy/"
+    repo_copy "$copy"
     printf '%b' "$1" >"$copy/checks/bad.toml"
     shift
     if out=$(ZLAB_REPO=$copy "$zlab" test 2>&1); then return 1; fi

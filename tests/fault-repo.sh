@@ -1,11 +1,10 @@
 # Sourced by the fault tests: a scratch copy of the repository whose modules/ also holds the
 # test-only guest modules (zlab/tests/guest-modules) and whose checks/ also holds checks that
 # load them. The real modules/ and checks/ never see them.
-# Needs: $scratch (a temporary folder). Sets: $fault_repo.
+# Needs tests/lib.sh (for $scratch and repo_copy). Sets: $fault_repo.
 
 fault_repo="$scratch/fault-repo"
-mkdir -p "$fault_repo"
-cp -r kernel checks modules "$fault_repo/"
+repo_copy "$fault_repo"
 cp -r zlab/tests/guest-modules/zlab_* "$fault_repo/modules/"
 
 # add_check NAME TIMEOUT MODULES STEP: a check with one guest step.

@@ -9,6 +9,15 @@ trap 'rm -rf "$scratch"' EXIT
 passed=0
 failed=0
 
+# repo_copy DIR [FOLDER…]: a new DIR with copies of the repository's kernel/, checks/ and
+# modules/ (or the folders named), for a test to change; zlab uses it through ZLAB_REPO.
+repo_copy() {
+    local dir=$1
+    shift
+    [ "$#" -gt 0 ] || set -- kernel checks modules
+    rm -rf "$dir" && mkdir -p "$dir" && cp -r "$@" "$dir/"
+}
+
 run_test() {
     local name=$1 log
     shift

@@ -34,8 +34,7 @@ initramfs_is_reproducible() {
 # must stop before building and say why.
 expoline_dropping_rust_is_named() {
     local copy="$scratch/repo" out
-    mkdir -p "$copy"
-    cp -r kernel checks modules "$copy/"
+    repo_copy "$copy"
     echo "CONFIG_EXPOLINE=y" >"$copy/kernel/configs/expoline.config"
     printf '\n[expoline]\ndescription = "Rust with EXPOLINE on: must be refused"\nfragments = ["base", "rust", "expoline"]\n' \
         >>"$copy/kernel/variants.toml"
@@ -58,8 +57,7 @@ unknown_check_is_refused_before_booting() {
 # with the same name and bad names are refused, leaving nothing behind.
 new_module_passes_its_check() {
     local copy="$scratch/new" out before after name
-    mkdir -p "$copy"
-    cp -r kernel checks modules "$copy/"
+    repo_copy "$copy"
     ZLAB_REPO=$copy $zlab new my_first || return 1
     ZLAB_REPO=$copy $zlab test my_first | tee "$scratch/new.out" || return 1
     grep -q "my_first_tests 3/3" "$scratch/new.out" || return 1
