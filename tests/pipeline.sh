@@ -70,12 +70,41 @@ new_module_passes_its_check() {
     [ "$before" = "$after" ] || { echo "a refused zlab new changed the repository"; return 1; }
 }
 
+# rust-project.json, read back independently of zlab: the kernel crates, every module folder
+# (a brand-new one too) as a crate depending on `kernel`, every root file and dependency real.
+rust_analyzer_lists_kernel_crates_and_modules() {
+    local copy="$scratch/ra"
+    repo_copy "$copy"
+    ZLAB_REPO=$copy $zlab new ra_probe >/dev/null || return 1
+    ZLAB_REPO=$copy $zlab rust-analyzer || return 1
+    python3 - "$copy" <<'PY'
+import json, os, sys
+repo = sys.argv[1]
+crates = json.load(open(os.path.join(repo, "rust-project.json")))["crates"]
+names = [c["display_name"] for c in crates]
+for c in crates:
+    assert os.path.isfile(c["root_module"]), c["root_module"]
+    for d in c["deps"]:
+        assert d["crate"] < len(crates) and crates[d["crate"]]["display_name"] == d["name"], (c["display_name"], d)
+for name in ["core", "alloc", "kernel", "bindings", "macros", "pin_init", "ffi"]:
+    assert name in names, f"no {name} crate in {names}"
+for module in sorted(os.listdir(os.path.join(repo, "modules"))):
+    folder = os.path.join(repo, "modules", module) + "/"
+    mine = [c for c in crates if c["root_module"].startswith(folder)]
+    assert len(mine) == 1, f"modules/{module}: {len(mine)} crates"
+    assert "kernel" in [d["name"] for d in mine[0]["deps"]], mine[0]["display_name"]
+    print(f"modules/{module}: crate {mine[0]['display_name']}")
+print(f"{len(crates)} crates")
+PY
+}
+
 run_test "setup is idempotent" setup_is_idempotent
 run_test "doctor passes" doctor_passes
 run_test "initramfs is reproducible" initramfs_is_reproducible
 run_test "EXPOLINE dropping RUST is named" expoline_dropping_rust_is_named
 run_test "an unknown check is refused before booting" unknown_check_is_refused_before_booting
 run_test "zlab new makes a module that passes its check; bad and taken names are refused" new_module_passes_its_check
+run_test "rust-analyzer: rust-project.json lists the kernel crates and every module" rust_analyzer_lists_kernel_crates_and_modules
 rm -rf "${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}/build/expoline"
 
 summary

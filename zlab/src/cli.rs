@@ -64,6 +64,16 @@ pub enum Command {
         /// Lowercase letters, digits and `_`, starting with a letter (it becomes the module's name)
         name: String,
     },
+    /// Write rust-project.json so editors (rust-analyzer) resolve `kernel::` and `bindings::` in modules/; rerun after adding a module
+    #[command(name = "rust-analyzer")]
+    RustAnalyzer {
+        /// The variant whose configuration (CONFIG_* cfgs) the editor sees
+        #[arg(long = "config", default_value = crate::variants::DEFAULT)]
+        variant: String,
+        /// Write here instead of rust-project.json at the repository's root (where editors look for it)
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Boot the kernel in qemu-system-s390x: a shell on the console, or a check's guest straight to a verdict
     Boot {
         /// Boot this check's guest (its modules and commands); without it, every module is in /lib/modules

@@ -25,6 +25,20 @@ pub fn new(paths: &Paths, name: &str) -> Result<()> {
     let made = crate::scaffold::create(paths, name)?;
     println!("made {} and {}", made.module_dir.display(), made.check.display());
     println!("Next: `zlab test {name}` builds it, boots it and runs its KUnit suite; then edit {name}.rs.");
+    println!("Editor: rerun `zlab rust-analyzer` so rust-analyzer knows the new module.");
+    Ok(())
+}
+
+pub fn rust_analyzer(paths: &Paths, variant: &str, output: Option<std::path::PathBuf>) -> Result<()> {
+    let output = output.unwrap_or_else(|| paths.repo.join("rust-project.json"));
+    let written = crate::rust_analyzer::write(paths, variant, &output)?;
+    println!("wrote {} ({} crates)", written.file.display(), written.crates);
+    println!("  kernel crates: {}", crate::rust_analyzer::KERNEL_CRATES.join(", "));
+    for (folder, krate) in &written.modules {
+        println!("  modules/{folder}: crate {krate}");
+    }
+    println!("Open the repository's folder in your editor; rust-analyzer reads this file from there.");
+    println!("It holds absolute paths into {}, so it stays out of git.", paths.home.display());
     Ok(())
 }
 

@@ -19,6 +19,7 @@ pub mod pins;
 pub mod process;
 pub mod qemu;
 pub mod runner;
+pub mod rust_analyzer;
 pub mod scaffold;
 pub mod session;
 pub mod setup;

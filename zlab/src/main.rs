@@ -25,6 +25,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Modules { names, variant, list } => commands::modules(&paths, &names, &variant, list),
         Command::Initramfs { check } => commands::initramfs(&paths, check.as_deref()),
         Command::New { name } => commands::new(&paths, &name),
+        Command::RustAnalyzer { variant, output } => commands::rust_analyzer(&paths, &variant, output),
         Command::Boot { check, interactive } => commands::boot(&paths, check.as_deref(), interactive),
         Command::Test { names, verbose, list, repeat } => commands::test(&paths, &names, verbose, list, repeat),
     }
