@@ -152,7 +152,7 @@ fn collect_failures(
 
 /// The first `#` diagnostic that says something about the failure, without
 /// the `# name: ` prefix KUnit puts on it.
-fn failure_reason(node: &TestResult) -> Option<String> {
+pub fn failure_reason(node: &TestResult) -> Option<String> {
     let own_prefix = format!("{}: ", node.name);
     node.diagnostics
         .iter()
@@ -771,7 +771,7 @@ ok 1 older_kernel_module
     fn hostile_lines_do_not_panic() {
         let deep = format!("{}ok 1 deep\n{}1..3\nok 1 s\n", " ".repeat(100_000), " ".repeat(40));
         let report = parse(&deep);
-        assert_eq!(report.counts().total(), report.suites.iter().map(|s| s.counts().total()).sum());
+        assert_eq!(report.counts().total(), report.suites.iter().map(|s| s.counts().total()).sum::<usize>());
         let huge = "1..99999999999999999999999\nok 99999999999999999999999 x\nok 18446744073709551615 y\nnot ok\nok 1\nok x\n1..\n# Subtest:\n[ 1.2]\n";
         let report = parse(huge);
         assert_eq!(report.suites.len(), 2);
