@@ -1,15 +1,16 @@
 //! `zlab build`: the pinned kernel with a variant's configuration, in a build dir outside git.
 
+use crate::build_progress::BuildProgress;
 use crate::kconfig;
 use crate::lock::DirLock;
 use crate::paths::Paths;
 use crate::pins::Pins;
 use crate::toolchain::Toolchain;
 use crate::variants;
-use crate::{doctor, process, source};
+use crate::{doctor, note, process, source};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A finished kernel build.
 #[derive(Debug, Clone)]
@@ -88,14 +89,22 @@ pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Ke
     }
 
     let started = Instant::now();
-    eprintln!("zlab: building Linux {} ({variant_name}) in {} with -j{}", pins.kernel.release, dir.display(), tc.jobs);
+    let log = dir.join("zlab-build.log");
+    note!("zlab: building Linux {} ({variant_name}) in {} with -j{}", pins.kernel.release, dir.display(), tc.jobs);
     let mut make = tc.kernel_make(&source, &dir);
     make.arg(format!("-j{}", tc.jobs)).args(["bzImage", "modules"]);
     let _ = std::fs::remove_file(dir.join(VARIANT_MARKER));
-    process::run_logged(&mut make, &dir.join("zlab-build.log"), "kernel build", Duration::from_secs(20))?;
+    let mut progress = BuildProgress::new("kernel build");
+    process::run_logged(&mut make, &log, "kernel build", &mut |line| progress.feed(line))?;
+    let objects = progress.objects();
+    drop(progress);
     std::fs::write(dir.join(VARIANT_MARKER), format!("{variant_name}\n"))?;
-    eprintln!(
-        "zlab: kernel ready in {:.0} s: {}",
+    let made = match objects {
+        0 => "nothing to rebuild".to_string(),
+        n => format!("{n} objects made; make's output is in {}", log.display()),
+    };
+    note!(
+        "zlab: kernel ready in {:.0} s ({made}): {}",
         started.elapsed().as_secs_f64(),
         dir.join("arch/s390/boot/bzImage").display()
     );

@@ -17,6 +17,12 @@ The everyday loop: edit modules/<name>/<name>.rs, then `zlab test <name>`.",
 Downloads, tools, build dirs and console logs live in $ZLAB_HOME (default ~/.cache/zlab)."
 )]
 pub struct Cli {
+    /// Only results and errors: no progress, no notes
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail: each guest's console as it boots, make's own output while the kernel builds
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -86,9 +92,12 @@ pub enum Command {
     /// Run boot checks from checks/ (all when no name is given): build what is missing, boot, judge the console
     Test {
         names: Vec<String>,
-        /// Show each guest's console as it boots
-        #[arg(short, long)]
-        verbose: bool,
+        /// Print the results as JSON on stdout (fields: docs/results.md); the human report goes to stderr
+        #[arg(long)]
+        json: bool,
+        /// Also write the results as JUnit XML to FILE, for CI test reports (GitLab, GitHub, Jenkins)
+        #[arg(long, value_name = "FILE")]
+        junit: Option<std::path::PathBuf>,
         /// Only list the checks
         #[arg(long)]
         list: bool,
@@ -96,4 +105,6 @@ pub enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g. `source <(zlab completions bash)`
+    Completions { shell: clap_complete::Shell },
 }

@@ -146,17 +146,39 @@ pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool) -> Result<()>
     Ok(())
 }
 
-pub fn test(paths: &Paths, names: &[String], verbose: bool, list: bool, repeat: u32) -> Result<()> {
+/// What `zlab test` reports besides the human summary.
+pub struct Reports<'a> {
+    pub json: bool,
+    pub junit: Option<&'a std::path::Path>,
+}
+
+pub fn test(paths: &Paths, names: &[String], list: bool, repeat: u32, reports: Reports) -> Result<()> {
     if list {
         for c in runner::select(paths, names)? {
             println!("{:<24} {}", c.name, c.description);
         }
         return Ok(());
     }
-    let outcomes = runner::run(paths, names, verbose, repeat)?;
+    if reports.json {
+        crate::output::reserve_stdout_for_data();
+    }
+    let outcomes = runner::run(paths, names, repeat)?;
     let all_passed = if repeat > 1 { runner::summarize_repeats(&outcomes) } else { runner::summarize(&outcomes) };
+    if let Some(file) = reports.junit {
+        crate::junit::write(file, &outcomes)?;
+        crate::note!("zlab: JUnit report: {}", file.display());
+    }
+    if reports.json {
+        println!("{}", crate::results_json::to_string(&outcomes));
+    }
     if !all_passed {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// The shell completion script for `shell`, from the command line's own definition.
+pub fn completions(shell: clap_complete::Shell) {
+    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "zlab", &mut std::io::stdout());
 }

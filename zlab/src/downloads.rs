@@ -57,7 +57,7 @@ pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
     }
     let archs: Vec<&str> = suites.iter().map(|(_, a)| *a).collect();
     let apt = PrivateApt::create(&paths.apt_dir(), &apt::host_mirror()?, &suites)?;
-    eprintln!(
+    crate::note!(
         "zlab: reading package lists for {}",
         suites.iter().map(|(s, a)| format!("{s}/{a}")).collect::<Vec<_>>().join(", ")
     );
@@ -67,7 +67,7 @@ pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
     remove_abandoned_partials(&dest);
     let mut fetched = Vec::new();
     for pin in missing {
-        eprintln!("zlab: downloading {} {}", pin.package, pin.version);
+        crate::note!("zlab: downloading {} {}", pin.package, pin.version);
         // Downloaded into a scratch folder first, so an interrupted download never sits where a
         // verified file is expected; the folder goes away whatever happens.
         let scratch = Scratch::create(&dest)?;
@@ -87,7 +87,10 @@ fn present_and_verified(paths: &Paths, pin: &DebPin) -> bool {
     match pins::verify_or_delete(&path, pin) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!("zlab: {e:#}");
+            eprintln!(
+                "zlab: {} {e:#}",
+                crate::output::paint(crate::output::Stream::Stderr, crate::output::Colour::Yellow, "warning:")
+            );
             false
         }
     }

@@ -152,7 +152,7 @@ fn collect_failures(
 
 /// The first `#` diagnostic that says something about the failure, without
 /// the `# name: ` prefix KUnit puts on it.
-fn failure_reason(node: &TestResult) -> Option<String> {
+pub fn failure_reason(node: &TestResult) -> Option<String> {
     let own_prefix = format!("{}: ", node.name);
     node.diagnostics
         .iter()

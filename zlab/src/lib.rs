@@ -2,6 +2,7 @@
 
 pub mod apt;
 pub mod build;
+pub mod build_progress;
 pub mod check;
 pub mod cli;
 pub mod commands;
@@ -10,14 +11,18 @@ pub mod doctor;
 pub mod downloads;
 pub mod guest;
 pub mod initramfs;
+pub mod junit;
 pub mod kconfig;
 pub mod ktap;
 pub mod lock;
 pub mod modules;
+pub mod output;
 pub mod paths;
 pub mod pins;
 pub mod process;
+pub mod progress;
 pub mod qemu;
+pub mod results_json;
 pub mod runner;
 pub mod rust_analyzer;
 pub mod scaffold;

@@ -1,6 +1,7 @@
 //! One zlab at a time per folder (a build dir, a module's output, a check's run folder): a
 //! second run waits for the first instead of corrupting what it writes.
 
+use crate::output;
 use anyhow::{Context, Result};
 use std::fs::{File, TryLockError};
 use std::path::Path;
@@ -19,7 +20,8 @@ impl DirLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                eprintln!("zlab: another zlab is using {}; waiting for it to finish", dir.display());
+                let warning = output::paint(output::Stream::Stderr, output::Colour::Yellow, "another zlab is using");
+                eprintln!("zlab: {warning} {}; waiting for it to finish", dir.display());
                 file.lock().with_context(|| format!("locking {}", path.display()))?;
             }
             Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("locking {}", path.display())),

@@ -1,17 +1,27 @@
 use clap::Parser;
 use zlab::cli::{Cli, Command};
+use zlab::output::{self, Colour, Stream, Verbosity};
 use zlab::paths::Paths;
 use zlab::{build, commands, doctor, setup};
 
 fn main() {
     let cli = Cli::parse();
+    output::set_verbosity(match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    });
     if let Err(e) = run(cli.command) {
-        eprintln!("zlab: error: {e:#}");
+        eprintln!("zlab: {} {e:#}", output::paint(Stream::Stderr, Colour::Red, "error:"));
         std::process::exit(2);
     }
 }
 
 fn run(command: Command) -> anyhow::Result<()> {
+    if let Command::Completions { shell } = command {
+        commands::completions(shell);
+        return Ok(());
+    }
     let paths = Paths::discover()?;
     match command {
         Command::Setup => setup::run(&paths),
@@ -27,6 +37,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::New { name } => commands::new(&paths, &name),
         Command::RustAnalyzer { variant, output } => commands::rust_analyzer(&paths, &variant, output),
         Command::Boot { check, interactive } => commands::boot(&paths, check.as_deref(), interactive),
-        Command::Test { names, verbose, list, repeat } => commands::test(&paths, &names, verbose, list, repeat),
+        Command::Test { names, json, junit, list, repeat } => {
+            commands::test(&paths, &names, list, repeat, commands::Reports { json, junit: junit.as_deref() })
+        }
+        Command::Completions { .. } => unreachable!("handled before the repository is needed"),
     }
 }

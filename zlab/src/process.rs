@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub fn describe(cmd: &Command) -> String {
     let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
@@ -30,10 +30,10 @@ pub fn stdout_of(cmd: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Runs a long step with stdout and stderr going to `log`. Every `every` a one-line progress
-/// report (lines so far, the latest line) goes to stderr; on failure the error carries the log's
-/// last lines and its path.
-pub fn run_logged(cmd: &mut Command, log: &Path, step: &str, every: Duration) -> Result<()> {
+/// Runs a long step with stdout and stderr going to `log`. `watch` sees every line as it comes,
+/// and `None` about every 200 ms without one (to redraw a progress line); on failure the error
+/// carries the log's last lines and its path.
+pub fn run_logged(cmd: &mut Command, log: &Path, step: &str, watch: &mut dyn FnMut(Option<&str>)) -> Result<()> {
     let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let mut child = dies_with_zlab(cmd, libc::SIGTERM)
         .stdin(Stdio::null())
@@ -50,27 +50,19 @@ pub fn run_logged(cmd: &mut Command, log: &Path, step: &str, every: Duration) ->
         readers.push(forward_lines(err, tx.clone()));
     }
     drop(tx);
-    let started = Instant::now();
-    let mut next_report = started + every;
-    let (mut count, mut last) = (0usize, String::new());
     let mut tail: std::collections::VecDeque<String> = Default::default();
     loop {
-        match rx.recv_timeout(Duration::from_millis(500)) {
+        match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(line) => {
                 writeln!(log_file, "{line}")?;
-                count += 1;
+                watch(Some(&line));
                 if tail.len() == 60 {
                     tail.pop_front();
                 }
-                tail.push_back(line.clone());
-                last = line;
+                tail.push_back(line);
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => watch(None),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-        if Instant::now() >= next_report {
-            eprintln!("  {step}: {:>4}s, {count} lines, last: {}", started.elapsed().as_secs(), last.trim());
-            next_report += every;
         }
     }
     for reader in readers {

@@ -2,6 +2,7 @@
 //! no network, no host folders) and a runner that records the console, enforces the time limit
 //! and always reaps QEMU.
 
+use crate::progress::StatusLine;
 use crate::toolchain::Toolchain;
 use anyhow::{Context, Result};
 use std::io::{Read, Write};
@@ -67,7 +68,8 @@ impl Drop for Reaper {
 }
 
 /// Runs QEMU headless until it exits or `limit` passes; the console goes to `log` and, when
-/// `echo` is set, to the terminal as it arrives.
+/// `echo` is set, to the human report's stream as it arrives (else a spinner on a terminal
+/// shows its latest line).
 pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration, echo: bool) -> Result<Run> {
     let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let started = Instant::now();
@@ -90,30 +92,30 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration, echo: bool) -
     let deadline = started + limit;
     let mut console = Vec::new();
     let mut timed_out = false;
+    let mut spinner = (!echo).then(|| StatusLine::spinner("booting"));
     loop {
         let now = Instant::now();
         if now >= deadline {
             timed_out = true;
             break;
         }
-        match chunks.recv_timeout(deadline - now) {
+        match chunks.recv_timeout((deadline - now).min(SPINNER_TICK)) {
             Ok(chunk) => {
                 let chunk: Vec<u8> = chunk.into_iter().filter(|&b| b != b'\r').collect();
                 log_file.write_all(&chunk)?;
                 if echo {
-                    let mut out = std::io::stdout().lock();
-                    let _ = out.write_all(&chunk);
-                    let _ = out.flush();
+                    crate::output::human_write(&chunk);
                 }
                 console.extend_from_slice(&chunk);
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                timed_out = true;
-                break;
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
+        if let Some(spinner) = &mut spinner {
+            spinner.update(&last_line(&console));
+        }
     }
+    drop(spinner);
     let exit = if timed_out {
         let _ = qemu.0.kill();
         None
@@ -129,6 +131,16 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration, echo: bool) -
         qemu_errors,
         elapsed: started.elapsed(),
     })
+}
+
+/// How often the boot spinner turns while the console is quiet.
+const SPINNER_TICK: Duration = Duration::from_millis(100);
+
+/// The console's last non-empty line so far.
+fn last_line(console: &[u8]) -> String {
+    let end = console.len().min(4096);
+    let recent = String::from_utf8_lossy(&console[console.len() - end..]);
+    recent.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_string()
 }
 
 fn stream_chunks(mut reader: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {

@@ -4,20 +4,31 @@ use crate::build::Kernel;
 use crate::check::{self, Check};
 use crate::doctor;
 use crate::guest::Ending;
+use crate::output::{self, Colour};
 use crate::paths::Paths;
 use crate::pins::Pins;
 use crate::qemu::{self, Run};
 use crate::session::{self, Kernels};
 use crate::toolchain::Toolchain;
 use crate::verdict::{self, Verdict};
+use crate::{note, say};
 use anyhow::{bail, Result};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub struct Outcome {
     pub check: String,
+    pub description: String,
+    pub variant: String,
+    /// Which run of the check this was (1-based) and how many were asked for (`--repeat`).
+    pub run: u32,
+    pub runs: u32,
     /// The KUnit suites the check names, reported with their own counts.
     pub suites: Vec<String>,
     pub seconds: f64,
+    /// The guest's console as recorded (a later run of the same check overwrites it).
+    pub console_log: PathBuf,
+    /// The verdict, or why there was no boot to judge (a build failed, QEMU did not start).
     pub result: Result<Verdict, String>,
 }
 
@@ -51,8 +62,10 @@ pub fn select(paths: &Paths, names: &[String]) -> Result<Vec<Check>> {
     Ok(chosen)
 }
 
-/// Runs each check `repeat` times in a row (its kernel built once).
-pub fn run(paths: &Paths, names: &[String], echo_console: bool, repeat: u32) -> Result<Vec<Outcome>> {
+/// Runs each check `repeat` times in a row (its kernel built once); under `-v` each console is
+/// shown as it boots.
+pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>> {
+    let echo_console = output::verbose();
     let checks = select(paths, names)?;
     doctor::require(paths)?;
     let tc = Toolchain::from_env(paths);
@@ -62,11 +75,20 @@ pub fn run(paths: &Paths, names: &[String], echo_console: bool, repeat: u32) -> 
     for (check, n) in runs {
         let started = Instant::now();
         let attempt = if repeat > 1 { format!(" (run {n}/{repeat})") } else { String::new() };
-        eprintln!("zlab: check {}{attempt} — {}", check.name, check.description);
+        note!("zlab: check {}{attempt} — {}", check.name, check.description);
         let result = run_one(paths, &tc, &mut kernels, check, echo_console).map_err(|e| format!("{e:#}"));
-        let suites = check.ktap.iter().map(|k| k.suite.clone()).collect();
-        let outcome = Outcome { check: check.name.clone(), suites, seconds: started.elapsed().as_secs_f64(), result };
-        report(&outcome, paths);
+        let outcome = Outcome {
+            check: check.name.clone(),
+            description: check.description.clone(),
+            variant: check.variant.clone(),
+            run: n,
+            runs: repeat,
+            suites: check.ktap.iter().map(|k| k.suite.clone()).collect(),
+            seconds: started.elapsed().as_secs_f64(),
+            console_log: paths.run_dir(&check.name).join("console.log"),
+            result,
+        };
+        report(&outcome);
         outcomes.push(outcome);
     }
     Ok(outcomes)
@@ -76,7 +98,7 @@ fn run_one(paths: &Paths, tc: &Toolchain, kernels: &mut Kernels, check: &Check, 
     let kernel = kernels.get(paths, &check.variant)?;
     let (run, verdict) = boot_and_judge(paths, tc, &kernel, check, echo)?;
     let log = paths.run_dir(&check.name).join("console.log");
-    eprintln!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
+    note!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
     Ok(verdict)
 }
 
@@ -96,24 +118,26 @@ pub fn boot_and_judge(
     Ok((run, verdict))
 }
 
-fn report(outcome: &Outcome, paths: &Paths) {
+fn report(outcome: &Outcome) {
+    let pass = output::paint_human(Colour::Green, "PASS");
+    let fail = output::paint_human(Colour::Red, "FAIL");
     match &outcome.result {
         Ok(v) if v.passed() => {
             let ktap = ktap_details(outcome, v);
             let ktap = if ktap.is_empty() { ktap } else { format!(", {ktap}") };
-            println!("PASS {} ({:.1} s{ktap})", outcome.check, outcome.seconds);
+            say!("{pass} {} ({:.1} s{ktap})", outcome.check, outcome.seconds);
         }
         Ok(v) => {
-            println!("FAIL {} ({:.1} s)", outcome.check, outcome.seconds);
+            say!("{fail} {} ({:.1} s)", outcome.check, outcome.seconds);
             for failure in &v.failures {
-                println!("  - {failure}");
+                say!("  - {failure}");
             }
-            println!("  console: {}", paths.run_dir(&outcome.check).join("console.log").display());
+            say!("  console: {}", outcome.console_log.display());
         }
         Err(e) => {
-            println!("FAIL {} ({:.1} s): could not boot", outcome.check, outcome.seconds);
+            say!("{fail} {} ({:.1} s): could not boot", outcome.check, outcome.seconds);
             for line in e.lines() {
-                println!("  {line}");
+                say!("  {line}");
             }
         }
     }
@@ -143,8 +167,8 @@ fn ktap_details(outcome: &Outcome, verdict: &Verdict) -> String {
 /// For repeated runs: per check, how many runs passed and the fastest, median and slowest;
 /// then the closing `N passed, N failed` line, counting runs.
 pub fn summarize_repeats(outcomes: &[Outcome]) -> bool {
-    println!();
-    println!("{:<24} {:>9}  {:>7} {:>7} {:>7}  failures", "check", "passed", "min s", "median", "max s");
+    say!();
+    say!("{:<24} {:>9}  {:>7} {:>7} {:>7}  failures", "check", "passed", "min s", "median", "max s");
     let mut names: Vec<&str> = outcomes.iter().map(|o| o.check.as_str()).collect();
     names.dedup();
     for name in names {
@@ -154,7 +178,7 @@ pub fn summarize_repeats(outcomes: &[Outcome]) -> bool {
         let passed = runs.iter().filter(|o| o.passed()).count();
         let failed_runs: Vec<String> =
             runs.iter().enumerate().filter(|(_, o)| !o.passed()).map(|(i, _)| format!("run {}", i + 1)).collect();
-        println!(
+        say!(
             "{:<24} {:>9}  {:>7.1} {:>7.1} {:>7.1}  {}",
             name,
             format!("{passed}/{}", runs.len()),
@@ -164,24 +188,30 @@ pub fn summarize_repeats(outcomes: &[Outcome]) -> bool {
             failed_runs.join(", ")
         );
     }
-    let passed = outcomes.iter().filter(|o| o.passed()).count();
-    println!("{} passed, {} failed", passed, outcomes.len() - passed);
-    passed == outcomes.len()
+    closing_line(outcomes)
 }
 
 /// The summary table and the closing `N passed, N failed` line.
 pub fn summarize(outcomes: &[Outcome]) -> bool {
-    println!();
-    println!("{:<24} {:<6} {:>8}  details", "check", "result", "seconds");
+    say!();
+    say!("{:<24} {:<6} {:>8}  details", "check", "result", "seconds");
     for o in outcomes {
         let (result, details) = match &o.result {
             Ok(v) if v.passed() => ("pass", ktap_details(o, v)),
             Ok(v) => ("FAIL", v.failures.iter().map(|f| f.kind()).collect::<Vec<_>>().join(", ")),
             Err(_) => ("FAIL", "could not boot".to_string()),
         };
-        println!("{:<24} {:<6} {:>8.1}  {}", o.check, result, o.seconds, details);
+        // Padded before it is painted: escape codes have no width on screen.
+        let colour = if o.passed() { Colour::Green } else { Colour::Red };
+        let result = output::paint_human(colour, &format!("{result:<6}"));
+        say!("{:<24} {result} {:>8.1}  {}", o.check, o.seconds, details);
     }
+    closing_line(outcomes)
+}
+
+/// `N passed, N failed`, alone on the last line (bin/test-all and CI read it); true if all passed.
+fn closing_line(outcomes: &[Outcome]) -> bool {
     let passed = outcomes.iter().filter(|o| o.passed()).count();
-    println!("{} passed, {} failed", passed, outcomes.len() - passed);
+    say!("{} passed, {} failed", passed, outcomes.len() - passed);
     passed == outcomes.len()
 }

@@ -31,7 +31,7 @@ pub fn unpacked(paths: &Paths, pin: &KernelPin) -> Result<PathBuf> {
 /// Unpacks the verified pinned source into `dest` (created; must not exist or be empty).
 pub fn unpack(paths: &Paths, pin: &KernelPin, dest: &Path) -> Result<()> {
     let deb = downloads::verified(paths, &pin.deb)?;
-    eprintln!("zlab: unpacking Linux {} into {}", pin.release, dest.display());
+    crate::note!("zlab: unpacking Linux {} into {}", pin.release, dest.display());
     let _ = std::fs::remove_dir(dest);
     if dest.exists() {
         bail!("{} exists and is not empty; give an empty or new folder", dest.display());
