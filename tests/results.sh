@@ -26,6 +26,10 @@ grep -q "never appears" "$copy/checks/impossible.toml" || echo "tests/results.sh
 export ZLAB_REPO=$copy
 
 python_tools() {
+    # A fresh Debian 12 has python3 but no pip; --target installs pass its PEP 668 guard.
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        apt-get install -y --no-install-recommends python3-pip >/dev/null || return 1
+    fi
     python3 -m pip install --quiet --disable-pip-version-check --target "$scratch/py" "$JUNITPARSER" "$XMLSCHEMA" &&
         python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
             -d "$scratch/sdist" "${PYTEST_SDIST/-/==}" &&
