@@ -78,7 +78,7 @@ types_into_guest() {
 
 not_run=()
 broken=
-while IFS=$'\t' read -r -u 3 id kind arg line name; do
+while IFS=$'\x1f' read -r -u 3 id kind arg line name; do
     where="docs/tutorial.md:$line"
     if [ -n "$broken" ] && [ "$kind" != nix ]; then
         [ "$kind" = guest ] || not_run+=("not run (an earlier block failed): $name ($where)")
@@ -91,7 +91,7 @@ while IFS=$'\t' read -r -u 3 id kind arg line name; do
     file) run_test "$name" writes "$arg" "$blocks/$id" ;;
     nix) not_run+=("not run here (needs Nix): $name ($where)") ;;
     interactive)
-        IFS=$'\t' read -r -u 3 guest_id _ _ _ _
+        IFS=$'\x1f' read -r -u 3 guest_id _ _ _ _
         run_test "$name (typing $(paste -sd';' "$blocks/$guest_id" | sed 's/;/; /g'))" \
             types_into_guest "$blocks/$id" "$blocks/$guest_id"
         ;;

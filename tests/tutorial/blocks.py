@@ -1,8 +1,8 @@
 """Splits docs/tutorial.md into its fenced blocks for tests/tutorial.sh.
 
 Usage: blocks.py TUTORIAL OUT_DIR. Writes OUT_DIR/NNN (each block's text) and OUT_DIR/manifest,
-one line per block: NNN, kind, argument, line number, name (tab-separated). Kinds, from the
-fence's info string:
+one line per block: NNN, kind, argument, line number, name (separated by the byte 0x1f, as
+fields may be empty). Kinds, from the fence's info string:
   ```sh              run; must succeed          ```sh fails    run; must fail
   ```sh nix          needs Nix; not run here    ```sh guest    typed into the guest of the
   ```sh interactive  a command whose console     block before it, which must be
@@ -72,7 +72,7 @@ def main():
         with open(os.path.join(out, block_id), "w", encoding="utf-8") as f:
             f.write(body)
         name = f"write {arg}" if kind == "file" else next(l for l in body.splitlines() if l.strip()).strip()
-        rows.append("\t".join([block_id, kind, arg, str(start), name]))
+        rows.append("\x1f".join([block_id, kind, arg, str(start), name]))
     if previous == "interactive":
         sys.exit(f"{path}: the last ```sh interactive block needs a ```sh guest block after it")
     with open(os.path.join(out, "manifest"), "w", encoding="utf-8") as f:
