@@ -30,7 +30,11 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Install everything a Debian 12 host needs (packages, bindgen-cli, the pinned kernel source and s390x busybox); safe to rerun
-    Setup,
+    Setup {
+        /// Only the part that needs no root: bindgen-cli and the pinned downloads, into your zlab home (`sudo zlab setup` runs this part as you)
+        #[arg(long)]
+        user_only: bool,
+    },
     /// Check every tool and version against the kernel's minimums for Rust on s390, and say how to fix what is missing
     Doctor,
     /// Download the pinned .debs (kernel source, guest busybox) that are missing or fail their SHA256 (zlab setup does this too; no root needed)

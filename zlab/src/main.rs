@@ -24,7 +24,7 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
     let paths = Paths::discover()?;
     match command {
-        Command::Setup => setup::run(&paths),
+        Command::Setup { user_only } => setup::run(&paths, user_only),
         Command::Doctor => doctor::run(&paths),
         Command::Fetch => commands::fetch(&paths),
         Command::Source { into } => {

@@ -32,11 +32,39 @@ pub const DEBIAN_PACKAGES: &[(&str, &str)] = &[
 /// The s390x system emulator; on Debian 12 it is only in bookworm-backports.
 const QEMU_PACKAGE: &str = "qemu-system-s390x";
 
-pub fn run(paths: &Paths) -> Result<()> {
+/// Everything: packages as root, then bindgen-cli and the pinned downloads into the zlab home of
+/// whoever will use them. Under `sudo` that is the user who ran sudo, not root.
+pub fn run(paths: &Paths, user_only: bool) -> Result<()> {
+    if user_only {
+        return report(&user_part(paths)?, "bindgen-cli and both pinned downloads are in place");
+    }
     require_debian_root()?;
-    let pins = Pins::load(&paths.source_pins())?;
-    let mut done = Vec::new();
+    let done = packages(paths)?;
+    match sudo_user() {
+        Some(user) => {
+            report(&done, "every package is installed")?;
+            as_user(paths, &user)
+        }
+        None => {
+            let mut done = done;
+            done.extend(user_part(paths)?);
+            report(&done, "every package, bindgen-cli and both pinned downloads are in place")
+        }
+    }
+}
 
+fn report(done: &[String], everything_there: &str) -> Result<()> {
+    if done.is_empty() {
+        println!("zlab setup: nothing to do — {everything_there}.");
+    } else {
+        println!("zlab setup: done —\n  {}", done.join("\n  "));
+    }
+    println!("Next: `zlab doctor` to see every tool and version, `zlab test` to build, boot and check.");
+    Ok(())
+}
+
+fn packages(paths: &Paths) -> Result<Vec<String>> {
+    let mut done = Vec::new();
     let missing: Vec<&str> = DEBIAN_PACKAGES.iter().map(|(p, _)| *p).filter(|p| !installed(p)).collect();
     let qemu_missing = !installed(QEMU_PACKAGE);
     if !missing.is_empty() || qemu_missing {
@@ -59,20 +87,44 @@ pub fn run(paths: &Paths) -> Result<()> {
         apt::install_on_host(&[QEMU_PACKAGE], backports.as_deref().map(|b| (apt_dir.as_path(), b)))?;
         done.push(format!("installed {QEMU_PACKAGE}"));
     }
+    Ok(done)
+}
+
+/// What needs no root: bindgen-cli and the verified downloads, in this user's zlab home.
+fn user_part(paths: &Paths) -> Result<Vec<String>> {
+    let pins = Pins::load(&paths.source_pins())?;
+    let mut done = Vec::new();
     if install_bindgen(paths)? {
-        done.push(format!("installed bindgen-cli {BINDGEN_CLI_VERSION}"));
+        done.push(format!("installed bindgen-cli {BINDGEN_CLI_VERSION} in {}", paths.tools_root().display()));
     }
     for fetched in downloads::fetch_missing(paths, &pins.debs())? {
         done.push(format!("downloaded and verified {fetched}"));
     }
+    Ok(done)
+}
 
-    if done.is_empty() {
-        println!("zlab setup: nothing to do — every package, bindgen-cli {BINDGEN_CLI_VERSION} and both pinned downloads are in place.");
-    } else {
-        println!("zlab setup: done —\n  {}", done.join("\n  "));
-    }
-    println!("Next: `zlab doctor` to see every tool and version, `zlab test` to build, boot and check.");
-    Ok(())
+/// The user behind `sudo zlab setup`: sudo sets HOME to root's, so without this the user's
+/// tools and downloads would land in root's cache, where the user's own zlab never looks.
+fn sudo_user() -> Option<String> {
+    let user = std::env::var("SUDO_USER").ok().filter(|u| !u.is_empty() && u != "root")?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    (unsafe { libc::geteuid() } == 0).then_some(user)
+}
+
+/// Runs `bin/zlab setup --user-only` as `user`: files in their home are theirs, made by them.
+fn as_user(paths: &Paths, user: &str) -> Result<()> {
+    eprintln!("zlab: bindgen-cli and the pinned downloads go into {user}'s zlab home; continuing as {user}");
+    process::run(
+        Command::new("runuser")
+            .args(["-u", user, "--"])
+            .arg(paths.repo.join("bin/zlab"))
+            .args(["setup", "--user-only"])
+            .current_dir(&paths.repo)
+            // Root's bin/zlab exported its own target dir, which the user cannot write.
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("ZLAB_HOME"),
+    )
+    .with_context(|| format!("setting up {user}'s part; as {user}, `./bin/zlab setup --user-only` retries just that"))
 }
 
 fn require_debian_root() -> Result<()> {
