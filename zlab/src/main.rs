@@ -25,7 +25,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Modules { names, variant, list } => commands::modules(&paths, &names, &variant, list),
         Command::Initramfs { check } => commands::initramfs(&paths, check.as_deref()),
         Command::New { name } => commands::new(&paths, &name),
-        Command::Boot { check, interactive } => commands::boot(&paths, check.as_deref(), interactive),
+        Command::Boot { check, interactive, gdb, gdb_port } => {
+            commands::boot(&paths, check.as_deref(), interactive, gdb.then_some(gdb_port))
+        }
         Command::Test { names, verbose, list, repeat } => commands::test(&paths, &names, verbose, list, repeat),
     }
 }
