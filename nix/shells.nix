@@ -12,6 +12,7 @@
       zlab test            build the kernel and modules, boot every check in QEMU
       zlab test hello      one check; edit modules/hello/hello.rs and rerun
       zlab boot            a shell on an emulated IBM Z with every module in /lib/modules
+      zlab boot --gdb      the same, halted until gdb attaches (prints the gdb command)
     Build dirs and console logs: ''${ZLAB_HOME:-~/.cache/zlab}
     WELCOME
   '';
@@ -20,6 +21,9 @@
       // {
         inherit name;
         packages = tools.buildInputs ++ [rust zlab pkgs.gdb];
+        # nixpkgs' gdb is built for every target (s390x too), so it stands in for gdb-multiarch
+        # in `zlab boot --gdb`. Only the shells get it: no kernel build needs a debugger.
+        ZLAB_GDB = "${pkgs.gdb}/bin/gdb";
         shellHook = welcome rustName;
       });
 in {

@@ -93,6 +93,10 @@ pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Ke
     note!("zlab: building Linux {} ({variant_name}) in {} with -j{}", pins.kernel.release, dir.display(), tc.jobs);
     let mut make = tc.kernel_make(&source, &dir);
     make.arg(format!("-j{}", tc.jobs)).args(["bzImage", "modules"]);
+    // Only `make all` builds the gdb scripts (vmlinux-gdb.py and scripts/gdb in the build dir).
+    if config.lines().any(|l| l == "CONFIG_GDB_SCRIPTS=y") {
+        make.arg("scripts_gdb");
+    }
     let _ = std::fs::remove_file(dir.join(VARIANT_MARKER));
     let mut progress = BuildProgress::new("kernel build");
     process::run_logged(&mut make, &log, "kernel build", &mut |line| progress.feed(line))?;

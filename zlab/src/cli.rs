@@ -92,6 +92,15 @@ pub enum Command {
         /// Give the console to you: after the check's commands (if any), a busybox shell
         #[arg(long)]
         interactive: bool,
+        /// Start QEMU halted with a gdbstub on 127.0.0.1 and print the gdb-multiarch command that
+        /// attaches (with vmlinux's symbols and the kernel's gdb scripts). Boots the variant's
+        /// debug twin (kernel/variants.toml `gdb`, e.g. test -> debug). A check is still judged
+        /// when its guest powers off, but its time limit is off: a guest stopped in gdb is not hung
+        #[arg(long)]
+        gdb: bool,
+        /// The gdbstub's port on 127.0.0.1 (default: a free one)
+        #[arg(long, requires = "gdb")]
+        gdb_port: Option<u16>,
     },
     /// Run boot checks from checks/ (all when no name is given): build what is missing, boot, judge the console
     Test {

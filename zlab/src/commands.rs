@@ -2,6 +2,7 @@
 
 use crate::build::Kernel;
 use crate::check::Check;
+use crate::gdb::Debugger;
 use crate::guest::Ending;
 use crate::paths::Paths;
 use crate::session::{self, Kernels};
@@ -71,24 +72,25 @@ fn indent(text: &str) -> String {
 }
 
 pub fn initramfs(paths: &Paths, check: Option<&str>) -> Result<()> {
-    let (check, ending, kernel) = guest_for(paths, check)?;
+    let (check, ending, kernel) = guest_for(paths, check, false)?;
     let (machine, _lock) = session::prepare(paths, &kernel, &check, ending)?;
     println!("{}", machine.initrd.display());
     Ok(())
 }
 
 /// A check's guest, powering off at the end; or, without a check, the interactive guest. Either
-/// way with the kernel it boots, built once.
-fn guest_for(paths: &Paths, check: Option<&str>) -> Result<(Check, Ending, Kernel)> {
+/// way with the kernel it boots (the variant's gdb twin when `for_gdb`), built once.
+fn guest_for(paths: &Paths, check: Option<&str>, for_gdb: bool) -> Result<(Check, Ending, Kernel)> {
+    let variant_of = |name: &str| if for_gdb { crate::variants::for_gdb(paths, name) } else { Ok(name.to_string()) };
     match check {
         Some(name) => {
             let check = one_check(paths, name)?;
-            let kernel = Kernels::default().get(paths, &check.variant)?;
+            let kernel = Kernels::default().get(paths, &variant_of(&check.variant)?)?;
             Ok((check, Ending::PowerOff, kernel))
         }
         None => {
             // Built first so the in-tree samples exist when the guest's module list is made.
-            let kernel = build::build(paths, crate::variants::DEFAULT, None)?;
+            let kernel = build::build(paths, &variant_of(crate::variants::DEFAULT)?, None)?;
             Ok((everything(paths, &kernel)?, Ending::Shell, kernel))
         }
     }
@@ -126,15 +128,23 @@ fn everything(paths: &Paths, kernel: &Kernel) -> Result<Check> {
     })
 }
 
-pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool) -> Result<()> {
+/// `gdb`: None boots normally; Some(port) waits for a debugger (on a free port when None).
+pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool, gdb: Option<Option<u16>>) -> Result<()> {
     doctor::require(paths)?;
     let tc = Toolchain::from_env(paths);
-    let (check, ending, kernel) = guest_for(paths, check)?;
+    let (check, ending, kernel) = guest_for(paths, check, gdb.is_some())?;
+    let debugger = match gdb {
+        Some(port) => Some(debugger(&tc, &kernel, port)?),
+        None => None,
+    };
     if interactive || ending == Ending::Shell {
-        let (machine, _lock) = session::prepare(paths, &kernel, &check, Ending::Shell)?;
+        let (mut machine, _lock) = session::prepare(paths, &kernel, &check, Ending::Shell)?;
+        if let Some(debugger) = &debugger {
+            session::attach(&mut machine, debugger);
+        }
         return qemu::run_interactive(qemu::command(&tc, &machine));
     }
-    let (run, verdict) = runner::boot_and_judge(paths, &tc, &kernel, &check, true)?;
+    let (run, verdict) = runner::boot_and_judge(paths, &tc, &kernel, &check, true, debugger.as_ref())?;
     println!("\nconsole: {}", paths.run_dir(&check.name).join("console.log").display());
     if !verdict.passed() {
         for failure in &verdict.failures {
@@ -144,6 +154,21 @@ pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool) -> Result<()>
     }
     println!("{} passed in {:.1} s", check.name, run.elapsed.as_secs_f64());
     Ok(())
+}
+
+/// The debugger for `kernel`; a warning, not an error, when no s390-capable gdb is installed
+/// (the command can still be run once it is).
+fn debugger(tc: &Toolchain, kernel: &Kernel, port: Option<u16>) -> Result<Debugger> {
+    let found = doctor::gdb(tc);
+    if !found.ok {
+        eprintln!(
+            "zlab: warning: the command below needs {}; here: {}. `{}` installs it, or set ZLAB_GDB",
+            found.needed,
+            found.found,
+            doctor::fix_command()
+        );
+    }
+    Debugger::new(&tc.gdb, kernel, port)
 }
 
 /// What `zlab test` reports besides the human summary.

@@ -28,7 +28,7 @@ pub fn fix_command() -> &'static str {
 
 /// The variables that choose tools instead of zlab's defaults (`zlab setup`'s installs).
 const TOOL_VARIABLES: &[&str] =
-    &["ZLAB_RUSTC", "ZLAB_RUSTDOC", "ZLAB_BINDGEN", "LIBCLANG_PATH", "ZLAB_CROSS_COMPILE", "ZLAB_QEMU"];
+    &["ZLAB_RUSTC", "ZLAB_RUSTDOC", "ZLAB_BINDGEN", "LIBCLANG_PATH", "ZLAB_CROSS_COMPILE", "ZLAB_QEMU", "ZLAB_GDB"];
 
 /// How to fix the problems: the fix command, and outside Nix, the variables that may have
 /// chosen the wrong tools.
@@ -50,12 +50,42 @@ pub fn run(paths: &Paths) -> Result<()> {
         let mark = if f.ok { "ok     " } else { "MISSING" };
         println!("{mark} {:<22} {:<48} needs {}", f.tool, f.found, f.needed);
     }
+    // Tools only some commands need: shown, never a failure.
+    let tc = Toolchain::from_env(paths);
+    let optional = [(gdb(&tc), "zlab boot --gdb")];
+    for (f, used_by) in &optional {
+        let mark = if f.ok { "ok     " } else { "absent " };
+        println!("{mark} {:<22} {:<48} needs {} (optional: only {used_by})", f.tool, f.found, f.needed);
+    }
     let problems = findings.iter().filter(|f| !f.ok).count();
     if problems > 0 {
         bail!("{problems} problem(s) above. {}", advice());
     }
-    println!("All {} tools are in place.", findings.len());
+    let absent = optional.iter().filter(|(f, _)| !f.ok).count();
+    let absent = if absent > 0 {
+        format!(" {absent} optional tool(s) absent: `{}` adds them.", fix_command())
+    } else {
+        String::new()
+    };
+    println!("All {} tools are in place.{absent}", findings.len());
     Ok(())
+}
+
+/// A gdb that can debug an s390x guest: asked to switch to s390, a gdb built for the host alone
+/// (Debian's plain `gdb`) refuses.
+pub fn gdb(tc: &Toolchain) -> Finding {
+    let needed = "gdb with s390x support (gdb-multiarch)".to_string();
+    let Some(version) = version_output(&tc.gdb, &["--version"]) else {
+        return Finding { tool: "gdb (s390x)", found: format!("not found ({})", tc.gdb.display()), needed, ok: false };
+    };
+    let first = version.lines().next().unwrap_or("").trim();
+    let s390 = version_output(&tc.gdb, &["-nx", "-batch", "-ex", "set architecture s390:64-bit"]).is_some();
+    let found = if s390 {
+        format!("{first} ({})", tc.gdb.display())
+    } else {
+        format!("no s390 support in {} ({first})", tc.gdb.display())
+    };
+    Finding { tool: "gdb (s390x)", found, needed, ok: s390 }
 }
 
 /// Fails before any work is done when a tool is missing or too old. A run checks once: the

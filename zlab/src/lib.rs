@@ -9,6 +9,7 @@ pub mod commands;
 pub mod console_faults;
 pub mod doctor;
 pub mod downloads;
+pub mod gdb;
 pub mod guest;
 pub mod initramfs;
 pub mod junit;

@@ -36,7 +36,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Initramfs { check } => commands::initramfs(&paths, check.as_deref()),
         Command::New { name } => commands::new(&paths, &name),
         Command::RustAnalyzer { variant, output } => commands::rust_analyzer(&paths, &variant, output),
-        Command::Boot { check, interactive } => commands::boot(&paths, check.as_deref(), interactive),
+        Command::Boot { check, interactive, gdb, gdb_port } => {
+            commands::boot(&paths, check.as_deref(), interactive, gdb.then_some(gdb_port))
+        }
         Command::Test { names, json, junit, list, repeat } => {
             commands::test(&paths, &names, list, repeat, commands::Reports { json, junit: junit.as_deref() })
         }

@@ -1,6 +1,6 @@
 //! qemu-system-s390x: the machine zlab boots (an s390-ccw-virtio guest with only an SCLP console,
-//! no network, no host folders) and a runner that records the console, enforces the time limit
-//! and always reaps QEMU.
+//! no network, no host folders; with a debugger, a gdbstub on 127.0.0.1) and a runner that
+//! records the console, enforces the time limit and always reaps QEMU.
 
 use crate::progress::StatusLine;
 use crate::toolchain::Toolchain;
@@ -16,6 +16,8 @@ pub struct Machine {
     pub initrd: PathBuf,
     pub kernel_args: Vec<String>,
     pub memory_mib: u32,
+    /// Start halted, with QEMU's gdbstub on this port of 127.0.0.1 (never another interface).
+    pub gdb_port: Option<u16>,
 }
 
 /// KVM when the host is an s390x with /dev/kvm; software emulation (TCG) everywhere else.
@@ -42,6 +44,10 @@ pub fn command(tc: &Toolchain, machine: &Machine) -> Command {
         .arg("-initrd")
         .arg(&machine.initrd)
         .args(["-append", &append.join(" ")]);
+    if let Some(port) = machine.gdb_port {
+        // -S: no instruction runs before the debugger says `continue`.
+        cmd.args(["-S", "-gdb", &format!("tcp:127.0.0.1:{port}")]);
+    }
     cmd
 }
 
@@ -67,10 +73,10 @@ impl Drop for Reaper {
     }
 }
 
-/// Runs QEMU headless until it exits or `limit` passes; the console goes to `log` and, when
-/// `echo` is set, to the human report's stream as it arrives (else a spinner on a terminal
-/// shows its latest line).
-pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration, echo: bool) -> Result<Run> {
+/// Runs QEMU headless until it exits or `limit` passes (no limit: until it exits); the console
+/// goes to `log` and, when `echo` is set, to the human report's stream as it arrives (else a
+/// spinner on a terminal shows its latest line).
+pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo: bool) -> Result<Run> {
     let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let started = Instant::now();
     let child = crate::process::dies_with_zlab(&mut cmd, libc::SIGKILL)
@@ -89,17 +95,23 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration, echo: bool) -
     });
     let chunks = stream_chunks(stdout);
 
-    let deadline = started + limit;
+    let deadline = limit.map(|limit| started + limit);
     let mut console = Vec::new();
     let mut timed_out = false;
     let mut spinner = (!echo).then(|| StatusLine::spinner("booting"));
     loop {
-        let now = Instant::now();
-        if now >= deadline {
-            timed_out = true;
-            break;
-        }
-        match chunks.recv_timeout((deadline - now).min(SPINNER_TICK)) {
+        let wait = match deadline {
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    timed_out = true;
+                    break;
+                }
+                (deadline - now).min(SPINNER_TICK)
+            }
+            None => SPINNER_TICK,
+        };
+        match chunks.recv_timeout(wait) {
             Ok(chunk) => {
                 let chunk: Vec<u8> = chunk.into_iter().filter(|&b| b != b'\r').collect();
                 log_file.write_all(&chunk)?;
@@ -175,6 +187,10 @@ mod tests {
     use super::*;
 
     fn args() -> Vec<String> {
+        args_with_gdb(None)
+    }
+
+    fn args_with_gdb(gdb_port: Option<u16>) -> Vec<String> {
         let tc = Toolchain {
             rustc: "rustc".into(),
             rustdoc: "rustdoc".into(),
@@ -182,6 +198,7 @@ mod tests {
             libclang_dir: "/lib".into(),
             cross_compile: String::new(),
             qemu: "qemu-system-s390x".into(),
+            gdb: "gdb-multiarch".into(),
             jobs: 1,
             extra_make_flags: vec![],
         };
@@ -190,6 +207,7 @@ mod tests {
             initrd: "/r/initramfs.cpio".into(),
             kernel_args: vec!["facilities=!148".into()],
             memory_mib: 512,
+            gdb_port,
         };
         command(&tc, &machine).get_args().map(|a| a.to_string_lossy().into_owned()).collect()
     }
@@ -197,13 +215,26 @@ mod tests {
     /// The guest's only device is its console: no network, no disks, no host folders.
     #[test]
     fn the_guest_gets_no_network_and_no_host_folders() {
-        let args = args();
-        assert!(args.contains(&"-nodefaults".to_string()), "{args:?}");
-        for option in ["-netdev", "-nic", "-net", "-virtfs", "-fsdev", "-drive", "-hda", "-cdrom", "-usb"] {
-            assert!(!args.iter().any(|a| a == option), "{option} in {args:?}");
+        for args in [args(), args_with_gdb(Some(40123))] {
+            assert!(args.contains(&"-nodefaults".to_string()), "{args:?}");
+            for option in ["-netdev", "-nic", "-net", "-virtfs", "-fsdev", "-drive", "-hda", "-cdrom", "-usb"] {
+                assert!(!args.iter().any(|a| a == option), "{option} in {args:?}");
+            }
+            let devices: Vec<&String> = args.windows(2).filter(|w| w[0] == "-device").map(|w| &w[1]).collect();
+            assert_eq!(devices, ["sclpconsole,chardev=con"], "{args:?}");
+            assert!(args.iter().any(|a| a == "console=ttysclp0 facilities=!148"));
         }
-        let devices: Vec<&String> = args.windows(2).filter(|w| w[0] == "-device").map(|w| &w[1]).collect();
-        assert_eq!(devices, ["sclpconsole,chardev=con"], "{args:?}");
-        assert!(args.iter().any(|a| a == "console=ttysclp0 facilities=!148"));
+    }
+
+    /// With a debugger the guest starts halted and the gdbstub listens on loopback only.
+    #[test]
+    fn a_debugged_guest_waits_for_gdb_on_loopback_only() {
+        let args = args_with_gdb(Some(40123));
+        assert!(args.contains(&"-S".to_string()), "{args:?}");
+        let stubs: Vec<&String> = args.windows(2).filter(|w| w[0] == "-gdb").map(|w| &w[1]).collect();
+        assert_eq!(stubs, ["tcp:127.0.0.1:40123"], "{args:?}");
+        assert!(!args.iter().any(|a| a == "-s"), "-s would listen on every interface: {args:?}");
+        let plain = args_with_gdb(None);
+        assert!(!plain.iter().any(|a| a == "-S" || a == "-gdb"), "{plain:?}");
     }
 }

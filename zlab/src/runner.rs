@@ -3,6 +3,7 @@
 use crate::build::Kernel;
 use crate::check::{self, Check};
 use crate::doctor;
+use crate::gdb::Debugger;
 use crate::guest::Ending;
 use crate::output::{self, Colour};
 use crate::paths::Paths;
@@ -96,24 +97,32 @@ pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>>
 
 fn run_one(paths: &Paths, tc: &Toolchain, kernels: &mut Kernels, check: &Check, echo: bool) -> Result<Verdict> {
     let kernel = kernels.get(paths, &check.variant)?;
-    let (run, verdict) = boot_and_judge(paths, tc, &kernel, check, echo)?;
+    let (run, verdict) = boot_and_judge(paths, tc, &kernel, check, echo, None)?;
     let log = paths.run_dir(&check.name).join("console.log");
     note!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
     Ok(verdict)
 }
 
 /// Boots the check's guest to power-off (or its time limit), console in the check's run
-/// folder, and judges it.
+/// folder, and judges it. Under a debugger the guest waits for gdb and has no time limit.
 pub fn boot_and_judge(
     paths: &Paths,
     tc: &Toolchain,
     kernel: &Kernel,
     check: &Check,
     echo: bool,
+    debugger: Option<&Debugger>,
 ) -> Result<(Run, Verdict)> {
-    let (machine, _lock) = session::prepare(paths, kernel, check, Ending::PowerOff)?;
+    let (mut machine, _lock) = session::prepare(paths, kernel, check, Ending::PowerOff)?;
     let log = paths.run_dir(&check.name).join("console.log");
-    let run = qemu::run_captured(qemu::command(tc, &machine), &log, Duration::from_secs(check.timeout), echo)?;
+    let limit = match debugger {
+        Some(debugger) => {
+            session::attach(&mut machine, debugger);
+            None
+        }
+        None => Some(Duration::from_secs(check.timeout)),
+    };
+    let run = qemu::run_captured(qemu::command(tc, &machine), &log, limit, echo)?;
     let verdict = verdict::judge(check, &run);
     Ok((run, verdict))
 }

@@ -3,6 +3,7 @@
 
 use crate::build::{self, Kernel};
 use crate::check::Check;
+use crate::gdb::Debugger;
 use crate::guest::{self, Ending};
 use crate::initramfs::{self, Contents};
 use crate::lock::DirLock;
@@ -74,6 +75,15 @@ pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) ->
         initrd,
         kernel_args: check.kernel_args.clone(),
         memory_mib: GUEST_MEMORY_MIB,
+        gdb_port: None,
     };
     Ok((machine, lock))
+}
+
+/// Makes the guest wait for `debugger` and run where its gdb command expects the kernel; says
+/// how to attach before anything starts.
+pub fn attach(machine: &mut Machine, debugger: &Debugger) {
+    machine.gdb_port = Some(debugger.port);
+    machine.kernel_args.extend(crate::gdb::KERNEL_ARGS.iter().map(|a| a.to_string()));
+    eprintln!("{}", debugger.announcement());
 }

@@ -27,6 +27,7 @@ pub const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("kmod", "module tools"),
     ("python3", "kernel build scripts"),
     ("xz-utils", "unpacking the kernel source tarball"),
+    ("gdb-multiarch", "gdb for the s390x guest (zlab boot --gdb)"),
 ];
 
 /// The s390x system emulator; on Debian 12 it is only in bookworm-backports.

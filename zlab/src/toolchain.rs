@@ -15,6 +15,8 @@ pub struct Toolchain {
     /// Prefix of the s390x GCC and binutils (`s390x-linux-gnu-`; empty on an s390x host).
     pub cross_compile: String,
     pub qemu: PathBuf,
+    /// A gdb that knows s390x (`ZLAB_GDB`, else Debian's `gdb-multiarch`); only `boot --gdb` needs it.
+    pub gdb: PathBuf,
     /// `make -j`: the host's CPU count unless `ZLAB_JOBS` says otherwise.
     pub jobs: usize,
     /// More `NAME=value` words for the kernel's make (`ZLAB_KERNEL_MAKE_FLAGS`; Nix passes its
@@ -62,6 +64,7 @@ impl Toolchain {
             }
         });
         let qemu = env_path("ZLAB_QEMU").unwrap_or_else(|| PathBuf::from("qemu-system-s390x"));
+        let gdb = env_path("ZLAB_GDB").unwrap_or_else(|| PathBuf::from("gdb-multiarch"));
         let jobs = std::env::var("ZLAB_JOBS")
             .ok()
             .and_then(|j| j.parse().ok())
@@ -69,7 +72,7 @@ impl Toolchain {
         let extra_make_flags = std::env::var("ZLAB_KERNEL_MAKE_FLAGS")
             .map(|flags| flags.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default();
-        Toolchain { rustc, rustdoc, bindgen, libclang_dir, cross_compile, qemu, jobs, extra_make_flags }
+        Toolchain { rustc, rustdoc, bindgen, libclang_dir, cross_compile, qemu, gdb, jobs, extra_make_flags }
     }
 
     pub fn cross_tool(&self, tool: &str) -> String {

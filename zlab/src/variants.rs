@@ -13,6 +13,9 @@ pub const DEFAULT: &str = "test";
 pub struct Variant {
     pub description: String,
     pub fragments: Vec<String>,
+    /// The variant `zlab boot --gdb` boots instead: the same kernel with debug info.
+    #[serde(default)]
+    pub gdb: Option<String>,
 }
 
 pub fn load_all(paths: &Paths) -> Result<BTreeMap<String, Variant>> {
@@ -30,6 +33,13 @@ pub fn load(paths: &Paths, name: &str) -> Result<Variant> {
             all.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
     }
+}
+
+/// The variant to boot under gdb for a check of `name`: its `gdb` twin, or itself.
+pub fn for_gdb(paths: &Paths, name: &str) -> Result<String> {
+    let twin = load(paths, name)?.gdb.unwrap_or_else(|| name.to_string());
+    load(paths, &twin).with_context(|| format!("the gdb variant of `{name}` in kernel/variants.toml"))?;
+    Ok(twin)
 }
 
 /// The fragments' text merged in order (what Kconfig reads) and their parsed settings.

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# `zlab boot --gdb` for real: a check boots halted, the exact gdb command zlab prints attaches
+# (gdb-multiarch, batch mode), a breakpoint in the kernel is hit while the check's insmod runs,
+# the kernel's gdb scripts answer, and after gdb lets go the check still passes with no QEMU
+# left. Every wait has a time limit. Prints one line per test and ends with `N passed, N failed`.
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+# The debug kernel (`--gdb` boots the test variant's debug twin) is built before any timed wait.
+if ! ./bin/zlab build --config debug >"$scratch/build.log" 2>&1; then
+    tail -n 30 "$scratch/build.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+zlab="$CARGO_TARGET_DIR/debug/zlab"
+
+# until_true SECONDS COMMAND…: polls every 0.2 s.
+until_true() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+}
+gdb_command_printed() { grep -q "^    .*target remote 127.0.0.1:" "$scratch/zlab.log"; }
+qemu_runs_for() { pgrep -f "qemu-system-s390x.*runs/$1/initramfs" >/dev/null; }
+no_qemu_for() { ! qemu_runs_for "$1"; }
+zlab_gone() { ! kill -0 "$zlab_pid" 2>/dev/null; }
+gdb_command_printed_or_zlab_gone() { gdb_command_printed || zlab_gone; }
+
+# debug CHECK GDB-ARGS…: `zlab boot --check CHECK --gdb` in the background; the gdb command it
+# prints, run as printed plus `-batch` and GDB-ARGS; then zlab's end. Leaves gdb's output in
+# $scratch/gdb.log, zlab's in $scratch/zlab.log and its exit status in $zlab_rc.
+debug() {
+    local check=$1 line
+    shift
+    : >"$scratch/zlab.log"
+    "$zlab" boot --check "$check" --gdb >"$scratch/zlab.log" 2>&1 &
+    zlab_pid=$!
+    if ! until_true 180 gdb_command_printed_or_zlab_gone || ! gdb_command_printed; then
+        echo "zlab printed no gdb command:"
+        cat "$scratch/zlab.log"
+        kill "$zlab_pid" 2>/dev/null
+        wait "$zlab_pid"
+        return 1
+    fi
+    line=$(grep -m1 "^    .*target remote 127.0.0.1:" "$scratch/zlab.log")
+    echo "zlab printed:$line"
+    local extra="" arg
+    for arg in "$@"; do extra+=" $(printf '%q' "$arg")"; done
+    eval "timeout 180 $line -batch$extra" >"$scratch/gdb.log" 2>&1
+    echo "gdb exited with $?:"
+    # The kernel's log (lx-dmesg) as a line count, so a failure's last lines show the rest.
+    grep -v '^\[ *[0-9]*\.[0-9]*\] ' "$scratch/gdb.log" | sed 's/^/  gdb| /'
+    echo "  gdb| ($(grep -c '^\[ *[0-9]*\.[0-9]*\] ' "$scratch/gdb.log") kernel log lines)"
+    if ! until_true 120 zlab_gone; then
+        echo "zlab still runs 120 s after gdb let go"
+        kill "$zlab_pid"
+    fi
+    wait "$zlab_pid"
+    zlab_rc=$?
+    echo "zlab exited with $zlab_rc:"
+    sed 's/^/  zlab| /' "$scratch/zlab.log" | tail -n 8
+    until_true 5 no_qemu_for "$check" || { echo "QEMU outlived zlab:"; pgrep -af qemu-system-s390x; return 1; }
+}
+
+# shows FILE PATTERN: FILE has a line matching the extended regex, else says which is missing.
+shows() { grep -Eq -- "$2" "$scratch/$1" || { echo "no line in $1 matches: $2"; return 1; }; }
+passed_check() { [ "$zlab_rc" -eq 0 ] && shows zlab.log "^hello passed"; }
+
+# The hello check's insmod reaches the kernel's module loader: gdb stops there with source
+# lines and the module's name (DWARF), the kernel's scripts read the guest's banner and log,
+# and after `detach` the guest runs on to a passing verdict.
+breakpoint_in_the_module_loader_is_hit() {
+    debug hello \
+        -ex "break do_init_module" -ex continue -ex bt -ex "print mod->name" \
+        -ex lx-version -ex lx-dmesg -ex delete -ex detach || return 1
+    shows gdb.log "^Breakpoint 1, do_init_module \(mod=0x[0-9a-f]+\) at .*kernel/module/main.c:[0-9]+" &&
+        shows gdb.log " __s390x_sys_finit_module \(" &&
+        shows gdb.log '^\$1 = "hello"' &&
+        shows gdb.log "^Linux version 7\.3\.4 " &&
+        shows gdb.log "^\[ *[0-9.]+\] Run /init as init process" &&
+        passed_check
+}
+
+# The assertions above can fail: a breakpoint the run never reaches is reported as never hit,
+# gdb ends when the guest powers off, and the check passes all the same.
+breakpoint_never_reached_is_not_reported_hit() {
+    debug hello -ex "break panic" -ex continue || return 1
+    ! shows gdb.log "^Breakpoint 1, " && shows gdb.log "Remote connection closed|exited normally" && passed_check
+}
+
+# A guest held at a breakpoint far longer than its check's time limit is not killed as hung.
+no_time_limit_while_debugging() {
+    local copy="$scratch/repo"
+    repo_copy "$copy"
+    sed -i 's/^timeout = .*/timeout = 2/' "$copy/checks/hello.toml"
+    ZLAB_REPO=$copy debug hello -ex "break do_init_module" -ex continue -ex "shell sleep 6" -ex delete -ex detach ||
+        return 1
+    shows gdb.log "^Breakpoint 1, do_init_module" && passed_check
+}
+
+run_test "a breakpoint in the module loader is hit, lx- scripts work, the check passes" breakpoint_in_the_module_loader_is_hit
+run_test "a breakpoint never reached is not reported hit, and nothing hangs" breakpoint_never_reached_is_not_reported_hit
+run_test "a guest stopped in gdb beyond its time limit still passes" no_time_limit_while_debugging
+summary
