@@ -16,15 +16,6 @@ if ! ./bin/zlab build --config debug >"$scratch/build.log" 2>&1; then
 fi
 zlab="$CARGO_TARGET_DIR/debug/zlab"
 
-# until_true SECONDS COMMAND…: polls every 0.2 s.
-until_true() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 0.2
-    done
-}
 gdb_command_printed() { grep -q "^    .*target remote 127.0.0.1:" "$scratch/zlab.log"; }
 qemu_runs_for() { pgrep -f "qemu-system-s390x.*runs/$1/initramfs" >/dev/null; }
 no_qemu_for() { ! qemu_runs_for "$1"; }

@@ -15,15 +15,6 @@ export ZLAB_REPO=$fault_repo
 zlab="$CARGO_TARGET_DIR/debug/zlab"
 build="$home/build/test"
 
-# until_true SECONDS COMMAND…: polls every 0.1 s.
-until_true() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 0.1
-    done
-}
 make_runs_in_build() { pgrep -f "make .*O=$build( |$)" >/dev/null; }
 no_make_in_build() { ! make_runs_in_build; }
 qemu_runs_for() { pgrep -f "qemu-system-s390x.*runs/$1/initramfs" >/dev/null; }

@@ -18,6 +18,16 @@ repo_copy() {
     rm -rf "$dir" && mkdir -p "$dir" && cp -r "$@" "$dir/"
 }
 
+# until_true SECONDS COMMAND…: runs COMMAND every 0.1 s until it succeeds; fails after SECONDS.
+until_true() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
 run_test() {
     local name=$1 log
     shift
