@@ -1,6 +1,7 @@
 //! `zlab build`: the pinned kernel with a variant's configuration, in a build dir outside git.
 
 use crate::build_progress::BuildProgress;
+use crate::build_stamp;
 use crate::kconfig;
 use crate::lock::DirLock;
 use crate::paths::Paths;
@@ -73,8 +74,17 @@ pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Ke
     let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| paths.build_dir(variant_name));
     let _lock = DirLock::acquire(&dir)?;
 
-    require_rust_available(&tc, &source, &dir)?;
     let (merged, settings) = variants::merged_fragments(paths, &variant)?;
+    let inputs =
+        build_stamp::Inputs { variant: variant_name, merged_fragments: &merged, source: &source, toolchain: &tc };
+    let fingerprint = build_stamp::fingerprint(&inputs);
+    let kernel = Kernel { variant: variant_name.to_string(), source: source.clone(), dir: dir.clone() };
+    if dir.join(VARIANT_MARKER).is_file() && build_stamp::is_current(&dir, &fingerprint, &source, &kernel.bzimage()) {
+        note!("zlab: kernel up to date (no input changed since its last build): {}", kernel.bzimage().display());
+        return Ok(kernel);
+    }
+
+    require_rust_available(&tc, &source, &dir)?;
     configure(&tc, &source, &dir, &merged)?;
     let config = std::fs::read_to_string(dir.join(".config"))?;
     let mismatches = kconfig::verify(&kconfig::effective(&settings), &kconfig::parse_config(&config), &source);
@@ -98,11 +108,13 @@ pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Ke
         make.arg("scripts_gdb");
     }
     let _ = std::fs::remove_file(dir.join(VARIANT_MARKER));
+    build_stamp::forget(&dir);
     let mut progress = BuildProgress::new("kernel build");
     process::run_logged(&mut make, &log, "kernel build", &mut |line| progress.feed(line))?;
     let objects = progress.objects();
     drop(progress);
     std::fs::write(dir.join(VARIANT_MARKER), format!("{variant_name}\n"))?;
+    build_stamp::record(&dir, &fingerprint)?;
     let made = match objects {
         0 => "nothing to rebuild".to_string(),
         n => format!("{n} objects made; make's output is in {}", log.display()),
@@ -112,7 +124,7 @@ pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Ke
         started.elapsed().as_secs_f64(),
         dir.join("arch/s390/boot/bzImage").display()
     );
-    Ok(Kernel { variant: variant_name.to_string(), source, dir })
+    Ok(kernel)
 }
 
 /// The kernel's own verdict on the Rust toolchain; nothing Rust-related is configured before it.

@@ -34,7 +34,26 @@ pub struct Check {
     pub step: Vec<Step>,
     #[serde(default)]
     pub ktap: Vec<KtapExpectation>,
+    #[serde(default)]
+    pub kunit: Kunit,
 }
+
+/// Which KUnit suites run in the guest. Unfiltered, KUnit runs the kernel's built-in suites at
+/// every boot (350 Rust doctests: about 0.8 s of each boot under TCG) and each module's suite
+/// at insmod.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kunit {
+    /// Only the suite the check names in `[[ktap]]`, built in or in a module (none when it
+    /// names none), through the kernel's `kunit.filter_glob`.
+    #[default]
+    Named,
+    /// Every suite: the built-in ones at boot, each module's at insmod.
+    All,
+}
+
+/// A suite name no kernel has: with it as the filter, no KUnit suite runs.
+const NO_SUITE: &str = "zlab_no_suite_named";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,10 +117,28 @@ impl Check {
                 bail!("kernel_args takes one word per entry, found {arg:?}");
             }
         }
+        if self.kunit == Kunit::Named && self.ktap.len() > 1 {
+            bail!(
+                "this check names {} KUnit suites, but the kernel's filter takes one: add `kunit = \"all\"` to run every suite",
+                self.ktap.len()
+            );
+        }
         if self.step.iter().any(|s| s.run.trim().is_empty()) {
             bail!("a [[step]] has an empty `run`");
         }
         Ok(())
+    }
+}
+
+impl Check {
+    /// The guest's kernel command line: the check's own words and the KUnit filter.
+    pub fn kernel_command_line(&self) -> Vec<String> {
+        let mut args = self.kernel_args.clone();
+        if self.kunit == Kunit::Named {
+            let suite = self.ktap.first().map_or(NO_SUITE, |k| k.suite.as_str());
+            args.push(format!("kunit.filter_glob={suite}"));
+        }
+        args
     }
 }
 
@@ -166,6 +203,18 @@ suite = "s"
         assert!(Check::parse("x", "description = \"d\"\nmodules = [\"../etc\"]\n").is_err());
         assert!(Check::parse("x", "description = \"d\"\nkernel_modules = [\"/abs.ko\"]\n").is_err());
         assert!(Check::parse("x", "description = \"d\"\nkernel_args = [\"two words\"]\n").is_err());
+    }
+
+    #[test]
+    fn only_the_named_suite_runs_unless_all_are_asked_for() {
+        let named = Check::parse("x", "description = \"d\"\n[[ktap]]\nsuite = \"mine\"\n").unwrap();
+        assert_eq!(named.kernel_command_line(), ["kunit.filter_glob=mine"]);
+        let none = Check::parse("x", "description = \"d\"\nkernel_args = [\"a=1\"]\n").unwrap();
+        assert_eq!(none.kernel_command_line(), ["a=1", "kunit.filter_glob=zlab_no_suite_named"]);
+        let all = Check::parse("x", "description = \"d\"\nkunit = \"all\"\n").unwrap();
+        assert!(all.kernel_command_line().is_empty());
+        let two = "description = \"d\"\n[[ktap]]\nsuite = \"a\"\n[[ktap]]\nsuite = \"b\"\n";
+        assert!(format!("{:#}", Check::parse("x", two).unwrap_err()).contains("kunit = \"all\""));
     }
 
     #[test]

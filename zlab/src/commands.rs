@@ -125,6 +125,8 @@ fn everything(paths: &Paths, kernel: &Kernel) -> Result<Check> {
         forbid: vec![],
         step: vec![],
         ktap: vec![],
+        // A person at the shell expects a module's KUnit suite to run when they load it.
+        kunit: crate::check::Kunit::All,
     })
 }
 

@@ -3,6 +3,7 @@
 pub mod apt;
 pub mod build;
 pub mod build_progress;
+pub mod build_stamp;
 pub mod check;
 pub mod cli;
 pub mod commands;

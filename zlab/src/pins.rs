@@ -162,9 +162,14 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Checks `path` against the pin; a file that does not match is deleted so the next run starts clean.
 pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
+    let record = verified_record(path);
+    if record.as_ref().is_some_and(|r| identity(path).is_some_and(|now| r == &format!("{} {now}", pin.sha256))) {
+        return Ok(());
+    }
     let found = sha256_file(path)?;
     if found != pin.sha256 {
         let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(record_path(path));
         bail!(
             "{} does not match its pin {} in kernel/source.toml: SHA256 {} expected, {} found; the file was deleted — run `zlab fetch` to download it again, and if it repeats, the mirror serves different bytes than the pin",
             path.display(),
@@ -173,7 +178,30 @@ pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
             found
         );
     }
+    if let Some(now) = identity(path) {
+        // A read-only location (Nix's store) keeps no record; it is hashed each time.
+        let _ = std::fs::write(record_path(path), format!("{found} {now}\n"));
+    }
     Ok(())
+}
+
+/// Hashing the 160 MB kernel .deb takes about half a second, on every zlab command. A file
+/// whose size, modification time and inode are those it had when its hash last matched is
+/// taken as verified; any rewrite or truncation changes them and it is hashed again.
+fn record_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".verified");
+    path.with_file_name(name)
+}
+
+fn verified_record(path: &Path) -> Option<String> {
+    Some(std::fs::read_to_string(record_path(path)).ok()?.trim().to_string())
+}
+
+fn identity(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(format!("{} {}.{} {}", m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
 }
 
 #[cfg(test)]
@@ -226,5 +254,21 @@ mod tests {
         pin.sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into();
         verify_or_delete(&file, &pin).unwrap();
         assert!(file.exists());
+    }
+
+    /// The record of a match spares the hashing only while the file is untouched.
+    #[test]
+    fn a_file_changed_after_a_match_is_hashed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.deb");
+        std::fs::write(&file, b"abc").unwrap();
+        let mut pin = Pins::parse(&repo_pins()).unwrap().busybox.deb;
+        pin.sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into();
+        verify_or_delete(&file, &pin).unwrap();
+        assert!(dir.path().join("x.deb.verified").is_file());
+        verify_or_delete(&file, &pin).unwrap();
+        std::fs::write(&file, b"abd").unwrap();
+        assert!(verify_or_delete(&file, &pin).is_err());
+        assert!(!file.exists() && !dir.path().join("x.deb.verified").exists());
     }
 }

@@ -73,7 +73,7 @@ pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) ->
     let machine = Machine {
         kernel: kernel.bzimage(),
         initrd,
-        kernel_args: check.kernel_args.clone(),
+        kernel_args: check.kernel_command_line(),
         memory_mib: GUEST_MEMORY_MIB,
         gdb_port: None,
     };
