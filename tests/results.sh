@@ -20,8 +20,10 @@ export PYTHONPATH=$scratch/py
 copy=$scratch/repo
 repo_copy "$copy"
 find "$copy/checks" -name '*.toml' ! -name boot-smoke.toml -delete
+# Every KUnit suite (the built-in doctests too), so the reports carry KTAP results.
+sed -i '1i kunit = "all"' "$copy/checks/boot-smoke.toml"
 sed -e 's/^description = .*/description = "boot-smoke, expecting a line no kernel prints"/' \
-    -e '0,/^expect = \[/s/^expect = \[/expect = ["zlab: this line never appears", /' checks/boot-smoke.toml >"$copy/checks/impossible.toml"
+    -e '0,/^expect = \[/s/^expect = \[/expect = ["zlab: this line never appears", /' "$copy/checks/boot-smoke.toml" >"$copy/checks/impossible.toml"
 grep -q "never appears" "$copy/checks/impossible.toml" || echo "tests/results.sh: could not make checks/impossible.toml" >&2
 export ZLAB_REPO=$copy
 

@@ -72,8 +72,12 @@ pub fn is_current(dir: &Path, fingerprint: &str, source: &Path, image: &Path) ->
     let stamp = dir.join(STAMP);
     let Ok(recorded) = std::fs::read_to_string(&stamp) else { return false };
     let Ok(when) = std::fs::metadata(&stamp).and_then(|m| m.modified()) else { return false };
-    recorded.trim() == fingerprint && image.is_file() && !has_newer_file(source, when)
+    let outputs_there = OUTPUTS.iter().all(|f| dir.join(f).is_file()) && image.is_file();
+    recorded.trim() == fingerprint && outputs_there && !has_newer_file(source, when)
 }
+
+/// Build products whose loss (a cleaned or half-deleted build dir) means make has work to do.
+const OUTPUTS: [&str; 4] = ["vmlinux", "vmlinux.o", "Module.symvers", ".config"];
 
 /// Records a successful build; `forget` before building, so an interrupted build has no stamp.
 pub fn record(dir: &Path, fingerprint: &str) -> std::io::Result<()> {
@@ -144,12 +148,18 @@ mod tests {
         std::fs::write(source.join("old.c"), "").unwrap();
         let image = build.join("bzImage");
         std::fs::write(&image, "").unwrap();
+        for output in OUTPUTS {
+            std::fs::write(build.join(output), "").unwrap();
+        }
         let old = SystemTime::now() - std::time::Duration::from_secs(60);
         std::fs::File::options().write(true).open(source.join("old.c")).unwrap().set_modified(old).unwrap();
         record(&build, "abc").unwrap();
         let source = dir.path().join("src");
         assert!(is_current(&build, "abc", &source, &image));
         assert!(!is_current(&build, "abd", &source, &image));
+        std::fs::remove_file(build.join("vmlinux.o")).unwrap();
+        assert!(!is_current(&build, "abc", &source, &image));
+        std::fs::write(build.join("vmlinux.o"), "").unwrap();
         std::fs::write(source.join("arch/edited.c"), "").unwrap();
         let later = SystemTime::now() + std::time::Duration::from_secs(5);
         std::fs::File::options().write(true).open(source.join("arch/edited.c")).unwrap().set_modified(later).unwrap();
