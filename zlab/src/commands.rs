@@ -73,8 +73,8 @@ fn indent(text: &str) -> String {
 
 pub fn initramfs(paths: &Paths, check: Option<&str>) -> Result<()> {
     let (check, ending, kernel) = guest_for(paths, check, false)?;
-    let (machine, _lock) = session::prepare(paths, &kernel, &check, ending)?;
-    println!("{}", machine.initrd.display());
+    let guest = session::prepare(paths, &kernel, &check, ending)?;
+    println!("{}", guest.machine.initrd.display());
     Ok(())
 }
 
@@ -140,13 +140,13 @@ pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool, gdb: Option<O
         None => None,
     };
     if interactive || ending == Ending::Shell {
-        let (mut machine, _lock) = session::prepare(paths, &kernel, &check, Ending::Shell)?;
+        let session::Guest { mut machine, lock: _lock, .. } = session::prepare(paths, &kernel, &check, Ending::Shell)?;
         if let Some(debugger) = &debugger {
             session::attach(&mut machine, debugger);
         }
         return qemu::run_interactive(qemu::command(&tc, &machine));
     }
-    let (run, verdict) = runner::boot_and_judge(paths, &tc, &kernel, &check, true, debugger.as_ref())?;
+    let (run, verdict, _) = runner::boot_and_judge(paths, &tc, &kernel, &check, true, debugger.as_ref())?;
     println!("\nconsole: {}", paths.run_dir(&check.name).join("console.log").display());
     if !verdict.passed() {
         for failure in &verdict.failures {

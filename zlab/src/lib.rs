@@ -20,6 +20,7 @@ pub mod lock;
 pub mod modules;
 pub mod output;
 pub mod paths;
+pub mod phases;
 pub mod pins;
 pub mod process;
 pub mod progress;

@@ -59,6 +59,15 @@ pub struct Run {
     /// What QEMU itself said on stderr (a bad option, a missing file).
     pub qemu_errors: String,
     pub elapsed: Duration,
+    /// When each console line arrived, counted from QEMU's start: one entry per line.
+    pub line_times: Vec<Duration>,
+}
+
+impl Run {
+    /// When the first console line containing `text` arrived.
+    pub fn arrival_of(&self, text: &str) -> Option<Duration> {
+        self.console.lines().zip(&self.line_times).find(|(line, _)| line.contains(text)).map(|(_, t)| *t)
+    }
 }
 
 /// Kills and reaps QEMU whenever the runner is left, even through an error.
@@ -98,6 +107,7 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo:
     let deadline = limit.map(|limit| started + limit);
     let mut console = Vec::new();
     let mut timed_out = false;
+    let mut line_times = Vec::new();
     let mut spinner = (!echo).then(|| StatusLine::spinner("booting"));
     loop {
         let wait = match deadline {
@@ -114,6 +124,8 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo:
         match chunks.recv_timeout(wait) {
             Ok(chunk) => {
                 let chunk: Vec<u8> = chunk.into_iter().filter(|&b| b != b'\r').collect();
+                let arrived = started.elapsed();
+                line_times.extend(chunk.iter().filter(|&&b| b == b'\n').map(|_| arrived));
                 log_file.write_all(&chunk)?;
                 if echo {
                     crate::output::human_write(&chunk);
@@ -142,6 +154,7 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo:
         exit,
         qemu_errors,
         elapsed: started.elapsed(),
+        line_times,
     })
 }
 

@@ -31,6 +31,8 @@ pub struct CheckRun {
     pub console_log: String,
     pub failures: Vec<FailureEntry>,
     pub ktap: Option<Ktap>,
+    /// Seconds per phase: kernel, modules, initramfs, boot_to_init, steps, shutdown.
+    pub phases: crate::phases::Phases,
 }
 
 #[derive(Serialize)]
@@ -112,6 +114,7 @@ fn check_run(o: &Outcome) -> CheckRun {
         console_log: o.console_log.display().to_string(),
         failures,
         ktap,
+        phases: o.phases.clone(),
     }
 }
 

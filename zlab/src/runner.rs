@@ -7,6 +7,7 @@ use crate::gdb::Debugger;
 use crate::guest::Ending;
 use crate::output::{self, Colour};
 use crate::paths::Paths;
+use crate::phases::Phases;
 use crate::pins::Pins;
 use crate::qemu::{self, Run};
 use crate::session::{self, Kernels};
@@ -31,6 +32,8 @@ pub struct Outcome {
     pub console_log: PathBuf,
     /// The verdict, or why there was no boot to judge (a build failed, QEMU did not start).
     pub result: Result<Verdict, String>,
+    /// Where the time went (what was measured before a failure, zero after it).
+    pub phases: Phases,
 }
 
 impl Outcome {
@@ -77,7 +80,8 @@ pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>>
         let started = Instant::now();
         let attempt = if repeat > 1 { format!(" (run {n}/{repeat})") } else { String::new() };
         note!("zlab: check {}{attempt} — {}", check.name, check.description);
-        let result = run_one(paths, &tc, &mut kernels, check, echo_console).map_err(|e| format!("{e:#}"));
+        let mut phases = Phases::default();
+        let result = run_one(paths, &tc, &mut kernels, check, echo_console, &mut phases).map_err(|e| format!("{e:#}"));
         let outcome = Outcome {
             check: check.name.clone(),
             description: check.description.clone(),
@@ -88,6 +92,7 @@ pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>>
             seconds: started.elapsed().as_secs_f64(),
             console_log: paths.run_dir(&check.name).join("console.log"),
             result,
+            phases,
         };
         report(&outcome);
         outcomes.push(outcome);
@@ -95,9 +100,19 @@ pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>>
     Ok(outcomes)
 }
 
-fn run_one(paths: &Paths, tc: &Toolchain, kernels: &mut Kernels, check: &Check, echo: bool) -> Result<Verdict> {
+fn run_one(
+    paths: &Paths,
+    tc: &Toolchain,
+    kernels: &mut Kernels,
+    check: &Check,
+    echo: bool,
+    phases: &mut Phases,
+) -> Result<Verdict> {
+    let started = Instant::now();
     let kernel = kernels.get(paths, &check.variant)?;
-    let (run, verdict) = boot_and_judge(paths, tc, &kernel, check, echo, None)?;
+    phases.kernel = started.elapsed().as_secs_f64();
+    let (run, verdict, boot_phases) = boot_and_judge(paths, tc, &kernel, check, echo, None)?;
+    *phases = Phases { kernel: phases.kernel, ..boot_phases };
     let log = paths.run_dir(&check.name).join("console.log");
     note!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
     Ok(verdict)
@@ -112,8 +127,9 @@ pub fn boot_and_judge(
     check: &Check,
     echo: bool,
     debugger: Option<&Debugger>,
-) -> Result<(Run, Verdict)> {
-    let (mut machine, _lock) = session::prepare(paths, kernel, check, Ending::PowerOff)?;
+) -> Result<(Run, Verdict, Phases)> {
+    let session::Guest { mut machine, lock: _lock, modules_took, initramfs_took } =
+        session::prepare(paths, kernel, check, Ending::PowerOff)?;
     let log = paths.run_dir(&check.name).join("console.log");
     let limit = match debugger {
         Some(debugger) => {
@@ -124,7 +140,10 @@ pub fn boot_and_judge(
     };
     let run = qemu::run_captured(qemu::command(tc, &machine), &log, limit, echo)?;
     let verdict = verdict::judge(check, &run);
-    Ok((run, verdict))
+    let phases =
+        Phases { modules: modules_took.as_secs_f64(), initramfs: initramfs_took.as_secs_f64(), ..Phases::default() }
+            .with_boot(&run);
+    Ok((run, verdict, phases))
 }
 
 fn report(outcome: &Outcome) {

@@ -13,6 +13,7 @@ use crate::qemu::Machine;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 pub const GUEST_MEMORY_MIB: u32 = 512;
 
@@ -62,12 +63,24 @@ pub fn guest_modules(paths: &Paths, kernel: &Kernel, check: &Check) -> Result<Ve
     Ok(files)
 }
 
-/// The check's guest, ready to boot: initramfs written into the check's run folder, which stays
-/// locked (for the boot too) until the returned lock is dropped.
-pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) -> Result<(Machine, DirLock)> {
+/// A check's guest, ready to boot, and how long its parts took to make.
+pub struct Guest {
+    pub machine: Machine,
+    /// The check's run folder stays locked (for the boot too) until the guest is dropped.
+    pub lock: DirLock,
+    pub modules_took: Duration,
+    pub initramfs_took: Duration,
+}
+
+/// The check's guest, ready to boot: its modules built and its initramfs written into the
+/// check's run folder.
+pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) -> Result<Guest> {
     let dir = paths.run_dir(&check.name);
     let lock = DirLock::acquire(&dir)?;
+    let started = Instant::now();
     let modules = guest_modules(paths, kernel, check)?;
+    let modules_took = started.elapsed();
+    let started = Instant::now();
     let busybox = guest::busybox(paths)?;
     let initrd = initramfs::create(kernel, &dir, &Contents { busybox: &busybox, steps: &check.step, ending, modules })?;
     let machine = Machine {
@@ -77,7 +90,7 @@ pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) ->
         memory_mib: GUEST_MEMORY_MIB,
         gdb_port: None,
     };
-    Ok((machine, lock))
+    Ok(Guest { machine, lock, modules_took, initramfs_took: started.elapsed() })
 }
 
 /// Makes the guest wait for `debugger` and run where its gdb command expects the kernel; says

@@ -239,6 +239,7 @@ fn check_no_panic(console: &str, context: &str) -> Report {
             exit: None,
             qemu_errors: String::new(),
             elapsed: std::time::Duration::ZERO,
+            line_times: vec![],
         };
         let verdict = zlab::verdict::judge(&busy_check(), &run);
         verdict.failures.iter().for_each(|f| drop(f.to_string()));

@@ -34,6 +34,7 @@ fn booted(console: String) -> Run {
         exit: Some(ExitStatus::from_raw(0)),
         qemu_errors: String::new(),
         elapsed: Duration::from_secs(2),
+        line_times: vec![],
     }
 }
 
@@ -48,6 +49,7 @@ fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::verdict::Ver
         seconds: 1.5,
         console_log: PathBuf::from(format!("/runs/{}/console.log", check.name)),
         result,
+        phases: zlab::phases::Phases::default(),
     }
 }
 

@@ -72,6 +72,7 @@ fn run(console: String, timed_out: bool) -> Run {
         exit: if timed_out { None } else { Some(ExitStatus::from_raw(0)) },
         qemu_errors: String::new(),
         elapsed: Duration::from_secs(2),
+        line_times: vec![],
     }
 }
 
