@@ -98,12 +98,27 @@ print(f"{len(crates)} crates")
 PY
 }
 
+# The bench measures and reports every phase (no speed is asserted here: numbers belong to the
+# bench's report, not to a test) and leaves docs/ alone without --write.
+bench_reports_every_phase() {
+    local out before
+    before=$(git status --porcelain docs)
+    out=$($zlab bench --runs 1 2>&1) || { echo "$out"; return 1; }
+    echo "$out"
+    for line in "kernel " "modules " "initramfs " "boot_to_init " "steps " "shutdown " "total " \
+        "guest: boot to init" "KUnit run" "QEMU start to exit"; do
+        grep -q "$line" <<<"$out" || { echo "no \`$line\` in the bench's report"; return 1; }
+    done
+    [ "$(git status --porcelain docs)" = "$before" ] || { echo "zlab bench changed docs/ without --write"; return 1; }
+}
+
 run_test "setup is idempotent" setup_is_idempotent
 run_test "doctor passes" doctor_passes
 run_test "initramfs is reproducible" initramfs_is_reproducible
 run_test "EXPOLINE dropping RUST is named" expoline_dropping_rust_is_named
 run_test "an unknown check is refused before booting" unknown_check_is_refused_before_booting
 run_test "zlab new makes a module that passes its check; bad and taken names are refused" new_module_passes_its_check
+run_test "zlab bench --runs 1 reports every phase of the loop and the doctest boot" bench_reports_every_phase
 run_test "rust-analyzer: rust-project.json lists the kernel crates and every module" rust_analyzer_lists_kernel_crates_and_modules
 rm -rf "${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}/build/expoline"
 

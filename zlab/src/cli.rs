@@ -84,6 +84,24 @@ pub enum Command {
         #[arg(long)]
         output: Option<std::path::PathBuf>,
     },
+    /// Measure the edit → verdict loop phase by phase (and, with --cold and --peer, a fresh kernel build against the kernel's own kunit.py); --write keeps the numbers in docs/benchmarks.md
+    Bench {
+        /// The check whose module is touched before each run
+        #[arg(long, default_value = "hello")]
+        check: String,
+        /// Runs per measurement (the median is reported)
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+        runs: u32,
+        /// Also build the test kernel from nothing in a scratch dir and boot rust-doctests with it (about 5 min)
+        #[arg(long)]
+        cold: bool,
+        /// Also run the kernel's tools/testing/kunit/kunit.py on the same tree from an empty build dir (about 8 min)
+        #[arg(long)]
+        peer: bool,
+        /// Write docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg
+        #[arg(long)]
+        write: bool,
+    },
     /// Boot the kernel in qemu-system-s390x: a shell on the console, or a check's guest straight to a verdict
     Boot {
         /// Boot this check's guest (its modules and commands); without it, every module is in /lib/modules

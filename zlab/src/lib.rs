@@ -1,6 +1,7 @@
 //! zlab: build, boot and test Rust Linux kernel code for IBM Z (s390x) in QEMU.
 
 pub mod apt;
+pub mod bench;
 pub mod build;
 pub mod build_progress;
 pub mod build_stamp;

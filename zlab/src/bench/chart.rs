@@ -1,0 +1,128 @@
+//! The bench chart as SVG: one group of horizontal bars per measurement, each group on its own
+//! scale, the value printed at each bar's end.
+
+use super::report::Results;
+use super::warm::{OTHER, PHASES};
+use std::fmt::Write;
+
+const WIDTH: f64 = 760.0;
+const LABEL: f64 = 250.0;
+const BAR_AREA: f64 = 400.0;
+const ROW: f64 = 24.0;
+
+struct Group {
+    title: String,
+    bars: Vec<(String, f64)>,
+}
+
+pub fn render(r: &Results) -> String {
+    let groups = groups(r);
+    let rows: usize = groups.iter().map(|g| g.bars.len() + 2).sum();
+    let height = rows as f64 * ROW + ROW;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"13\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    );
+    let mut y = ROW;
+    for group in &groups {
+        let _ = writeln!(svg, "<text x=\"8\" y=\"{y}\" font-weight=\"bold\">{}</text>", escape(&group.title));
+        y += ROW * 0.5;
+        let max = group.bars.iter().map(|b| b.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+        for (label, seconds) in &group.bars {
+            let w = (seconds / max * BAR_AREA).max(1.0);
+            let _ = writeln!(
+                svg,
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+                LABEL - 8.0,
+                y + 15.0,
+                escape(label)
+            );
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{LABEL}\" y=\"{}\" width=\"{w:.1}\" height=\"{}\" fill=\"#3b6ea8\"/>",
+                y + 3.0,
+                ROW - 6.0
+            );
+            let _ = writeln!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{}\">{}</text>",
+                LABEL + w + 6.0,
+                y + 15.0,
+                format_seconds(*seconds)
+            );
+            y += ROW;
+        }
+        y += ROW * 1.5;
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn groups(r: &Results) -> Vec<Group> {
+    let mut groups = Vec::new();
+    if let Some(w) = &r.warm {
+        let mut bars: Vec<(String, f64)> = PHASES
+            .iter()
+            .chain([&OTHER])
+            .filter_map(|p| Some((p.replace('_', " "), w.phases.get(*p)?.median)))
+            .collect();
+        bars.push(("whole loop".into(), w.wall.median));
+        groups
+            .push(Group { title: format!("Warm loop: touch {} → zlab test {} (median)", w.touched, w.check), bars });
+    }
+    if let Some(d) = &r.doctests {
+        groups.push(Group {
+            title: format!("Boot with all {} Rust KUnit tests (median)", d.tests_passed),
+            bars: vec![
+                ("guest: boot to init".into(), d.guest_boot_to_init.median),
+                ("guest: KUnit run".into(), d.guest_kunit_run.median),
+                ("host: QEMU start to exit".into(), d.wall_boot.median),
+            ],
+        });
+    }
+    if let (Some(c), Some(p)) = (&r.cold, &r.peer) {
+        groups.push(Group {
+            title: "From an empty build dir to the Rust doctests' results".into(),
+            bars: vec![("zlab (build + test)".into(), c.end_to_end()), ("kunit.py run".into(), p.wall_seconds)],
+        });
+    }
+    groups
+}
+
+fn format_seconds(s: f64) -> String {
+    if s >= 60.0 {
+        format!("{:.0} s ({:.1} min)", s, s / 60.0)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::stats::Stats;
+    use crate::bench::warm::EditLoop;
+
+    #[test]
+    fn bars_scale_within_their_group_and_the_svg_is_well_formed() {
+        let s = |m| Stats { min: m, median: m, max: m };
+        let warm = EditLoop {
+            check: "hello".into(),
+            touched: "modules/hello/*.rs".into(),
+            runs: 3,
+            wall: s(2.0),
+            phases: [("modules".to_string(), s(1.0)), ("boot_to_init".to_string(), s(0.5))].into_iter().collect(),
+        };
+        let svg = render(&Results { warm: Some(warm), ..Results::default() });
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(
+            svg.contains("width=\"400.0\"") && svg.contains("width=\"200.0\"") && svg.contains("width=\"100.0\""),
+            "{svg}"
+        );
+        assert!(svg.contains("→ zlab test hello"));
+    }
+}

@@ -1,0 +1,66 @@
+//! Cold: the test kernel built from nothing in a scratch build dir, then `zlab test
+//! rust-doctests` booting that kernel: zlab's end to end, to set beside kunit.py's.
+
+use super::warm::zlab_test_with;
+use crate::paths::Paths;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cold {
+    pub date: String,
+    pub build_seconds: f64,
+    pub doctests_check_seconds: f64,
+    pub tests_passed: u64,
+}
+
+impl Cold {
+    pub fn end_to_end(&self) -> f64 {
+        self.build_seconds + self.doctests_check_seconds
+    }
+}
+
+pub fn fresh_build(paths: &Paths) -> Result<Cold> {
+    let dir = paths.home.join("bench/cold-test");
+    remove(&dir)?;
+    let started = Instant::now();
+    let status = Command::new(std::env::current_exe()?)
+        .args(["build", "--dir"])
+        .arg(&dir)
+        .env("ZLAB_REPO", &paths.repo)
+        .env("ZLAB_HOME", &paths.home)
+        .status()
+        .context("running zlab build")?;
+    if !status.success() {
+        bail!("the fresh build in {} failed ({status})", dir.display());
+    }
+    let build_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let result = zlab_test_with(paths, "rust-doctests", &[("ZLAB_KERNEL_BUILD", &dir)])?;
+    let cold = Cold {
+        date: today(),
+        build_seconds: super::stats::round(build_seconds),
+        doctests_check_seconds: super::stats::round(started.elapsed().as_secs_f64()),
+        tests_passed: result["ktap"]["counts"]["passed"].as_u64().unwrap_or(0),
+    };
+    remove(&dir)?;
+    Ok(cold)
+}
+
+/// A scratch build dir, gone (it holds about 330 MB).
+pub fn remove(dir: &std::path::Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub fn today() -> String {
+    crate::process::stdout_of(Command::new("date").args(["-u", "+%Y-%m-%d"]))
+        .map(|d| d.trim().to_string())
+        .unwrap_or_default()
+}

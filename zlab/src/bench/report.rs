@@ -1,0 +1,153 @@
+//! The numbers of the last bench runs (docs/benchmarks.json), printed as a summary and rendered
+//! into docs/benchmarks.md with a chart, each set against the issue's targets.
+
+use super::cold::{today, Cold};
+use super::peer::Peer;
+use super::warm::{Doctests, EditLoop, OTHER, PHASES};
+use crate::paths::Paths;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Results {
+    pub machine: Machine,
+    pub warm: Option<EditLoop>,
+    pub doctests: Option<Doctests>,
+    /// Kept from the last `--cold` run when this one skipped it (with its own date).
+    pub cold: Option<Cold>,
+    pub peer: Option<Peer>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Machine {
+    pub date: String,
+    pub cpus: usize,
+    pub host: String,
+    pub qemu: String,
+    pub rustc: String,
+    pub kernel: String,
+}
+
+impl Machine {
+    pub fn here(paths: &Paths) -> Machine {
+        let tc = crate::toolchain::Toolchain::from_env(paths);
+        let first_line = |cmd: &mut std::process::Command| {
+            crate::process::stdout_of(cmd).ok().and_then(|o| o.lines().next().map(str::to_string)).unwrap_or_default()
+        };
+        Machine {
+            date: today(),
+            cpus: tc.jobs,
+            host: std::env::consts::ARCH.to_string(),
+            qemu: first_line(std::process::Command::new(&tc.qemu).arg("--version")),
+            rustc: first_line(std::process::Command::new(&tc.rustc).arg("--version")),
+            kernel: crate::pins::Pins::load(&paths.source_pins()).map(|p| p.kernel.release).unwrap_or_default(),
+        }
+    }
+}
+
+fn data_file(paths: &Paths) -> PathBuf {
+    paths.repo.join("docs/benchmarks.json")
+}
+
+impl Results {
+    pub fn load(paths: &Paths) -> Result<Results> {
+        match std::fs::read_to_string(data_file(paths)) {
+            Ok(text) => {
+                serde_json::from_str(&text).context("docs/benchmarks.json does not parse; delete it to start over")
+            }
+            Err(_) => Ok(Results::default()),
+        }
+    }
+}
+
+/// One line per measurement, with its target where the issue set one.
+pub fn summary(r: &Results) -> String {
+    let mut s = String::new();
+    let m = &r.machine;
+    let _ = writeln!(
+        s,
+        "\nzlab bench, {} — {} CPUs ({}), {}, {}, Linux {}",
+        m.date, m.cpus, m.host, m.qemu, m.rustc, m.kernel
+    );
+    if let Some(w) = &r.warm {
+        let _ = writeln!(s, "\nwarm loop: touch {} → zlab test {} ({} runs, median)", w.touched, w.check, w.runs);
+        for phase in PHASES.iter().chain([&OTHER]) {
+            if let Some(p) = w.phases.get(*phase) {
+                let _ = writeln!(s, "  {phase:<14} {:>7.2} s", p.median);
+            }
+        }
+        let _ = writeln!(
+            s,
+            "  {:<14} {:>7.2} s   (min {:.2}, max {:.2}){}",
+            "total",
+            w.wall.median,
+            w.wall.min,
+            w.wall.max,
+            target(w.wall.median < 5.0, "< 5 s")
+        );
+    }
+    if let Some(d) = &r.doctests {
+        let _ = writeln!(s, "\nrust-doctests boot ({} runs, median; {} KUnit tests passed)", d.runs, d.tests_passed);
+        let _ = writeln!(
+            s,
+            "  guest: boot to init {:.2} s, KUnit run {:.2} s",
+            d.guest_boot_to_init.median, d.guest_kunit_run.median
+        );
+        let _ = writeln!(
+            s,
+            "  host:  QEMU start to exit {:.2} s{}",
+            d.wall_boot.median,
+            target(d.wall_boot.median < 2.5, "< 2.5 s")
+        );
+        let _ = writeln!(s, "  host:  whole `zlab test rust-doctests` {:.2} s", d.wall_check.median);
+    }
+    if let Some(c) = &r.cold {
+        let _ = writeln!(s, "\ncold ({}): test kernel built from nothing {:.0} s{}; then rust-doctests {:.1} s ({} passed); end to end {:.0} s",
+            c.date, c.build_seconds, target(c.build_seconds <= 300.0, "≤ 5 min"), c.doctests_check_seconds, c.tests_passed, c.end_to_end());
+    }
+    if let Some(p) = &r.peer {
+        let _ = writeln!(
+            s,
+            "\nkunit.py ({}): {:.0} s, ran {} tests: {} passed, {} failed",
+            p.date, p.wall_seconds, p.tests_run, p.passed, p.failed
+        );
+        if let Some(c) = &r.cold {
+            let ratio = p.wall_seconds / c.end_to_end();
+            let equal = if p.passed == c.tests_passed { "equal pass counts" } else { "pass counts DIFFER" };
+            let _ = writeln!(
+                s,
+                "  kunit.py / zlab end to end: {ratio:.2}×, {equal}{}",
+                target(ratio >= 1.5 && p.passed == c.tests_passed, "≥ 1.5× with equal counts")
+            );
+        }
+    }
+    s
+}
+
+fn target(met: bool, what: &str) -> String {
+    format!("   target {what}: {}", if met { "met" } else { "NOT met" })
+}
+
+/// docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg.
+pub fn write(paths: &Paths, r: &Results) -> Result<Vec<PathBuf>> {
+    let docs = paths.repo.join("docs");
+    let json = data_file(paths);
+    std::fs::write(&json, serde_json::to_string_pretty(r)? + "\n")?;
+    let svg = docs.join("benchmarks.svg");
+    std::fs::write(&svg, super::chart::render(r))?;
+    let md = docs.join("benchmarks.md");
+    std::fs::write(&md, markdown(r))?;
+    Ok(vec![json, md, svg])
+}
+
+fn markdown(r: &Results) -> String {
+    format!(
+        "# Benchmarks\n\nWritten by `zlab bench --write` (add `--cold --peer` for the fresh builds; those numbers are kept \
+from their last run, with its date). Every measurement runs zlab as a new process, as a developer would; \
+the guest runs under QEMU's emulator (TCG).\n\n![bench chart](benchmarks.svg)\n\n```text{}```\n\n\
+Not measured yet: the s390 `defconfig` + RUST build, to set the test kernel's build time against.\n",
+        summary(r)
+    )
+}

@@ -1,0 +1,154 @@
+//! The warm loop: touch a module's source, then `zlab test <check>` as a new process, split
+//! into phases; and the rust-doctests boot, timed by the guest's own printk timestamps.
+
+use super::stats::Stats;
+use crate::paths::Paths;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::{Instant, SystemTime};
+
+/// The phases of `zlab test --json`, in the order they happen.
+pub const PHASES: [&str; 6] = ["kernel", "modules", "initramfs", "boot_to_init", "steps", "shutdown"];
+/// The rest of the loop's wall time: starting zlab, `doctor`, reading checks, writing reports.
+pub const OTHER: &str = "other";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EditLoop {
+    pub check: String,
+    pub touched: String,
+    pub runs: usize,
+    /// From the touch to `zlab test`'s exit.
+    pub wall: Stats,
+    pub phases: BTreeMap<String, Stats>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Doctests {
+    pub runs: usize,
+    pub tests_passed: u64,
+    /// Guest clock: from the kernel's start to "Run /init".
+    pub guest_boot_to_init: Stats,
+    /// Guest clock: from the first KTAP line to the doctest suite's result.
+    pub guest_kunit_run: Stats,
+    /// Host clock: QEMU's start to its exit.
+    pub wall_boot: Stats,
+    /// Host clock: the whole `zlab test rust-doctests`.
+    pub wall_check: Stats,
+}
+
+pub fn edit_loop(paths: &Paths, check_name: &str, runs: u32) -> Result<EditLoop> {
+    let check = crate::runner::select(paths, &[check_name.to_string()])?.remove(0);
+    let Some(module) = check.modules.first() else {
+        bail!("check {check_name} loads no module of modules/, so there is nothing to edit; try hello, echo or kunit_demo")
+    };
+    let folder = paths.modules_dir().join(module);
+    zlab_test(paths, check_name)?; // from here on everything but the touched module is built
+    let mut walls = Vec::new();
+    let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        touch_sources(&folder)?;
+        let result = zlab_test(paths, check_name)?;
+        let wall = started.elapsed().as_secs_f64();
+        walls.push(wall);
+        let mut accounted = 0.0;
+        for name in PHASES {
+            if let Some(seconds) = result["phases"][name].as_f64() {
+                phases.entry(name.to_string()).or_default().push(seconds);
+                accounted += seconds;
+            }
+        }
+        phases.entry(OTHER.to_string()).or_default().push(wall - accounted);
+    }
+    Ok(EditLoop {
+        check: check_name.to_string(),
+        touched: format!("modules/{module}/*.rs"),
+        runs: walls.len(),
+        wall: Stats::of(&walls).context("no runs")?,
+        phases: phases.iter().filter_map(|(k, v)| Some((k.clone(), Stats::of(v)?))).collect(),
+    })
+}
+
+pub fn doctests(paths: &Paths, runs: u32) -> Result<Doctests> {
+    zlab_test(paths, "rust-doctests")?;
+    let (mut init, mut kunit, mut boot, mut check) = (vec![], vec![], vec![], vec![]);
+    let mut passed = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let result = zlab_test(paths, "rust-doctests")?;
+        check.push(started.elapsed().as_secs_f64());
+        let p = &result["phases"];
+        boot.push(["boot_to_init", "steps", "shutdown"].iter().filter_map(|k| p[k].as_f64()).sum());
+        passed = result["ktap"]["counts"]["passed"].as_u64().unwrap_or(0);
+        let log = result["console_log"].as_str().context("no console_log in zlab's JSON")?;
+        let console = std::fs::read_to_string(log).with_context(|| format!("reading {log}"))?;
+        let at = |text: &str| guest_time(&console, text).with_context(|| format!("no `{text}` in {log}"));
+        init.push(at(crate::phases::INIT_LINE)?);
+        kunit.push(at("# rust_doctests_kernel: pass:")? - at("KTAP version 1")?);
+    }
+    let stats = |v: &[f64]| Stats::of(v).context("no runs");
+    Ok(Doctests {
+        runs: check.len(),
+        tests_passed: passed,
+        guest_boot_to_init: stats(&init)?,
+        guest_kunit_run: stats(&kunit)?,
+        wall_boot: stats(&boot)?,
+        wall_check: stats(&check)?,
+    })
+}
+
+/// `zlab -q test NAME --json` as a new process; the check's entry of the JSON, which must pass.
+pub fn zlab_test(paths: &Paths, check: &str) -> Result<Value> {
+    zlab_test_with(paths, check, &[])
+}
+
+pub fn zlab_test_with(paths: &Paths, check: &str, env: &[(&str, &std::path::Path)]) -> Result<Value> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.args(["-q", "test", check, "--json"]).env("ZLAB_REPO", &paths.repo).env("ZLAB_HOME", &paths.home);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().context("running zlab test")?;
+    if !out.status.success() {
+        bail!(
+            "`zlab test {check}` did not pass, so there is nothing to time:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let results: Value = serde_json::from_slice(&out.stdout).context("zlab test --json printed no JSON")?;
+    Ok(results["checks"][0].clone())
+}
+
+fn touch_sources(folder: &std::path::Path) -> Result<()> {
+    let now = SystemTime::now();
+    for entry in std::fs::read_dir(folder)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            std::fs::File::options().write(true).open(&path)?.set_modified(now)?;
+        }
+    }
+    Ok(())
+}
+
+/// The printk timestamp (seconds) of the first console line containing `text`.
+pub fn guest_time(console: &str, text: &str) -> Option<f64> {
+    let line = console.lines().find(|l| l.contains(text))?;
+    let stamp = line.strip_prefix('[')?.split(']').next()?;
+    stamp.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guest_time;
+
+    #[test]
+    fn printk_timestamps_are_read() {
+        let console = "[    0.421] KTAP version 1\n[    0.976212] Run /init as init process\nzlab-init: start\n";
+        assert_eq!(guest_time(console, "Run /init"), Some(0.976212));
+        assert_eq!(guest_time(console, "zlab-init"), None);
+        assert_eq!(guest_time(console, "absent"), None);
+    }
+}
