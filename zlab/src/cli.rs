@@ -98,6 +98,9 @@ pub enum Command {
         /// Also run the kernel's tools/testing/kunit/kunit.py on the same tree from an empty build dir (about 8 min)
         #[arg(long)]
         peer: bool,
+        /// Also build s390 defconfig with Rust from nothing, the yardstick for the test kernel's build time (most of an hour)
+        #[arg(long)]
+        defconfig: bool,
         /// Write docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg
         #[arg(long)]
         write: bool,

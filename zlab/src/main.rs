@@ -35,8 +35,8 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Modules { names, variant, list } => commands::modules(&paths, &names, &variant, list),
         Command::Initramfs { check } => commands::initramfs(&paths, check.as_deref()),
         Command::New { name } => commands::new(&paths, &name),
-        Command::Bench { check, runs, cold, peer, write } => {
-            zlab::bench::run(&paths, &zlab::bench::Options { check, runs, cold, peer, write })
+        Command::Bench { check, runs, cold, peer, defconfig, write } => {
+            zlab::bench::run(&paths, &zlab::bench::Options { check, runs, cold, peer, defconfig, write })
         }
         Command::RustAnalyzer { variant, output } => commands::rust_analyzer(&paths, &variant, output),
         Command::Boot { check, interactive, gdb, gdb_port } => {

@@ -86,6 +86,12 @@ fn groups(r: &Results) -> Vec<Group> {
             bars: vec![("zlab (build + test)".into(), c.end_to_end()), ("kunit.py run".into(), p.wall_seconds)],
         });
     }
+    if let (Some(c), Some(d)) = (&r.cold, &r.defconfig) {
+        groups.push(Group {
+            title: "Kernel build from nothing (same tree, toolchain, -j)".into(),
+            bars: vec![("zlab test kernel".into(), c.build_seconds), ("s390 defconfig + RUST".into(), d.build_seconds)],
+        });
+    }
     groups
 }
 

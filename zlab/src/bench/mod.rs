@@ -5,6 +5,7 @@
 
 mod chart;
 mod cold;
+mod defconfig;
 mod peer;
 mod report;
 mod stats;
@@ -18,6 +19,7 @@ pub struct Options {
     pub runs: u32,
     pub cold: bool,
     pub peer: bool,
+    pub defconfig: bool,
     pub write: bool,
 }
 
@@ -35,6 +37,10 @@ pub fn run(paths: &Paths, opts: &Options) -> Result<()> {
     if opts.peer {
         eprintln!("zlab bench: kunit.py run --arch=s390 on the same tree, fresh (minutes)");
         results.peer = Some(peer::kunit_py(paths)?);
+    }
+    if opts.defconfig {
+        eprintln!("zlab bench: s390 defconfig with Rust, built from nothing (long: most of an hour on 2 cores)");
+        results.defconfig = Some(defconfig::build(paths)?);
     }
     print!("{}", report::summary(&results));
     if opts.write {

@@ -18,6 +18,7 @@ pub struct Results {
     /// Kept from the last `--cold` run when this one skipped it (with its own date).
     pub cold: Option<Cold>,
     pub peer: Option<Peer>,
+    pub defconfig: Option<super::defconfig::Defconfig>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -123,6 +124,21 @@ pub fn summary(r: &Results) -> String {
             );
         }
     }
+    if let Some(d) = &r.defconfig {
+        let _ = writeln!(
+            s,
+            "\ns390 defconfig + RUST ({}): built from nothing in {:.0} s ({} objects)",
+            d.date, d.build_seconds, d.objects
+        );
+        if let Some(c) = &r.cold {
+            let ratio = c.build_seconds / d.build_seconds;
+            let _ = writeln!(
+                s,
+                "  test kernel / defconfig+RUST build time: {ratio:.2}{}",
+                target(ratio <= 1.0 / 3.0, "≤ 1/3")
+            );
+        }
+    }
     s
 }
 
@@ -143,11 +159,15 @@ pub fn write(paths: &Paths, r: &Results) -> Result<Vec<PathBuf>> {
 }
 
 fn markdown(r: &Results) -> String {
+    let pending = if r.defconfig.is_none() {
+        "\nNot measured yet: the s390 `defconfig` + RUST build (`zlab bench --defconfig`), to set the test kernel's build time against.\n"
+    } else {
+        ""
+    };
     format!(
-        "# Benchmarks\n\nWritten by `zlab bench --write` (add `--cold --peer` for the fresh builds; those numbers are kept \
-from their last run, with its date). Every measurement runs zlab as a new process, as a developer would; \
-the guest runs under QEMU's emulator (TCG).\n\n![bench chart](benchmarks.svg)\n\n```text{}```\n\n\
-Not measured yet: the s390 `defconfig` + RUST build, to set the test kernel's build time against.\n",
+        "# Benchmarks\n\nWritten by `zlab bench --write`. `--cold`, `--peer` and `--defconfig` add the builds from \
+nothing; their numbers are kept from their last run, with its date. Every measurement runs zlab as a new process, as \
+a developer would; the guest runs under QEMU's emulator (TCG).\n\n![bench chart](benchmarks.svg)\n\n```text{}```\n{pending}",
         summary(r)
     )
 }

@@ -1,0 +1,53 @@
+//! The yardstick for the test kernel's build time: s390 `defconfig` with Rust on (EXPOLINE off,
+//! as Rust on s390 needs), built from nothing with the same tree, toolchain and -j. It takes far
+//! longer than the rest of the bench, so it runs only with `--defconfig` and is kept with its date.
+
+use super::cold::{remove, today};
+use crate::paths::Paths;
+use crate::pins::Pins;
+use crate::toolchain::Toolchain;
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Defconfig {
+    pub date: String,
+    pub build_seconds: f64,
+    pub objects: usize,
+}
+
+pub fn build(paths: &Paths) -> Result<Defconfig> {
+    let pins = Pins::load(&paths.source_pins())?;
+    let source = crate::source::unpacked(paths, &pins.kernel)?;
+    let tc = Toolchain::from_env(paths);
+    let dir = paths.home.join("bench/defconfig");
+    remove(&dir)?;
+    std::fs::create_dir_all(&dir)?;
+    let log = dir.join("zlab-build.log");
+    let started = Instant::now();
+    let make = |args: &[&str]| -> Result<()> {
+        let mut cmd = tc.kernel_make(&source, &dir);
+        cmd.args(args);
+        crate::process::run_logged(&mut cmd, &dir.join("zlab-config.log"), "defconfig", &mut |_| {})
+    };
+    make(&["defconfig"])?;
+    let mut config = std::process::Command::new(source.join("scripts/config"));
+    config.arg("--file").arg(dir.join(".config")).args(["-d", "EXPOLINE", "-e", "RUST"]);
+    crate::process::run(&mut config)?;
+    make(&["olddefconfig"])?;
+    let text = std::fs::read_to_string(dir.join(".config"))?;
+    if !text.lines().any(|l| l == "CONFIG_RUST=y") {
+        bail!("defconfig with EXPOLINE off still has no CONFIG_RUST=y; see {}", dir.join(".config").display());
+    }
+    let mut cmd = tc.kernel_make(&source, &dir);
+    cmd.arg(format!("-j{}", tc.jobs));
+    let mut progress = crate::build_progress::BuildProgress::new("defconfig build");
+    crate::process::run_logged(&mut cmd, &log, "defconfig build", &mut |line| progress.feed(line))?;
+    let objects = progress.objects();
+    drop(progress);
+    let result =
+        Defconfig { date: today(), build_seconds: super::stats::round(started.elapsed().as_secs_f64()), objects };
+    remove(&dir)?;
+    Ok(result)
+}
