@@ -21,10 +21,11 @@ qemu_runs_for() { pgrep -f "qemu-system-s390x.*runs/$1/initramfs" >/dev/null; }
 no_qemu_for() { ! qemu_runs_for "$1"; }
 
 # Starts `zlab ARGS…` as a terminal job: its own process group, and SIGINT not ignored (a
-# script's background commands would ignore it without job control); its pid in $job.
+# script's background commands would ignore it without job control, and a test run itself
+# started in the background inherits an ignored SIGINT that `set -m` cannot undo); its pid in $job.
 start() {
     set -m
-    "$zlab" "$@" >>"$scratch/job.log" 2>&1 &
+    env --default-signal=INT "$zlab" "$@" >>"$scratch/job.log" 2>&1 &
     job=$!
     set +m
 }
