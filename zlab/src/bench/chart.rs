@@ -86,6 +86,12 @@ fn groups(r: &Results) -> Vec<Group> {
             bars: vec![("zlab (build + test)".into(), c.end_to_end()), ("kunit.py run".into(), p.wall_seconds)],
         });
     }
+    if let (Some(rerun), Some(d)) = (r.peer.as_ref().and_then(|p| p.rerun_seconds), &r.doctests) {
+        groups.push(Group {
+            title: "The same again, nothing changed (each tool's edit loop)".into(),
+            bars: vec![("zlab test rust-doctests".into(), d.wall_check.median), ("kunit.py run".into(), rerun)],
+        });
+    }
     if let (Some(c), Some(d)) = (&r.cold, &r.defconfig) {
         groups.push(Group {
             title: "Kernel build from nothing (same tree, toolchain, -j)".into(),

@@ -22,6 +22,9 @@ pub struct Peer {
     pub tests_run: u64,
     pub passed: u64,
     pub failed: u64,
+    /// A second `kunit.py run` on the same build dir with nothing changed: its edit loop.
+    #[serde(default)]
+    pub rerun_seconds: Option<f64>,
 }
 
 pub fn kunit_py(paths: &Paths) -> Result<Peer> {
@@ -61,8 +64,19 @@ pub fn kunit_py(paths: &Paths) -> Result<Peer> {
         ran?;
         bail!("kunit.py printed no `Testing complete. Ran N tests` line; its output is in {}", log.display());
     };
+    let started = Instant::now();
+    let rerun = crate::process::run_logged(&mut cmd, &work.join("kunit-py-rerun.log"), "kunit.py", &mut |_| {});
+    let rerun_seconds = rerun.ok().map(|_| super::stats::round(started.elapsed().as_secs_f64()));
     remove(&build)?;
-    Ok(Peer { date: today(), command, wall_seconds: super::stats::round(wall_seconds), tests_run, passed, failed })
+    Ok(Peer {
+        date: today(),
+        command,
+        wall_seconds: super::stats::round(wall_seconds),
+        tests_run,
+        passed,
+        failed,
+        rerun_seconds,
+    })
 }
 
 /// kunit.py's closing line: "Testing complete. Ran 352 tests: passed: 352" (", failed: N" when any failed).

@@ -123,6 +123,14 @@ pub fn summary(r: &Results) -> String {
                 target(ratio >= 1.5 && p.passed == c.tests_passed, "≥ 1.5× with equal counts")
             );
         }
+        if let (Some(rerun), Some(d)) = (p.rerun_seconds, &r.doctests) {
+            let zlab = d.wall_check.median;
+            let _ = writeln!(
+                s,
+                "  again with nothing changed: kunit.py {rerun:.1} s, `zlab test rust-doctests` {zlab:.2} s: {:.1}×",
+                rerun / zlab
+            );
+        }
     }
     if let Some(d) = &r.defconfig {
         let _ = writeln!(
