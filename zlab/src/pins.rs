@@ -245,13 +245,19 @@ mod tests {
         assert!(!file.exists());
     }
 
-    #[test]
-    fn a_matching_file_is_kept() {
+    /// A file holding "abc" and a pin with its SHA256.
+    fn abc_and_its_pin() -> (tempfile::TempDir, std::path::PathBuf, DebPin) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("x.deb");
         std::fs::write(&file, b"abc").unwrap();
         let mut pin = Pins::parse(&repo_pins()).unwrap().busybox.deb;
         pin.sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into();
+        (dir, file, pin)
+    }
+
+    #[test]
+    fn a_matching_file_is_kept() {
+        let (_dir, file, pin) = abc_and_its_pin();
         verify_or_delete(&file, &pin).unwrap();
         assert!(file.exists());
     }
@@ -259,11 +265,7 @@ mod tests {
     /// The record of a match spares the hashing only while the file is untouched.
     #[test]
     fn a_file_changed_after_a_match_is_hashed_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("x.deb");
-        std::fs::write(&file, b"abc").unwrap();
-        let mut pin = Pins::parse(&repo_pins()).unwrap().busybox.deb;
-        pin.sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into();
+        let (dir, file, pin) = abc_and_its_pin();
         verify_or_delete(&file, &pin).unwrap();
         assert!(dir.path().join("x.deb.verified").is_file());
         verify_or_delete(&file, &pin).unwrap();
