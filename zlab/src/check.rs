@@ -98,6 +98,16 @@ impl Check {
         Check::parse(name, &text).with_context(|| format!("{} is not a valid check", path.display()))
     }
 
+    /// The guest's kernel command line: the check's own words and the KUnit filter.
+    pub fn kernel_command_line(&self) -> Vec<String> {
+        let mut args = self.kernel_args.clone();
+        if self.kunit == Kunit::Named {
+            let suite = self.ktap.first().map_or(NO_SUITE, |k| k.suite.as_str());
+            args.push(format!("kunit.filter_glob={suite}"));
+        }
+        args
+    }
+
     fn validate(&self) -> Result<()> {
         if self.timeout == 0 || self.timeout > 3600 {
             bail!("timeout must be between 1 and 3600 seconds, found {}", self.timeout);
@@ -127,18 +137,6 @@ impl Check {
             bail!("a [[step]] has an empty `run`");
         }
         Ok(())
-    }
-}
-
-impl Check {
-    /// The guest's kernel command line: the check's own words and the KUnit filter.
-    pub fn kernel_command_line(&self) -> Vec<String> {
-        let mut args = self.kernel_args.clone();
-        if self.kunit == Kunit::Named {
-            let suite = self.ktap.first().map_or(NO_SUITE, |k| k.suite.as_str());
-            args.push(format!("kunit.filter_glob={suite}"));
-        }
-        args
     }
 }
 

@@ -204,6 +204,12 @@ pub fn strip_printk_prefix(line: &str) -> Option<&str> {
     Some(rest.strip_prefix(' ').unwrap_or(rest))
 }
 
+/// The seconds of a printk console line's `[    1.234567] ` time prefix.
+pub fn printk_time(line: &str) -> Option<f64> {
+    let inner = line.strip_prefix('[')?.split_once(']')?.0;
+    is_printk_time(inner).then(|| inner.trim().parse().ok()).flatten()
+}
+
 fn is_printk_time(inner: &str) -> bool {
     let Some((secs, micros)) = inner.trim_start().split_once('.') else {
         return false;

@@ -4,12 +4,12 @@
 
 use crate::guest::INIT_END;
 use crate::qemu::Run;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Seconds of host wall time per phase; a boot phase is absent when its console line never
 /// came (a guest that panicked before init has no steps phase).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Phases {
     pub kernel: f64,
     pub modules: f64,
@@ -18,6 +18,9 @@ pub struct Phases {
     pub steps: Option<f64>,
     pub shutdown: Option<f64>,
 }
+
+/// The phases by their JSON names, in the order they happen.
+pub const NAMES: [&str; 6] = ["kernel", "modules", "initramfs", "boot_to_init", "steps", "shutdown"];
 
 /// The kernel's line as it starts init; everything before it is boot.
 pub const INIT_LINE: &str = "Run /init as init process";
@@ -34,6 +37,13 @@ impl Phases {
 
     pub fn boot(&self) -> Option<f64> {
         Some(self.boot_to_init? + self.steps? + self.shutdown?)
+    }
+
+    /// Each phase with its name from `NAMES`.
+    pub fn by_name(&self) -> [(&'static str, Option<f64>); 6] {
+        let values =
+            [Some(self.kernel), Some(self.modules), Some(self.initramfs), self.boot_to_init, self.steps, self.shutdown];
+        std::array::from_fn(|i| (NAMES[i], values[i]))
     }
 }
 
@@ -62,6 +72,20 @@ mod tests {
         let p = Phases::default().with_boot(&run(console, &[400, 1000, 1100, 1500], 1600, false));
         assert_eq!((p.boot_to_init, p.steps, p.shutdown), (Some(1.0), Some(0.5), Some(0.1)));
         assert_eq!(p.boot().map(|b| (b * 10.0).round()), Some(16.0));
+    }
+
+    #[test]
+    fn the_names_are_the_json_field_names() {
+        let json = serde_json::to_value(Phases { steps: Some(0.5), ..Phases::default() }).unwrap();
+        let fields: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut names = NAMES.to_vec();
+        names.sort();
+        let mut sorted = fields.clone();
+        sorted.sort();
+        assert_eq!(sorted, names);
+        for (name, value) in (Phases { steps: Some(0.5), ..Phases::default() }).by_name() {
+            assert_eq!(json[name].as_f64(), value, "{name}");
+        }
     }
 
     #[test]

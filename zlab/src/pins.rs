@@ -162,8 +162,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Checks `path` against the pin; a file that does not match is deleted so the next run starts clean.
 pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
-    let record = verified_record(path);
-    if record.as_ref().is_some_and(|r| identity(path).is_some_and(|now| r == &format!("{} {now}", pin.sha256))) {
+    if verified_record(path).zip(identity(path)).is_some_and(|(record, now)| record == format!("{} {now}", pin.sha256))
+    {
         return Ok(());
     }
     let found = sha256_file(path)?;

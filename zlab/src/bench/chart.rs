@@ -2,7 +2,8 @@
 //! scale, the value printed at each bar's end.
 
 use super::report::Results;
-use super::warm::{OTHER, PHASES};
+use super::warm::OTHER;
+use crate::phases::NAMES as PHASES;
 use std::fmt::Write;
 
 const WIDTH: f64 = 760.0;

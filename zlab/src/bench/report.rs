@@ -3,8 +3,9 @@
 
 use super::cold::{today, Cold};
 use super::peer::Peer;
-use super::warm::{Doctests, EditLoop, OTHER, PHASES};
+use super::warm::{Doctests, EditLoop, OTHER};
 use crate::paths::Paths;
+use crate::phases::NAMES as PHASES;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;

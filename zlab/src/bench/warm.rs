@@ -3,6 +3,7 @@
 
 use super::stats::Stats;
 use crate::paths::Paths;
+use crate::phases::Phases;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,8 +11,6 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Instant, SystemTime};
 
-/// The phases of `zlab test --json`, in the order they happen.
-pub const PHASES: [&str; 6] = ["kernel", "modules", "initramfs", "boot_to_init", "steps", "shutdown"];
 /// The rest of the loop's wall time: starting zlab, `doctor`, reading checks, writing reports.
 pub const OTHER: &str = "other";
 
@@ -55,8 +54,8 @@ pub fn edit_loop(paths: &Paths, check_name: &str, runs: u32) -> Result<EditLoop>
         let wall = started.elapsed().as_secs_f64();
         walls.push(wall);
         let mut accounted = 0.0;
-        for name in PHASES {
-            if let Some(seconds) = result["phases"][name].as_f64() {
+        for (name, seconds) in phases_of(&result)?.by_name() {
+            if let Some(seconds) = seconds {
                 phases.entry(name.to_string()).or_default().push(seconds);
                 accounted += seconds;
             }
@@ -80,8 +79,7 @@ pub fn doctests(paths: &Paths, runs: u32) -> Result<Doctests> {
         let started = Instant::now();
         let result = zlab_test(paths, "rust-doctests")?;
         check.push(started.elapsed().as_secs_f64());
-        let p = &result["phases"];
-        boot.push(["boot_to_init", "steps", "shutdown"].iter().filter_map(|k| p[k].as_f64()).sum());
+        boot.push(phases_of(&result)?.boot().context("zlab's JSON lacks a phase of the boot")?);
         passed = result["ktap"]["counts"]["passed"].as_u64().unwrap_or(0);
         let log = result["console_log"].as_str().context("no console_log in zlab's JSON")?;
         let console = std::fs::read_to_string(log).with_context(|| format!("reading {log}"))?;
@@ -122,6 +120,10 @@ pub fn zlab_test_with(paths: &Paths, check: &str, env: &[(&str, &std::path::Path
     Ok(results["checks"][0].clone())
 }
 
+fn phases_of(result: &Value) -> Result<Phases> {
+    serde_json::from_value(result["phases"].clone()).context("no phases in zlab's JSON")
+}
+
 fn touch_sources(folder: &std::path::Path) -> Result<()> {
     let now = SystemTime::now();
     for entry in std::fs::read_dir(folder)? {
@@ -135,9 +137,7 @@ fn touch_sources(folder: &std::path::Path) -> Result<()> {
 
 /// The printk timestamp (seconds) of the first console line containing `text`.
 pub fn guest_time(console: &str, text: &str) -> Option<f64> {
-    let line = console.lines().find(|l| l.contains(text))?;
-    let stamp = line.strip_prefix('[')?.split(']').next()?;
-    stamp.trim().parse().ok()
+    crate::ktap::printk_time(console.lines().find(|l| l.contains(text))?)
 }
 
 #[cfg(test)]
