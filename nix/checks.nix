@@ -1,12 +1,13 @@
-# Nix checks beyond zlab's own: the formatting of the Nix files, the kernel and modules, and one
-# boot test per checks/<name>.toml (a new file is a new check, with no edit here).
+# Nix checks beyond zlab's own: the formatting of the Nix files, the kernel (with the nightly and
+# with rustc 1.96.0, the floor), the modules, and one boot test per checks/<name>.toml (a new
+# file is a new check, with no edit here).
 {
   pkgs,
   root,
   guest,
 }: let
   inherit (pkgs) lib;
-  inherit (guest) zlabStep prebuilt kernel modules;
+  inherit (guest) zlabStep prebuilt kernel kernel-floor modules;
   isCheckFile = name: type: type == "regular" && lib.hasSuffix ".toml" name;
   checkFiles = lib.filterAttrs isCheckFile (builtins.readDir (root + "/checks"));
   checkNames = map (lib.removeSuffix ".toml") (builtins.attrNames checkFiles);
@@ -18,7 +19,7 @@
     '');
 in
   {
-    inherit kernel modules;
+    inherit kernel kernel-floor modules;
     nix-format = pkgs.runCommand "zlab-nix-format" {nativeBuildInputs = [pkgs.alejandra];} ''
       alejandra --check ${root + "/flake.nix"} ${root + "/nix"}
       touch "$out"

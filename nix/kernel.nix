@@ -41,6 +41,12 @@
     zlab build --config test --dir "$out"
   '';
 
+  # The same kernel with rustc 1.96.0, the kernel's minimum for Rust on s390: keeps the floor
+  # honest while the shells move to newer nightlies.
+  kernel-floor = zlabStep "linux-s390-rust-zlab-floor" (tools.floorEnv // {ZLAB_KERNEL_SOURCE = kernel-source;}) ''
+    zlab build --config test --dir "$out"
+  '';
+
   prebuilt = {ZLAB_KERNEL_BUILD = kernel;};
 
   modules = zlabStep "zlab-modules" prebuilt ''
@@ -54,5 +60,5 @@
     cp "$(zlab initramfs)" "$out/initramfs.cpio"
   '';
 in {
-  inherit kernel-source kernel modules initramfs zlabStep prebuilt;
+  inherit kernel-source kernel kernel-floor modules initramfs zlabStep prebuilt;
 }

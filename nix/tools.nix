@@ -17,14 +17,21 @@
     rust-bindgen-unwrapped = pkgs.rust-bindgen-unwrapped.override {inherit (llvm) clang;};
   };
 
+  # `zlab --toolchain llvm`: make LLVM=<this>/bin/ finds clang, ld.lld and llvm-* in one folder;
+  # clang is unwrapped (the kernel passes its own --target), of the LLVM bindgen's libclang has.
+  llvmTools = pkgs.symlinkJoin {
+    name = "zlab-llvm-${llvm.llvm.version}";
+    paths = [llvm.clang-unwrapped llvm.lld llvm.llvm];
+  };
+
   # On an s390x machine the native compiler builds the kernel; elsewhere the s390x cross one.
   s390Cc =
     if pkgs.stdenv.hostPlatform.isS390x
     then pkgs.stdenv.cc
     else pkgs.pkgsCross.s390x.stdenv.cc;
 
-  # Unwrapped compiler and linker for the kernel, as nixpkgs' own kernel builder passes them
-  # (kernel/common-flags.nix): the wrappers' flags are for userspace programs.
+  # Unwrapped compiler and linker for GCC kernel builds, as nixpkgs' own kernel builder passes
+  # them (kernel/common-flags.nix): the wrappers' flags are for userspace programs.
   kernelMakeFlags = builtins.concatStringsSep " " [
     "CC=${s390Cc.cc}/bin/${s390Cc.targetPrefix}gcc"
     "LD=${s390Cc.bintools.bintools}/bin/${s390Cc.targetPrefix}ld"
@@ -45,7 +52,8 @@
     ZLAB_BINDGEN = "${bindgen}/bin/bindgen";
     LIBCLANG_PATH = "${lib.getLib llvm.libclang}/lib";
     ZLAB_CROSS_COMPILE = s390Cc.targetPrefix;
-    ZLAB_KERNEL_MAKE_FLAGS = kernelMakeFlags;
+    ZLAB_GCC_MAKE_FLAGS = kernelMakeFlags;
+    ZLAB_LLVM = "${llvmTools}/bin/";
     ZLAB_QEMU = "${pkgs.qemu}/bin/qemu-system-s390x";
     ZLAB_KERNEL_DEB = debianDeb pins.kernel;
     ZLAB_BUSYBOX_DEB = debianDeb pins.busybox;

@@ -19,11 +19,14 @@ pub struct Kernel {
     pub variant: String,
     pub source: PathBuf,
     pub dir: PathBuf,
+    /// Where modules/<name> is built against this kernel: inside its build dir, or for a
+    /// read-only prebuilt kernel (Nix), under zlab's home.
+    pub modules_out: PathBuf,
 }
 
 impl Kernel {
     pub fn bzimage(&self) -> PathBuf {
-        self.dir.join("arch/s390/boot/bzImage")
+        self.dir.join(BZIMAGE)
     }
     pub fn gen_init_cpio(&self) -> PathBuf {
         self.dir.join("usr/gen_init_cpio")
@@ -39,12 +42,20 @@ const VARIANT_MARKER: &str = "zlab-variant";
 
 /// A kernel built elsewhere (Nix's `kernel` package), used as it is: `ZLAB_KERNEL_BUILD` names
 /// its build dir, and the variant it was built as must be the one asked for.
-pub fn prebuilt(variant: &str) -> Option<Result<Kernel>> {
+pub fn prebuilt(paths: &Paths, variant: &str) -> Option<Result<Kernel>> {
     let dir = PathBuf::from(std::env::var_os("ZLAB_KERNEL_BUILD")?);
-    Some(read_prebuilt(&dir, variant))
+    Some(read_prebuilt(&dir, variant).map(|(source, dir)| Kernel {
+        variant: variant.to_string(),
+        source,
+        dir,
+        modules_out: paths.build_dir(variant).join(MODULES_OUT),
+    }))
 }
 
-fn read_prebuilt(dir: &Path, variant: &str) -> Result<Kernel> {
+/// Under a kernel's build dir: one folder per module of modules/.
+const MODULES_OUT: &str = "zlab-modules";
+
+fn read_prebuilt(dir: &Path, variant: &str) -> Result<(PathBuf, PathBuf)> {
     let built_as = std::fs::read_to_string(dir.join(VARIANT_MARKER))
         .with_context(|| format!("ZLAB_KERNEL_BUILD={} is not a finished zlab kernel build", dir.display()))?;
     if built_as.trim() != variant {
@@ -56,30 +67,59 @@ fn read_prebuilt(dir: &Path, variant: &str) -> Result<Kernel> {
     }
     // Kbuild leaves a `source` link to the tree it built from in every O= dir.
     let source = std::fs::canonicalize(dir.join("source")).with_context(|| format!("{}/source", dir.display()))?;
-    Ok(Kernel { variant: variant.to_string(), source, dir: dir.to_path_buf() })
+    Ok((source, dir.to_path_buf()))
 }
 
 /// Builds the variant in `dir` (default: its build dir under zlab's home), or returns the
 /// prebuilt kernel that `ZLAB_KERNEL_BUILD` names.
 pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Kernel> {
-    if let Some(kernel) = prebuilt(variant_name) {
+    if let Some(kernel) = prebuilt(paths, variant_name) {
         return kernel;
     }
+    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| paths.build_dir(variant_name));
+    let pins = Pins::load(&paths.source_pins())?;
+    source::clean_stale(paths);
+    let source = source::unpacked(paths, &pins.kernel)?;
+    build_from(paths, variant_name, &source, &dir)
+}
+
+/// Whether `dir` holds a finished build of the variant from `source` with today's inputs.
+pub fn up_to_date(paths: &Paths, variant_name: &str, source: &Path, dir: &Path) -> Result<bool> {
+    let tc = Toolchain::from_env(paths);
+    let (merged, _) = variants::merged_fragments(paths, &variants::load(paths, variant_name)?)?;
+    Ok(is_finished(dir, &fingerprint(&tc, variant_name, &merged, source), source))
+}
+
+fn fingerprint(tc: &Toolchain, variant: &str, merged_fragments: &str, source: &Path) -> String {
+    build_stamp::fingerprint(&build_stamp::Inputs { variant, merged_fragments, source, toolchain: tc })
+}
+
+/// A build that finished (its variant recorded) with this fingerprint, from an unchanged source.
+fn is_finished(dir: &Path, fingerprint: &str, source: &Path) -> bool {
+    let image = dir.join(BZIMAGE);
+    dir.join(VARIANT_MARKER).is_file() && build_stamp::is_current(dir, fingerprint, source, &image)
+}
+
+const BZIMAGE: &str = "arch/s390/boot/bzImage";
+
+/// Builds the variant from the kernel tree `source` in `dir`.
+pub fn build_from(paths: &Paths, variant_name: &str, source: &Path, dir: &Path) -> Result<Kernel> {
     doctor::require(paths)?;
     let tc = Toolchain::from_env(paths);
     let pins = Pins::load(&paths.source_pins())?;
     let variant = variants::load(paths, variant_name)?;
-    source::clean_stale(paths);
-    let source = source::unpacked(paths, &pins.kernel)?;
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| paths.build_dir(variant_name));
+    let (source, dir) = (source.to_path_buf(), dir.to_path_buf());
     let _lock = DirLock::acquire(&dir)?;
 
     let (merged, settings) = variants::merged_fragments(paths, &variant)?;
-    let inputs =
-        build_stamp::Inputs { variant: variant_name, merged_fragments: &merged, source: &source, toolchain: &tc };
-    let fingerprint = build_stamp::fingerprint(&inputs);
-    let kernel = Kernel { variant: variant_name.to_string(), source: source.clone(), dir: dir.clone() };
-    if dir.join(VARIANT_MARKER).is_file() && build_stamp::is_current(&dir, &fingerprint, &source, &kernel.bzimage()) {
+    let fingerprint = fingerprint(&tc, variant_name, &merged, &source);
+    let kernel = Kernel {
+        variant: variant_name.to_string(),
+        source: source.clone(),
+        dir: dir.clone(),
+        modules_out: dir.join(MODULES_OUT),
+    };
+    if is_finished(&dir, &fingerprint, &source) {
         note!("zlab: kernel up to date (no input changed since its last build): {}", kernel.bzimage().display());
         return Ok(kernel);
     }
@@ -100,7 +140,13 @@ pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Ke
 
     let started = Instant::now();
     let log = dir.join("zlab-build.log");
-    note!("zlab: building Linux {} ({variant_name}) in {} with -j{}", pins.kernel.release, dir.display(), tc.jobs);
+    note!(
+        "zlab: building Linux {} ({variant_name}, {}) in {} with -j{}",
+        pins.kernel.release,
+        tc.compiler.name(),
+        dir.display(),
+        tc.jobs
+    );
     let mut make = tc.kernel_make(&source, &dir);
     make.arg(format!("-j{}", tc.jobs)).args(["bzImage", "modules"]);
     // Only `make all` builds the gdb scripts (vmlinux-gdb.py and scripts/gdb in the build dir).
@@ -119,11 +165,7 @@ pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Ke
         0 => "nothing to rebuild".to_string(),
         n => format!("{n} objects made; make's output is in {}", log.display()),
     };
-    note!(
-        "zlab: kernel ready in {:.0} s ({made}): {}",
-        started.elapsed().as_secs_f64(),
-        dir.join("arch/s390/boot/bzImage").display()
-    );
+    note!("zlab: kernel ready in {:.0} s ({made}): {}", started.elapsed().as_secs_f64(), kernel.bzimage().display());
     Ok(kernel)
 }
 

@@ -7,12 +7,12 @@
 use crate::process::which;
 use crate::toolchain::Toolchain;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 const STAMP: &str = "zlab-build-stamp";
 /// Bumped when zlab changes what a build makes (targets, environment), so old stamps lapse.
-const RECIPE: &str = "bzImage modules [scripts_gdb]; reproducible env v1";
+const RECIPE: &str = "bzImage modules [scripts_gdb]; reproducible env v2";
 
 pub struct Inputs<'a> {
     pub variant: &'a str,
@@ -35,16 +35,12 @@ pub fn fingerprint(inputs: &Inputs) -> String {
     add("variant", inputs.variant);
     add("fragments", inputs.merged_fragments);
     add("source", &inputs.source.display().to_string());
+    add("compiler", tc.compiler.name());
+    add("llvm", &tc.llvm);
     add("cross", &tc.cross_compile);
     add("flags", &tc.extra_make_flags.join(" "));
-    let tools = [
-        tc.rustc.clone(),
-        tc.rustdoc.clone(),
-        tc.bindgen.clone(),
-        PathBuf::from(tc.cross_tool("gcc")),
-        PathBuf::from(tc.cross_tool("ld")),
-        tc.libclang_dir.join("libclang.so"),
-    ];
+    let mut tools = vec![tc.rustc.clone(), tc.rustdoc.clone(), tc.bindgen.clone(), tc.libclang_dir.join("libclang.so")];
+    tools.extend(tc.compilers());
     for tool in tools {
         add("tool", &identity(&tool));
     }
@@ -109,6 +105,8 @@ mod tests {
 
     fn toolchain() -> Toolchain {
         Toolchain {
+            compiler: crate::toolchain::Compiler::Gcc,
+            llvm: "/nonexistent/llvm/".into(),
             rustc: "/nonexistent/rustc".into(),
             rustdoc: "/nonexistent/rustdoc".into(),
             bindgen: "/nonexistent/bindgen".into(),
@@ -137,6 +135,9 @@ mod tests {
         let mut flags = toolchain();
         flags.extra_make_flags = vec!["CC=clang".into()];
         assert_ne!(base, print(&flags, "CONFIG_RUST=y\n"));
+        let mut llvm = toolchain();
+        llvm.compiler = crate::toolchain::Compiler::Llvm;
+        assert_ne!(base, print(&llvm, "CONFIG_RUST=y\n"));
     }
 
     #[test]

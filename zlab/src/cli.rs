@@ -23,6 +23,10 @@ pub struct Cli {
     /// More detail: each guest's console as it boots, make's own output while the kernel builds
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// The compilers for the kernel and modules: gcc (s390x-linux-gnu-gcc) or llvm (make LLVM=1
+    /// with clang, ld.lld, llvm-*). Each has its own build dirs and run logs
+    #[arg(long, global = true, value_enum, env = "ZLAB_TOOLCHAIN", default_value = "gcc")]
+    pub toolchain: crate::toolchain::Compiler,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -105,6 +109,12 @@ pub enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Build the kernel, modules/ and an initramfs twice from nothing, in two other folders, and compare the SHA256 of bzImage, vmlinux, every .ko and the initramfs, naming the ELF sections that differ (two kernel builds: about 8 min; the first is reused while its inputs are unchanged)
+    Repro {
+        /// A variant from kernel/variants.toml
+        #[arg(long = "config", default_value = crate::variants::DEFAULT)]
+        variant: String,
+    },
     /// Boot the kernel in qemu-system-s390x: a shell on the console, or a check's guest straight to a verdict
     Boot {
         /// Boot this check's guest (its modules and commands); without it, every module is in /lib/modules
@@ -138,6 +148,10 @@ pub enum Command {
         /// Boot each check this many times in a row (a soak test: any failure is a flake to find)
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
+        /// Run the checks with every toolchain (gcc, then llvm: one kernel each) and end with a
+        /// check × toolchain table
+        #[arg(long)]
+        matrix: bool,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g. `source <(zlab completions bash)`
     Completions { shell: clap_complete::Shell },

@@ -179,7 +179,7 @@ pub struct Reports<'a> {
     pub junit: Option<&'a std::path::Path>,
 }
 
-pub fn test(paths: &Paths, names: &[String], list: bool, repeat: u32, reports: Reports) -> Result<()> {
+pub fn test(paths: &Paths, names: &[String], list: bool, repeat: u32, matrix: bool, reports: Reports) -> Result<()> {
     if list {
         for c in runner::select(paths, names)? {
             println!("{:<24} {}", c.name, c.description);
@@ -189,8 +189,14 @@ pub fn test(paths: &Paths, names: &[String], list: bool, repeat: u32, reports: R
     if reports.json {
         crate::output::reserve_stdout_for_data();
     }
-    let outcomes = runner::run(paths, names, repeat)?;
-    let all_passed = if repeat > 1 { runner::summarize_repeats(&outcomes) } else { runner::summarize(&outcomes) };
+    let outcomes = if matrix { crate::matrix::run(paths, names, repeat)? } else { runner::run(paths, names, repeat)? };
+    let all_passed = if matrix {
+        crate::matrix::summarize(&outcomes)
+    } else if repeat > 1 {
+        runner::summarize_repeats(&outcomes)
+    } else {
+        runner::summarize(&outcomes)
+    };
     if let Some(file) = reports.junit {
         crate::junit::write(file, &outcomes)?;
         crate::note!("zlab: JUnit report: {}", file.display());

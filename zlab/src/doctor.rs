@@ -3,9 +3,9 @@
 
 use crate::paths::Paths;
 use crate::pins::Pins;
-use crate::toolchain::{minimum, Toolchain};
+use crate::toolchain::{minimum, Compiler, Toolchain};
 use crate::version::Version;
-use crate::{downloads, process};
+use crate::{compilers, downloads, process};
 use anyhow::{bail, Result};
 use std::path::Path;
 use std::process::Command;
@@ -27,8 +27,16 @@ pub fn fix_command() -> &'static str {
 }
 
 /// The variables that choose tools instead of zlab's defaults (`zlab setup`'s installs).
-const TOOL_VARIABLES: &[&str] =
-    &["ZLAB_RUSTC", "ZLAB_RUSTDOC", "ZLAB_BINDGEN", "LIBCLANG_PATH", "ZLAB_CROSS_COMPILE", "ZLAB_QEMU", "ZLAB_GDB"];
+const TOOL_VARIABLES: &[&str] = &[
+    "ZLAB_RUSTC",
+    "ZLAB_RUSTDOC",
+    "ZLAB_BINDGEN",
+    "LIBCLANG_PATH",
+    "ZLAB_CROSS_COMPILE",
+    "ZLAB_LLVM",
+    "ZLAB_QEMU",
+    "ZLAB_GDB",
+];
 
 /// How to fix the problems: the fix command, and outside Nix, the variables that may have
 /// chosen the wrong tools.
@@ -45,14 +53,22 @@ fn advice() -> String {
 }
 
 pub fn run(paths: &Paths) -> Result<()> {
+    let tc = Toolchain::from_env(paths);
+    for note in compilers::notes(&tc) {
+        println!("{note}");
+    }
     let findings = examine(paths);
     for f in &findings {
         let mark = if f.ok { "ok     " } else { "MISSING" };
         println!("{mark} {:<22} {:<48} needs {}", f.tool, f.found, f.needed);
     }
     // Tools only some commands need: shown, never a failure.
-    let tc = Toolchain::from_env(paths);
-    let optional = [(gdb(&tc), "zlab boot --gdb")];
+    let mut optional = vec![(gdb(&tc), "zlab boot --gdb")];
+    if tc.compiler == Compiler::Gcc {
+        let llvm = Toolchain { compiler: Compiler::Llvm, ..tc.clone() };
+        let clang = compilers::findings(&llvm, None).into_iter().next();
+        optional.extend(clang.map(|f| (f, "zlab --toolchain llvm")));
+    }
     for (f, used_by) in &optional {
         let mark = if f.ok { "ok     " } else { "absent " };
         println!("{mark} {:<22} {:<48} needs {} (optional: only {used_by})", f.tool, f.found, f.needed);
@@ -91,8 +107,10 @@ pub fn gdb(tc: &Toolchain) -> Finding {
 /// Fails before any work is done when a tool is missing or too old. A run checks once: the
 /// commands that need tools all call this, and the tools do not change while zlab runs.
 pub fn require(paths: &Paths) -> Result<()> {
-    static READY: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    if READY.get().is_some() {
+    // One check per toolchain: `zlab test --matrix` uses both in one run.
+    static READY: [std::sync::OnceLock<()>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let ready = &READY[paths.compiler as usize];
+    if ready.get().is_some() {
         return Ok(());
     }
     let problems: Vec<String> = examine(paths)
@@ -103,7 +121,7 @@ pub fn require(paths: &Paths) -> Result<()> {
     if !problems.is_empty() {
         bail!("the toolchain is not ready:\n{}\n{}; `zlab doctor` shows every tool", problems.join("\n"), advice());
     }
-    let _ = READY.set(());
+    let _ = ready.set(());
     Ok(())
 }
 
@@ -116,12 +134,9 @@ pub fn examine(paths: &Paths) -> Vec<Finding> {
     out.push(rust_src(&tc, rustc_version));
     out.push(at_least("rustdoc", &tc.rustdoc, versioned(&tc.rustdoc, "rustdoc"), minimum::RUSTC));
     out.push(at_least("bindgen", &tc.bindgen, versioned(&tc.bindgen, "bindgen"), minimum::BINDGEN));
-    out.push(libclang(&tc));
-    for tool in ["gcc", "ld"] {
-        let name = if tool == "gcc" { "s390x gcc" } else { "s390x binutils (ld)" };
-        let path = Path::new(&tc.cross_tool(tool)).to_path_buf();
-        out.push(present(name, &path, &["--version"]));
-    }
+    let libclang_version = libclang_version(&tc);
+    out.push(libclang(&tc, libclang_version));
+    out.extend(compilers::findings(&tc, libclang_version));
     out.push(present("qemu-system-s390x", &tc.qemu, &["--version"]));
     for tool in ["make", "flex", "bison", "bc"] {
         out.push(present(tool, Path::new(tool), &["--version"]));
@@ -141,7 +156,7 @@ pub fn examine(paths: &Paths) -> Vec<Finding> {
     out
 }
 
-fn version_output(path: &Path, args: &[&str]) -> Option<String> {
+pub(crate) fn version_output(path: &Path, args: &[&str]) -> Option<String> {
     let output = Command::new(path).args(args).output().ok()?;
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
@@ -153,7 +168,7 @@ fn versioned(path: &Path, word: &str) -> Result<Version, String> {
     Version::find(&text, word).ok_or_else(|| format!("unreadable version: {}", text.trim()))
 }
 
-fn at_least(tool: &'static str, path: &Path, found: Result<Version, String>, min: Version) -> Finding {
+pub(crate) fn at_least(tool: &'static str, path: &Path, found: Result<Version, String>, min: Version) -> Finding {
     match found {
         Ok(v) => {
             Finding { tool, found: format!("{v} ({})", path.display()), needed: format!(">= {min}"), ok: v >= min }
@@ -162,7 +177,7 @@ fn at_least(tool: &'static str, path: &Path, found: Result<Version, String>, min
     }
 }
 
-fn present(tool: &'static str, path: &Path, args: &[&str]) -> Finding {
+pub(crate) fn present(tool: &'static str, path: &Path, args: &[&str]) -> Finding {
     let found = match version_output(path, args) {
         Some(text) => {
             let first = text.lines().next().unwrap_or("").trim().to_string();
@@ -203,19 +218,9 @@ fn rust_src(tc: &Toolchain, rustc: Option<Version>) -> Finding {
     }
 }
 
-/// The libclang bindgen loads, asked the way the kernel's rust_is_available.sh does: bindgen
-/// runs on a header whose only content makes clang report its own version.
-fn libclang(tc: &Toolchain) -> Finding {
+fn libclang(tc: &Toolchain, version: Option<Version>) -> Finding {
     let needed = format!(">= {}", minimum::LIBCLANG);
-    let dir = std::env::temp_dir().join(format!("zlab-libclang-{}", std::process::id()));
-    let header = dir.join("clang_version.h");
-    let probe = std::fs::create_dir_all(&dir)
-        .and_then(|_| std::fs::write(&header, "#pragma message(\"clang version \" __clang_version__)\n"))
-        .ok()
-        .and_then(|_| Command::new(&tc.bindgen).arg(&header).env("LIBCLANG_PATH", &tc.libclang_dir).output().ok());
-    let _ = std::fs::remove_dir_all(&dir);
-    let text = probe.map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
-    match text.as_deref().and_then(|t| Version::find(t, "clang version")) {
+    match version {
         Some(v) => Finding {
             tool: "libclang",
             found: format!("{v} ({})", tc.libclang_dir.display()),
@@ -229,6 +234,20 @@ fn libclang(tc: &Toolchain) -> Finding {
             ok: false,
         },
     }
+}
+
+/// The libclang bindgen loads, asked the way the kernel's rust_is_available.sh does: bindgen
+/// runs on a header whose only content makes clang report its own version.
+fn libclang_version(tc: &Toolchain) -> Option<Version> {
+    let dir = std::env::temp_dir().join(format!("zlab-libclang-{}", std::process::id()));
+    let header = dir.join("clang_version.h");
+    let probe = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&header, "#pragma message(\"clang version \" __clang_version__)\n"))
+        .ok()
+        .and_then(|_| Command::new(&tc.bindgen).arg(&header).env("LIBCLANG_PATH", &tc.libclang_dir).output().ok());
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = probe.map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+    text.as_deref().and_then(|t| Version::find(t, "clang version"))
 }
 
 /// The pinned source: given ready-made (Nix: `ZLAB_KERNEL_SOURCE`, `ZLAB_KERNEL_BUILD`), it must

@@ -107,14 +107,14 @@ fn suite(o: &Outcome) -> Suite {
     let mut cases = vec![boot_case(o, &runs)];
     if let Ok(verdict) = &o.result {
         for s in verdict.ktap.suites.iter().filter(|s| o.suites.contains(&s.name) || s.counts().failed > 0) {
-            let classname = format!("{}.{}", o.check, s.name);
+            let classname = format!("{}.{}", o.label(), s.name);
             for child in &s.children {
                 kunit_cases(child, "", None, &classname, &runs, &mut cases);
             }
         }
     }
     Suite {
-        name: format!("{}{runs}", o.check),
+        name: format!("{}{runs}", o.label()),
         seconds: o.seconds,
         properties: vec![
             ("description", o.description.clone()),
@@ -144,7 +144,7 @@ fn boot_case(o: &Outcome, runs: &str) -> Case {
         },
     };
     Case {
-        classname: o.check.clone(),
+        classname: o.label(),
         name: format!("boot{runs}"),
         seconds: Some(o.seconds),
         status,

@@ -6,6 +6,8 @@ use zlab::{build, commands, doctor, setup};
 
 fn main() {
     let cli = Cli::parse();
+    // Read from here by every part of this run and by the zlab processes it starts (bench, matrix).
+    std::env::set_var(zlab::toolchain::Compiler::VARIABLE, cli.toolchain.name());
     output::set_verbosity(match (cli.quiet, cli.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,
@@ -32,6 +34,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             zlab::source::unpack(&paths, &pins.kernel, &into)
         }
         Command::Build { variant, dir } => build::build(&paths, &variant, dir.as_deref()).map(drop),
+        Command::Repro { variant } => zlab::repro::run(&paths, &variant),
         Command::Modules { names, variant, list } => commands::modules(&paths, &names, &variant, list),
         Command::Initramfs { check } => commands::initramfs(&paths, check.as_deref()),
         Command::New { name } => commands::new(&paths, &name),
@@ -42,8 +45,8 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Boot { check, interactive, gdb, gdb_port } => {
             commands::boot(&paths, check.as_deref(), interactive, gdb.then_some(gdb_port))
         }
-        Command::Test { names, json, junit, list, repeat } => {
-            commands::test(&paths, &names, list, repeat, commands::Reports { json, junit: junit.as_deref() })
+        Command::Test { names, json, junit, list, repeat, matrix } => {
+            commands::test(&paths, &names, list, repeat, matrix, commands::Reports { json, junit: junit.as_deref() })
         }
         Command::Completions { .. } => unreachable!("handled before the repository is needed"),
     }

@@ -39,7 +39,7 @@ fn build_one(paths: &Paths, kernel: &Kernel, name: &str) -> Result<PathBuf> {
     if !src.join("Kbuild").is_file() {
         bail!("modules/{name} has no Kbuild file (is the name right? `zlab modules --list` shows them)");
     }
-    let out = paths.module_out_dir(&kernel.variant, name);
+    let out = kernel.modules_out.join(name);
     let _lock = DirLock::acquire(&out)?;
     let tc = Toolchain::from_env(paths);
     let mut make = tc.kernel_make(&kernel.source, &kernel.dir);

@@ -1,6 +1,7 @@
 //! Where things live: the repository (pins, fragments, modules, checks) and zlab's home
 //! (downloads, tools, unpacked source, build dirs, run logs), which stays outside git.
 
+use crate::toolchain::Compiler;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -8,12 +9,14 @@ use std::path::{Path, PathBuf};
 pub struct Paths {
     pub repo: PathBuf,
     pub home: PathBuf,
+    /// The toolchain chosen for this run; build and run folders carry its suffix.
+    pub compiler: Compiler,
 }
 
 impl Paths {
     /// The repository is found from `ZLAB_REPO` or by walking up from the current directory to
     /// the folder that holds `kernel/source.toml`; the home is `ZLAB_HOME`, else
-    /// `$XDG_CACHE_HOME/zlab`, else `~/.cache/zlab`.
+    /// `$XDG_CACHE_HOME/zlab`, else `~/.cache/zlab`; the toolchain is `ZLAB_TOOLCHAIN`'s.
     pub fn discover() -> Result<Paths> {
         let repo = match std::env::var_os("ZLAB_REPO") {
             Some(dir) => PathBuf::from(dir),
@@ -25,7 +28,7 @@ impl Paths {
                 repo.display()
             );
         }
-        Ok(Paths { repo, home: default_home()? })
+        Ok(Paths { repo, home: default_home()?, compiler: Compiler::selected()? })
     }
 
     pub fn source_pins(&self) -> PathBuf {
@@ -57,13 +60,10 @@ impl Paths {
         self.home.join("src")
     }
     pub fn build_dir(&self, variant: &str) -> PathBuf {
-        self.home.join("build").join(variant)
-    }
-    pub fn module_out_dir(&self, variant: &str, module: &str) -> PathBuf {
-        self.build_dir(variant).join("zlab-modules").join(module)
+        self.home.join("build").join(format!("{variant}{}", self.compiler.dir_suffix()))
     }
     pub fn run_dir(&self, check: &str) -> PathBuf {
-        self.home.join("runs").join(check)
+        self.home.join("runs").join(format!("{check}{}", self.compiler.dir_suffix()))
     }
 }
 

@@ -205,6 +205,8 @@ mod tests {
 
     fn args_with_gdb(gdb_port: Option<u16>) -> Vec<String> {
         let tc = Toolchain {
+            compiler: crate::toolchain::Compiler::Gcc,
+            llvm: "1".into(),
             rustc: "rustc".into(),
             rustdoc: "rustdoc".into(),
             bindgen: "bindgen".into(),

@@ -20,6 +20,8 @@ pub struct Results {
 #[derive(Serialize)]
 pub struct CheckRun {
     pub name: String,
+    /// "gcc" or "llvm": the compilers of the kernel and modules.
+    pub toolchain: &'static str,
     pub description: String,
     pub variant: String,
     pub run: u32,
@@ -105,6 +107,7 @@ fn check_run(o: &Outcome) -> CheckRun {
     };
     CheckRun {
         name: o.check.clone(),
+        toolchain: o.toolchain.name(),
         description: o.description.clone(),
         variant: o.variant.clone(),
         run: o.run,

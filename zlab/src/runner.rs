@@ -11,7 +11,7 @@ use crate::phases::Phases;
 use crate::pins::Pins;
 use crate::qemu::{self, Run};
 use crate::session::{self, Kernels};
-use crate::toolchain::Toolchain;
+use crate::toolchain::{Compiler, Toolchain};
 use crate::verdict::{self, Verdict};
 use crate::{note, say};
 use anyhow::{bail, Result};
@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 pub struct Outcome {
     pub check: String,
+    /// The toolchain the kernel and modules were built with.
+    pub toolchain: Compiler,
     pub description: String,
     pub variant: String,
     /// Which run of the check this was (1-based) and how many were asked for (`--repeat`).
@@ -39,6 +41,11 @@ pub struct Outcome {
 impl Outcome {
     pub fn passed(&self) -> bool {
         matches!(&self.result, Ok(v) if v.passed())
+    }
+
+    /// The check's name, with `.llvm` for an LLVM build (as its run folder is named).
+    pub fn label(&self) -> String {
+        format!("{}{}", self.check, self.toolchain.dir_suffix())
     }
 }
 
@@ -84,6 +91,7 @@ pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>>
         let result = run_one(paths, &tc, &mut kernels, check, echo_console, &mut phases).map_err(|e| format!("{e:#}"));
         let outcome = Outcome {
             check: check.name.clone(),
+            toolchain: paths.compiler,
             description: check.description.clone(),
             variant: check.variant.clone(),
             run: n,
@@ -153,17 +161,17 @@ fn report(outcome: &Outcome) {
         Ok(v) if v.passed() => {
             let ktap = ktap_details(outcome, v);
             let ktap = if ktap.is_empty() { ktap } else { format!(", {ktap}") };
-            say!("{pass} {} ({:.1} s{ktap})", outcome.check, outcome.seconds);
+            say!("{pass} {} ({:.1} s{ktap})", outcome.label(), outcome.seconds);
         }
         Ok(v) => {
-            say!("{fail} {} ({:.1} s)", outcome.check, outcome.seconds);
+            say!("{fail} {} ({:.1} s)", outcome.label(), outcome.seconds);
             for failure in &v.failures {
                 say!("  - {failure}");
             }
             say!("  console: {}", outcome.console_log.display());
         }
         Err(e) => {
-            say!("{fail} {} ({:.1} s): could not boot", outcome.check, outcome.seconds);
+            say!("{fail} {} ({:.1} s): could not boot", outcome.label(), outcome.seconds);
             for line in e.lines() {
                 say!("  {line}");
             }
@@ -197,10 +205,10 @@ fn ktap_details(outcome: &Outcome, verdict: &Verdict) -> String {
 pub fn summarize_repeats(outcomes: &[Outcome]) -> bool {
     say!();
     say!("{:<24} {:>9}  {:>7} {:>7} {:>7}  failures", "check", "passed", "min s", "median", "max s");
-    let mut names: Vec<&str> = outcomes.iter().map(|o| o.check.as_str()).collect();
+    let mut names: Vec<String> = outcomes.iter().map(Outcome::label).collect();
     names.dedup();
     for name in names {
-        let runs: Vec<&Outcome> = outcomes.iter().filter(|o| o.check == name).collect();
+        let runs: Vec<&Outcome> = outcomes.iter().filter(|o| o.label() == name).collect();
         let mut seconds: Vec<f64> = runs.iter().map(|o| o.seconds).collect();
         seconds.sort_by(f64::total_cmp);
         let passed = runs.iter().filter(|o| o.passed()).count();
@@ -232,13 +240,13 @@ pub fn summarize(outcomes: &[Outcome]) -> bool {
         // Padded before it is painted: escape codes have no width on screen.
         let colour = if o.passed() { Colour::Green } else { Colour::Red };
         let result = output::paint_human(colour, &format!("{result:<6}"));
-        say!("{:<24} {result} {:>8.1}  {}", o.check, o.seconds, details);
+        say!("{:<24} {result} {:>8.1}  {}", o.label(), o.seconds, details);
     }
     closing_line(outcomes)
 }
 
 /// `N passed, N failed`, alone on the last line (bin/test-all and CI read it); true if all passed.
-fn closing_line(outcomes: &[Outcome]) -> bool {
+pub fn closing_line(outcomes: &[Outcome]) -> bool {
     let passed = outcomes.iter().filter(|o| o.passed()).count();
     say!("{} passed, {} failed", passed, outcomes.len() - passed);
     passed == outcomes.len()

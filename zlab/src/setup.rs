@@ -28,6 +28,9 @@ pub const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("python3", "kernel build scripts"),
     ("xz-utils", "unpacking the kernel source tarball"),
     ("gdb-multiarch", "gdb for the s390x guest (zlab boot --gdb)"),
+    ("clang-19", "the LLVM toolchain (zlab --toolchain llvm): clang of libclang's version"),
+    ("lld-19", "the LLVM toolchain: ld.lld"),
+    ("llvm-19", "the LLVM toolchain: llvm-objcopy, llvm-ar, llvm-nm and the rest"),
 ];
 
 /// The s390x system emulator; on Debian 12 it is only in bookworm-backports.

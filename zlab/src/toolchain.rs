@@ -6,8 +6,56 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Which compilers build the kernel and modules (`zlab --toolchain`, `ZLAB_TOOLCHAIN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Compiler {
+    /// GCC and binutils for s390x (`s390x-linux-gnu-gcc`)
+    #[default]
+    Gcc,
+    /// `make LLVM=1`: clang, ld.lld and the llvm-* tools (s390 needs LLVM >= 18.1)
+    Llvm,
+}
+
+impl Compiler {
+    pub const ALL: [Compiler; 2] = [Compiler::Gcc, Compiler::Llvm];
+    pub const VARIABLE: &'static str = "ZLAB_TOOLCHAIN";
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Compiler::Gcc => "gcc",
+            Compiler::Llvm => "llvm",
+        }
+    }
+
+    /// The choice in `ZLAB_TOOLCHAIN` (`zlab --toolchain` sets it for zlab and its children).
+    pub fn selected() -> anyhow::Result<Compiler> {
+        match std::env::var(Self::VARIABLE).as_deref() {
+            Err(_) | Ok("") | Ok("gcc") => Ok(Compiler::Gcc),
+            Ok("llvm") => Ok(Compiler::Llvm),
+            Ok(other) => anyhow::bail!("{}={other} names no toolchain; use gcc or llvm", Self::VARIABLE),
+        }
+    }
+
+    /// Appended to build and run folder names, so each toolchain's kernels and logs stay apart
+    /// (the GCC ones keep the plain names).
+    pub fn dir_suffix(self) -> &'static str {
+        match self {
+            Compiler::Gcc => "",
+            Compiler::Llvm => ".llvm",
+        }
+    }
+}
+
+/// Where Debian 12's clang-19, lld-19 and llvm-19 put their unsuffixed tools; given to make as
+/// `LLVM=<dir>/` (the kernel's prefix form).
+pub const DEBIAN_LLVM_PREFIX: &str = "/usr/lib/llvm-19/bin/";
+
 #[derive(Debug, Clone)]
 pub struct Toolchain {
+    pub compiler: Compiler,
+    /// make's `LLVM=` value for LLVM builds (`ZLAB_LLVM`): a folder ending in `/`, a version
+    /// suffix such as `-19`, or `1` for the tools on PATH.
+    pub llvm: String,
     pub rustc: PathBuf,
     pub rustdoc: PathBuf,
     pub bindgen: PathBuf,
@@ -19,8 +67,9 @@ pub struct Toolchain {
     pub gdb: PathBuf,
     /// `make -j`: the host's CPU count unless `ZLAB_JOBS` says otherwise.
     pub jobs: usize,
-    /// More `NAME=value` words for the kernel's make (`ZLAB_KERNEL_MAKE_FLAGS`; Nix passes its
-    /// unwrapped compiler and linker this way, as nixpkgs' own kernel builder does).
+    /// More `NAME=value` words for the kernel's make: `ZLAB_KERNEL_MAKE_FLAGS` for every build,
+    /// then `ZLAB_GCC_MAKE_FLAGS` for GCC builds only (Nix passes its unwrapped compiler and
+    /// linker this way, as nixpkgs' own kernel builder does).
     pub extra_make_flags: Vec<String>,
 }
 
@@ -30,6 +79,10 @@ pub mod minimum {
     pub const RUSTC: Version = Version(1, 96, 0);
     pub const BINDGEN: Version = Version(0, 71, 1);
     pub const LIBCLANG: Version = Version(17, 0, 1);
+    pub const GCC: Version = Version(8, 1, 0);
+    pub const BINUTILS: Version = Version(2, 30, 0);
+    /// `LLVM=1` on s390 (Documentation/kbuild/llvm.rst); older clang only as `CC=clang`.
+    pub const LLVM_S390: Version = Version(18, 1, 0);
 }
 
 /// The bindgen-cli release `zlab setup` installs with `cargo install --locked`.
@@ -69,10 +122,47 @@ impl Toolchain {
             .ok()
             .and_then(|j| j.parse().ok())
             .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-        let extra_make_flags = std::env::var("ZLAB_KERNEL_MAKE_FLAGS")
-            .map(|flags| flags.split_whitespace().map(str::to_string).collect())
-            .unwrap_or_default();
-        Toolchain { rustc, rustdoc, bindgen, libclang_dir, cross_compile, qemu, gdb, jobs, extra_make_flags }
+        let compiler = paths.compiler;
+        let llvm = std::env::var("ZLAB_LLVM").ok().filter(|v| !v.is_empty());
+        let llvm = llvm.unwrap_or_else(|| DEBIAN_LLVM_PREFIX.to_string());
+        let mut extra_make_flags = words_of("ZLAB_KERNEL_MAKE_FLAGS");
+        if compiler == Compiler::Gcc {
+            extra_make_flags.extend(words_of("ZLAB_GCC_MAKE_FLAGS"));
+        }
+        Toolchain {
+            compiler,
+            llvm,
+            rustc,
+            rustdoc,
+            bindgen,
+            libclang_dir,
+            cross_compile,
+            qemu,
+            gdb,
+            jobs,
+            extra_make_flags,
+        }
+    }
+
+    /// An LLVM tool (`clang`, `ld.lld`, `llvm-objcopy`) as make finds it for this `LLVM=` value.
+    pub fn llvm_tool(&self, tool: &str) -> PathBuf {
+        match self.llvm.as_str() {
+            "1" => PathBuf::from(tool),
+            prefix if prefix.ends_with('/') => PathBuf::from(format!("{prefix}{tool}")),
+            suffix => PathBuf::from(format!("{tool}{suffix}")),
+        }
+    }
+
+    /// The compilers and linkers this toolchain's kernel build runs, for `doctor` and the
+    /// build stamp.
+    pub fn compilers(&self) -> Vec<PathBuf> {
+        match self.compiler {
+            Compiler::Gcc => vec![PathBuf::from(self.cross_tool("gcc")), PathBuf::from(self.cross_tool("ld"))],
+            Compiler::Llvm => ["clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm"]
+                .iter()
+                .map(|tool| self.llvm_tool(tool))
+                .collect(),
+        }
     }
 
     pub fn cross_tool(&self, tool: &str) -> String {
@@ -91,6 +181,7 @@ impl Toolchain {
             .arg(format!("RUSTDOC={}", self.rustdoc.display()))
             .arg(format!("HOSTRUSTC={}", self.rustc.display()))
             .arg(format!("BINDGEN={}", self.bindgen.display()))
+            .args((self.compiler == Compiler::Llvm).then(|| format!("LLVM={}", self.llvm)))
             .args(&self.extra_make_flags)
             .env("LIBCLANG_PATH", &self.libclang_dir);
         for (name, value) in reproducible_build_env() {
@@ -100,13 +191,19 @@ impl Toolchain {
     }
 }
 
-/// Fixed build identity, so the kernel's version string does not depend on who built it or when.
+/// Fixed build identity, so the kernel's version string does not depend on who built it, when,
+/// or how often it was relinked (`#1`, not `#29`).
 fn reproducible_build_env() -> Vec<(&'static str, OsString)> {
     vec![
         ("KBUILD_BUILD_USER", "zlab".into()),
         ("KBUILD_BUILD_HOST", "zlab".into()),
         ("KBUILD_BUILD_TIMESTAMP", "1970-01-01".into()),
+        ("KBUILD_BUILD_VERSION", "1".into()),
     ]
+}
+
+fn words_of(variable: &str) -> Vec<String> {
+    std::env::var(variable).map(|flags| flags.split_whitespace().map(str::to_string).collect()).unwrap_or_default()
 }
 
 fn first_existing(candidates: &[&str], fallback: &str) -> PathBuf {

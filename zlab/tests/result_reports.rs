@@ -41,6 +41,7 @@ fn booted(console: String) -> Run {
 fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::verdict::Verdict, String>) -> Outcome {
     Outcome {
         check: check.name.clone(),
+        toolchain: zlab::toolchain::Compiler::Gcc,
         description: check.description.clone(),
         variant: check.variant.clone(),
         run,
