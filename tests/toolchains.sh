@@ -30,26 +30,28 @@ llvm_doctor_checks_clang_lld_and_libclang() {
         grep -q '^toolchain: llvm, make LLVM=' <<<"$out"
 }
 
-doctor_refuses_clang_older_than_18_1() {
+# refused_llvm VERSION: doctor --toolchain llvm with fake LLVM tools of VERSION, which must fail;
+# prints doctor's output either way.
+refused_llvm() {
     local out
-    fake_llvm "$scratch/llvm17" 17.0.6
-    if out=$(ZLAB_LLVM="$scratch/llvm17/" $zlab --toolchain llvm doctor 2>&1); then
-        echo "$out"
-        echo "doctor accepted clang 17 for LLVM=1 on s390"
+    fake_llvm "$scratch/llvm-$1" "$1"
+    if out=$(ZLAB_LLVM="$scratch/llvm-$1/" $zlab --toolchain llvm doctor 2>&1); then
+        printf '%s\ndoctor accepted these LLVM %s tools\n' "$out" "$1"
         return 1
     fi
+    echo "$out"
+}
+
+doctor_refuses_clang_older_than_18_1() {
+    local out
+    out=$(refused_llvm 17.0.6) || { echo "$out"; return 1; }
     echo "$out"
     grep -Eq '^MISSING clang +17\.0\.6 .*needs >= 18\.1\.0' <<<"$out"
 }
 
 doctor_refuses_a_libclang_that_is_not_clangs_version() {
     local out
-    fake_llvm "$scratch/llvm-other" 19.1.6
-    if out=$(ZLAB_LLVM="$scratch/llvm-other/" $zlab --toolchain llvm doctor 2>&1); then
-        echo "$out"
-        echo "doctor accepted libclang and clang of different versions"
-        return 1
-    fi
+    out=$(refused_llvm 19.1.6) || { echo "$out"; return 1; }
     echo "$out"
     grep -Eq '^MISSING libclang = clang +libclang [0-9.]+, clang 19\.1\.6' <<<"$out" &&
         grep -Eq '^ok +clang +19\.1\.6' <<<"$out"
