@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Reproducibility: `zlab repro` builds the kernel, modules/ and an initramfs from nothing in a
-# second pair of folders (other paths, another time) and compares them byte for byte with a
-# clean build of the same pins. Prints one line per test and ends with `N passed, N failed`.
+# Reproducibility, with each toolchain: `zlab repro` builds the kernel, modules/ and an initramfs
+# from nothing in a second pair of folders (other paths, another time) and compares them byte
+# for byte with a clean build of the same pins. Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -9,16 +9,18 @@ zlab=./bin/zlab
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 
-two_clean_builds_are_the_same_bytes() {
-    local out
-    out=$($zlab repro 2>&1) || { echo "$out"; return 1; }
+# reproducible TOOLCHAIN: `zlab repro` passes with it, and compared every file it should.
+reproducible() {
+    local toolchain=$1 out
+    out=$($zlab --toolchain "$toolchain" repro 2>&1) || { echo "$out"; return 1; }
     echo "$out"
-    local modules samples
+    local tree=$home/repro/first/build modules samples
+    [ "$toolchain" = gcc ] || tree=$home/repro.$toolchain/first/build
     modules=$(find modules -name Kbuild | wc -l)
-    samples=$(find "$home/repro/first/build/samples" -name '*.ko' | wc -l)
+    samples=$(find "$tree/samples" -name '*.ko' | wc -l)
     # bzImage, vmlinux, the initramfs, every in-tree sample and every module of modules/.
     local want=$((3 + samples + modules))
-    grep -Eq "^reproducible \(test kernel, gcc\): all $want files are the same bytes" <<<"$out" &&
+    grep -Eq "^reproducible \(test kernel, $toolchain\): all $want files are the same bytes" <<<"$out" &&
         grep -Eq '^same +[0-9a-f]{16}  arch/s390/boot/bzImage$' <<<"$out" &&
         grep -Eq '^same +[0-9a-f]{16}  initramfs.cpio$' <<<"$out" &&
         ! grep -q DIFFERS <<<"$out" && [ "$samples" -gt 0 ]
@@ -32,6 +34,7 @@ the_banner_does_not_count_builds() {
     grep -q ' #1 SMP$' <<<"$banner"
 }
 
-run_test "two clean builds in other folders are the same bytes (zlab repro)" two_clean_builds_are_the_same_bytes
+run_test "two clean GCC builds in other folders are the same bytes (zlab repro)" reproducible gcc
+run_test "two clean LLVM builds in other folders are the same bytes (zlab --toolchain llvm repro)" reproducible llvm
 run_test "the kernel banner says #1, not how often it was linked" the_banner_does_not_count_builds
 summary
