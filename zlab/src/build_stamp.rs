@@ -44,7 +44,7 @@ pub fn fingerprint(inputs: &Inputs) -> String {
     for tool in tools {
         add("tool", &identity(&tool));
     }
-    hex(&h.finalize())
+    crate::pins::hex(&h.finalize())
 }
 
 /// Path, size and modification time of the file a tool name resolves to.
@@ -57,10 +57,6 @@ fn identity(tool: &Path) -> String {
         Ok(m) => format!("{} {} {:?}", path.display(), m.len(), m.modified().ok()),
         Err(_) => format!("{} unreadable", path.display()),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// True when `dir` holds a finished build with this fingerprint and the source is unchanged.

@@ -48,7 +48,7 @@ fn read(path: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 pub fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::pins::hex(&Sha256::digest(bytes))
 }
 
 /// "sections .rodata, .modinfo" for ELF files with the same section names; otherwise the size

@@ -5,7 +5,7 @@
 //! bindings would then describe C as another compiler sees it.
 
 use crate::doctor::{at_least, present, version_output, Finding};
-use crate::toolchain::{minimum, Compiler, Toolchain};
+use crate::toolchain::{minimum, Compiler, Toolchain, LLVM_TOOLS};
 use crate::version::Version;
 use std::path::Path;
 
@@ -14,22 +14,30 @@ pub fn findings(tc: &Toolchain, libclang: Option<Version>) -> Vec<Finding> {
         Compiler::Gcc => {
             let gcc = tc.cross_tool("gcc");
             let ld = tc.cross_tool("ld");
+            let (gcc, ld) = (Path::new(&gcc), Path::new(&ld));
             vec![
-                at_least("s390x gcc", Path::new(&gcc), version_after(&gcc, "gcc"), minimum::GCC),
-                at_least("s390x binutils (ld)", Path::new(&ld), version_after(&ld, "Binutils"), minimum::BINUTILS),
+                at_least("s390x gcc", gcc, version_after(gcc, "gcc"), minimum::GCC),
+                at_least("s390x binutils (ld)", ld, version_after(ld, "Binutils"), minimum::BINUTILS),
             ]
         }
         Compiler::Llvm => {
-            let clang = tc.llvm_tool("clang");
-            let clang_version = version_after(&clang.to_string_lossy(), "clang version");
-            let mut out = vec![at_least("clang", &clang, clang_version.clone(), minimum::LLVM_S390)];
-            for tool in ["ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm"] {
+            let mut out = vec![clang(tc)];
+            for tool in &LLVM_TOOLS[1..] {
                 out.push(present(tool, &tc.llvm_tool(tool), &["--version"]));
             }
-            out.push(libclang_matches_clang(clang_version.ok(), libclang));
+            out.push(libclang_matches_clang(clang_version(tc).ok(), libclang));
             out
         }
     }
+}
+
+/// clang for `LLVM=1` on s390, wherever `tc`'s `LLVM=` value finds it (whichever toolchain is chosen).
+pub fn clang(tc: &Toolchain) -> Finding {
+    at_least("clang", &tc.llvm_tool("clang"), clang_version(tc), minimum::LLVM_S390)
+}
+
+fn clang_version(tc: &Toolchain) -> Result<Version, String> {
+    version_after(&tc.llvm_tool("clang"), "clang version")
 }
 
 /// What is worth knowing about the toolchain but never a failure.
@@ -45,7 +53,7 @@ pub fn notes(tc: &Toolchain) -> Vec<String> {
     out.push(format!("rustc in use: {}", rustc_kind(&verbose)));
     if tc.compiler == Compiler::Llvm {
         let rustc_llvm = Version::find(&verbose, "LLVM version:");
-        let clang = version_after(&tc.llvm_tool("clang").to_string_lossy(), "clang version").ok();
+        let clang = clang_version(tc).ok();
         if let (Some(r), Some(c)) = (rustc_llvm, clang) {
             out.push(llvm_majors(r, c));
         }
@@ -91,8 +99,8 @@ fn libclang_matches_clang(clang: Option<Version>, libclang: Option<Version>) -> 
     Finding { tool: "libclang = clang", found, needed, ok }
 }
 
-fn version_after(tool: &str, word: &str) -> Result<Version, String> {
-    let text = version_output(Path::new(tool), &["--version"]).ok_or_else(|| format!("not found ({tool})"))?;
+fn version_after(tool: &Path, word: &str) -> Result<Version, String> {
+    let text = version_output(tool, &["--version"]).ok_or_else(|| format!("not found ({})", tool.display()))?;
     Version::find(&text, word).ok_or_else(|| format!("unreadable version: {}", text.lines().next().unwrap_or("")))
 }
 

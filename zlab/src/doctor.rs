@@ -65,9 +65,7 @@ pub fn run(paths: &Paths) -> Result<()> {
     // Tools only some commands need: shown, never a failure.
     let mut optional = vec![(gdb(&tc), "zlab boot --gdb")];
     if tc.compiler == Compiler::Gcc {
-        let llvm = Toolchain { compiler: Compiler::Llvm, ..tc.clone() };
-        let clang = compilers::findings(&llvm, None).into_iter().next();
-        optional.extend(clang.map(|f| (f, "zlab --toolchain llvm")));
+        optional.push((compilers::clang(&tc), "zlab --toolchain llvm"));
     }
     for (f, used_by) in &optional {
         let mark = if f.ok { "ok     " } else { "absent " };

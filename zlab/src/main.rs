@@ -6,25 +6,25 @@ use zlab::{build, commands, doctor, setup};
 
 fn main() {
     let cli = Cli::parse();
-    // Read from here by every part of this run and by the zlab processes it starts (bench, matrix).
+    // The zlab processes this run starts (bench's) build with the same toolchain.
     std::env::set_var(zlab::toolchain::Compiler::VARIABLE, cli.toolchain.name());
     output::set_verbosity(match (cli.quiet, cli.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,
         _ => Verbosity::Normal,
     });
-    if let Err(e) = run(cli.command) {
+    if let Err(e) = run(cli.command, cli.toolchain) {
         eprintln!("zlab: {} {e:#}", output::paint(Stream::Stderr, Colour::Red, "error:"));
         std::process::exit(2);
     }
 }
 
-fn run(command: Command) -> anyhow::Result<()> {
+fn run(command: Command, toolchain: zlab::toolchain::Compiler) -> anyhow::Result<()> {
     if let Command::Completions { shell } = command {
         commands::completions(shell);
         return Ok(());
     }
-    let paths = Paths::discover()?;
+    let paths = Paths::discover(toolchain)?;
     match command {
         Command::Setup { user_only } => setup::run(&paths, user_only),
         Command::Doctor => doctor::run(&paths),

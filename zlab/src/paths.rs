@@ -16,8 +16,8 @@ pub struct Paths {
 impl Paths {
     /// The repository is found from `ZLAB_REPO` or by walking up from the current directory to
     /// the folder that holds `kernel/source.toml`; the home is `ZLAB_HOME`, else
-    /// `$XDG_CACHE_HOME/zlab`, else `~/.cache/zlab`; the toolchain is `ZLAB_TOOLCHAIN`'s.
-    pub fn discover() -> Result<Paths> {
+    /// `$XDG_CACHE_HOME/zlab`, else `~/.cache/zlab`.
+    pub fn discover(compiler: Compiler) -> Result<Paths> {
         let repo = match std::env::var_os("ZLAB_REPO") {
             Some(dir) => PathBuf::from(dir),
             None => find_repo(&std::env::current_dir()?)?,
@@ -28,7 +28,7 @@ impl Paths {
                 repo.display()
             );
         }
-        Ok(Paths { repo, home: default_home()?, compiler: Compiler::selected()? })
+        Ok(Paths { repo, home: default_home()?, compiler })
     }
 
     pub fn source_pins(&self) -> PathBuf {
@@ -86,4 +86,14 @@ fn default_home() -> Result<PathBuf> {
     let home =
         std::env::var_os("HOME").context("neither ZLAB_HOME nor HOME is set; set ZLAB_HOME to a writable folder")?;
     Ok(PathBuf::from(home).join(".cache/zlab"))
+}
+
+/// Removes `dir` and everything in it; a folder that is not there is fine.
+pub fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
 }

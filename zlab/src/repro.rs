@@ -10,7 +10,7 @@ use crate::build::{self, Kernel};
 use crate::compare::{self, Compared};
 use crate::guest::{self, Ending};
 use crate::initramfs::{self, Contents};
-use crate::paths::Paths;
+use crate::paths::{remove_dir, Paths};
 use crate::pins::Pins;
 use crate::{doctor, modules, note, say, source};
 use anyhow::{bail, Context, Result};
@@ -42,9 +42,7 @@ pub fn run(paths: &Paths, variant: &str) -> Result<()> {
             note!("zlab repro: the first build is a clean build of these inputs already: {}", tree.build.display());
         } else {
             note!("zlab repro: {which} build, from nothing, in {}", tree.root.display());
-            std::fs::remove_dir_all(&tree.root)
-                .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
-                .with_context(|| format!("emptying {}", tree.root.display()))?;
+            remove_dir(&tree.root)?;
             source::unpack(paths, &pins.kernel, &tree.source)?;
         }
         let kernel = build::build_from(paths, variant, &tree.source, &tree.build)
@@ -73,7 +71,7 @@ pub fn run(paths: &Paths, variant: &str) -> Result<()> {
             report.display()
         );
     }
-    std::fs::remove_dir_all(&second.root)?;
+    remove_dir(&second.root)?;
     say!("reproducible ({kernel}): all {} files are the same bytes in two clean builds", compared.len());
     Ok(())
 }

@@ -18,21 +18,14 @@ pub enum Compiler {
 
 impl Compiler {
     pub const ALL: [Compiler; 2] = [Compiler::Gcc, Compiler::Llvm];
+    /// Read by the command line (`--toolchain`'s default); zlab sets it for the zlab processes
+    /// it starts (bench).
     pub const VARIABLE: &'static str = "ZLAB_TOOLCHAIN";
 
     pub fn name(self) -> &'static str {
         match self {
             Compiler::Gcc => "gcc",
             Compiler::Llvm => "llvm",
-        }
-    }
-
-    /// The choice in `ZLAB_TOOLCHAIN` (`zlab --toolchain` sets it for zlab and its children).
-    pub fn selected() -> anyhow::Result<Compiler> {
-        match std::env::var(Self::VARIABLE).as_deref() {
-            Err(_) | Ok("") | Ok("gcc") => Ok(Compiler::Gcc),
-            Ok("llvm") => Ok(Compiler::Llvm),
-            Ok(other) => anyhow::bail!("{}={other} names no toolchain; use gcc or llvm", Self::VARIABLE),
         }
     }
 
@@ -45,6 +38,10 @@ impl Compiler {
         }
     }
 }
+
+/// The LLVM tools a kernel build with `LLVM=1` runs (on s390: clang, ld.lld, llvm-objcopy for
+/// the boot image, llvm-ar and llvm-nm), clang first.
+pub const LLVM_TOOLS: [&str; 5] = ["clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm"];
 
 /// Where Debian 12's clang-19, lld-19 and llvm-19 put their unsuffixed tools; given to make as
 /// `LLVM=<dir>/` (the kernel's prefix form).
@@ -158,10 +155,7 @@ impl Toolchain {
     pub fn compilers(&self) -> Vec<PathBuf> {
         match self.compiler {
             Compiler::Gcc => vec![PathBuf::from(self.cross_tool("gcc")), PathBuf::from(self.cross_tool("ld"))],
-            Compiler::Llvm => ["clang", "ld.lld", "llvm-objcopy", "llvm-ar", "llvm-nm"]
-                .iter()
-                .map(|tool| self.llvm_tool(tool))
-                .collect(),
+            Compiler::Llvm => LLVM_TOOLS.iter().map(|tool| self.llvm_tool(tool)).collect(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! rust-doctests` booting that kernel: zlab's end to end, to set beside kunit.py's.
 
 use super::warm::zlab_test_with;
-use crate::paths::Paths;
+use crate::paths::{remove_dir, Paths};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::process::Command;
@@ -24,7 +24,7 @@ impl Cold {
 
 pub fn fresh_build(paths: &Paths) -> Result<Cold> {
     let dir = paths.home.join("bench/cold-test");
-    remove(&dir)?;
+    remove_dir(&dir)?;
     let started = Instant::now();
     let status = Command::new(std::env::current_exe()?)
         .args(["build", "--dir"])
@@ -45,18 +45,8 @@ pub fn fresh_build(paths: &Paths) -> Result<Cold> {
         doctests_check_seconds: super::stats::round(started.elapsed().as_secs_f64()),
         tests_passed: result["ktap"]["counts"]["passed"].as_u64().unwrap_or(0),
     };
-    remove(&dir)?;
+    remove_dir(&dir)?;
     Ok(cold)
-}
-
-/// A scratch build dir, gone (it holds about 330 MB).
-pub fn remove(dir: &std::path::Path) -> Result<()> {
-    match std::fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("removing {}", dir.display()))
-        }
-        _ => Ok(()),
-    }
 }
 
 pub fn today() -> String {

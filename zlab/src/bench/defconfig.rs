@@ -2,8 +2,8 @@
 //! MODVERSIONS off, as Rust there needs), built from nothing with the same tree, toolchain and -j. It takes far
 //! longer than the rest of the bench, so it runs only with `--defconfig` and is kept with its date.
 
-use super::cold::{remove, today};
-use crate::paths::Paths;
+use super::cold::today;
+use crate::paths::{remove_dir, Paths};
 use crate::pins::Pins;
 use crate::toolchain::Toolchain;
 use anyhow::{bail, Result};
@@ -22,7 +22,7 @@ pub fn build(paths: &Paths) -> Result<Defconfig> {
     let source = crate::source::unpacked(paths, &pins.kernel)?;
     let tc = Toolchain::from_env(paths);
     let dir = paths.home.join("bench/defconfig");
-    remove(&dir)?;
+    remove_dir(&dir)?;
     std::fs::create_dir_all(&dir)?;
     let log = dir.join("zlab-build.log");
     let started = Instant::now();
@@ -52,6 +52,6 @@ pub fn build(paths: &Paths) -> Result<Defconfig> {
     drop(progress);
     let result =
         Defconfig { date: today(), build_seconds: super::stats::round(started.elapsed().as_secs_f64()), objects };
-    remove(&dir)?;
+    remove_dir(&dir)?;
     Ok(result)
 }

@@ -1,8 +1,8 @@
 //! The peer: the kernel's own `tools/testing/kunit/kunit.py run --arch=s390` on the same source
 //! tree and toolchain, from an empty build dir, running the same Rust doctests.
 
-use super::cold::{remove, today};
-use crate::paths::Paths;
+use super::cold::today;
+use crate::paths::{remove_dir, Paths};
 use crate::pins::Pins;
 use crate::toolchain::Toolchain;
 use anyhow::{bail, Context, Result};
@@ -33,7 +33,7 @@ pub fn kunit_py(paths: &Paths) -> Result<Peer> {
     let tc = Toolchain::from_env(paths);
     let work = paths.home.join("bench");
     let build = work.join("kunit-py");
-    remove(&build)?;
+    remove_dir(&build)?;
     std::fs::create_dir_all(&work)?;
     let kunitconfig = work.join("rust-doctests.kunitconfig");
     std::fs::write(&kunitconfig, KUNITCONFIG)?;
@@ -67,7 +67,7 @@ pub fn kunit_py(paths: &Paths) -> Result<Peer> {
     let started = Instant::now();
     let rerun = crate::process::run_logged(&mut cmd, &work.join("kunit-py-rerun.log"), "kunit.py", &mut |_| {});
     let rerun_seconds = rerun.ok().map(|_| super::stats::round(started.elapsed().as_secs_f64()));
-    remove(&build)?;
+    remove_dir(&build)?;
     Ok(Peer {
         date: today(),
         command,
