@@ -50,6 +50,6 @@
       };
     });
 
-    formatter = perSystem (env: env.pkgs.alejandra);
+    formatter = perSystem (env: env.formatter);
   };
 }

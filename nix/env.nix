@@ -17,7 +17,6 @@
     inherit (zlabCrate) zlab;
   };
 in {
-  inherit pkgs;
   inherit (zlabCrate) zlab;
   inherit (guest) kernel-source kernel modules initramfs;
   shells = import ./shells.nix {
@@ -27,7 +26,18 @@ in {
   apps = import ./apps.nix {
     inherit pkgs tools;
     inherit (zlabCrate) zlab;
-    inherit (guest) kernel;
+    inherit (guest) kernel repo;
+  };
+  # `nix fmt`: Nix >= 2.25 passes no arguments, and alejandra with none reads standard input.
+  formatter = pkgs.writeShellApplication {
+    name = "zlab-fmt";
+    runtimeInputs = [pkgs.alejandra];
+    text = ''
+      if [ "$#" -eq 0 ]; then
+        set -- .
+      fi
+      exec alejandra "$@"
+    '';
   };
   checks = zlabCrate.checks // import ./checks.nix {inherit pkgs root guest;};
 }

@@ -22,6 +22,9 @@
         buildPhase = ''
           runHook preBuild
           export ZLAB_HOME="$TMPDIR/zlab"
+          # The cores Nix gives this build (`--cores`), not every CPU: `nix flake check` builds
+          # kernels and boot checks side by side.
+          export ZLAB_JOBS="$NIX_BUILD_CORES"
           ${script}
           runHook postBuild
         '';
@@ -60,5 +63,5 @@
     cp "$(zlab initramfs)" "$out/initramfs.cpio"
   '';
 in {
-  inherit kernel-source kernel kernel-floor modules initramfs zlabStep prebuilt;
+  inherit repo kernel-source kernel kernel-floor modules initramfs zlabStep prebuilt;
 }

@@ -11,14 +11,22 @@
   rust = pkgs.rust-bin.fromRustupToolchainFile (root + "/kernel/rust-toolchain.toml");
   rustFloor = pkgs.rust-bin.stable."1.96.0".minimal.override {extensions = ["rust-src"];};
 
-  # bindgen links this libclang (nixpkgs builds it without the runtime-loading feature).
-  llvm = pkgs.llvmPackages_19;
-  bindgen = pkgs.rust-bindgen.override {
-    rust-bindgen-unwrapped = pkgs.rust-bindgen-unwrapped.override {inherit (llvm) clang;};
-  };
+  # nixpkgs' own bindgen, as the binary cache has it: an override onto another LLVM would be a
+  # new derivation, built and tested from source on every fresh machine. It links libclang of
+  # nixpkgs' default LLVM; LIBCLANG_PATH names that one (zlab doctor checks it), and the LLVM=1
+  # tools below are that same LLVM, since doctor refuses a libclang other than clang's.
+  bindgen = pkgs.rust-bindgen;
+  bindgenClang = pkgs.rust-bindgen-unwrapped.clang;
+  llvm = let
+    packages = pkgs.llvmPackages;
+  in
+    assert lib.assertMsg (packages.clang.version == bindgenClang.version)
+    "zlab: nixpkgs' rust-bindgen links libclang ${bindgenClang.version}, but llvmPackages is ${packages.clang.version}; zlab needs them equal";
+    assert lib.assertMsg (lib.versionAtLeast packages.clang.version "18.1")
+    "zlab: LLVM=1 builds for s390 need clang >= 18.1 (Documentation/kbuild/llvm.rst); nixpkgs' default is ${packages.clang.version}"; packages;
 
   # `zlab --toolchain llvm`: make LLVM=<this>/bin/ finds clang, ld.lld and llvm-* in one folder;
-  # clang is unwrapped (the kernel passes its own --target), of the LLVM bindgen's libclang has.
+  # clang is unwrapped (the kernel passes its own --target).
   llvmTools = pkgs.symlinkJoin {
     name = "zlab-llvm-${llvm.llvm.version}";
     paths = [llvm.clang-unwrapped llvm.lld llvm.llvm];
@@ -37,10 +45,11 @@
     "LD=${s390Cc.bintools.bintools}/bin/${s390Cc.targetPrefix}ld"
   ];
 
-  # The same .debs, verified by the same SHA256s, as on the Debian path.
+  # The same .debs, verified by the same SHA256s, as on the Debian path. Debian's mirrors drop
+  # superseded backports and binNMUs; snapshot.debian.org keeps every file, by its SHA1.
   debianDeb = pin:
     pkgs.fetchurl {
-      url = "mirror://debian/${pin.pool}";
+      urls = ["mirror://debian/${pin.pool}" "https://snapshot.debian.org/file/${pin.sha1}"];
       # A store path name cannot hold the `~` of a backports version (nor an epoch's `:`).
       name = lib.strings.sanitizeDerivationName (baseNameOf pin.pool);
       inherit (pin) sha256;
@@ -50,7 +59,7 @@
     ZLAB_RUSTC = "${rustc}/bin/rustc";
     ZLAB_RUSTDOC = "${rustc}/bin/rustdoc";
     ZLAB_BINDGEN = "${bindgen}/bin/bindgen";
-    LIBCLANG_PATH = "${lib.getLib llvm.libclang}/lib";
+    LIBCLANG_PATH = "${lib.getLib bindgenClang.cc}/lib";
     ZLAB_CROSS_COMPILE = s390Cc.targetPrefix;
     ZLAB_GCC_MAKE_FLAGS = kernelMakeFlags;
     ZLAB_LLVM = "${llvmTools}/bin/";

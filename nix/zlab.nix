@@ -11,9 +11,17 @@
     cargoToml = root + "/zlab/Cargo.toml";
     strictDeps = true;
   };
-  # The crate alone, for the binary; its tests also read the pins, the checks and console
-  # fixtures, so they get the crate inside the repository's relevant folders.
-  src = craneLib.cleanCargoSource (root + "/zlab");
+  # The crate alone, for the binary: crane's Cargo sources plus templates/, which
+  # src/scaffold.rs reads with include_str! (cleanCargoSource keeps only .rs, .toml and
+  # Cargo.lock). Its tests also read the pins, the checks and console fixtures, so they get the
+  # crate inside the repository's relevant folders.
+  src = lib.fileset.toSource {
+    root = root + "/zlab";
+    fileset = lib.fileset.unions [
+      (craneLib.fileset.commonCargoSources (root + "/zlab"))
+      (root + "/zlab/templates")
+    ];
+  };
   testSrc = lib.fileset.toSource {
     inherit root;
     fileset = lib.fileset.unions [(root + "/zlab") (root + "/kernel") (root + "/checks")];

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# The flake, run by real Nix: Debian's nix-bin (trixie), unpacked under zlab's home through a
+# private apt configuration (the host's apt is untouched; Nix itself needs no root), with a
+# store in a scratch folder, no substituters, sandbox off, IFD off. Its inputs are stand-ins
+# (tests/nix/standin-*: nixpkgs as the host's Debian tools behind nixpkgs' names, rust-overlay
+# as the host's rustc-web, crane as offline cargo builds), or the real rust-overlay, crane and
+# nixpkgs lib when ZLAB_NIX_REAL_INPUTS names a folder holding rust-overlay/, crane/ and
+# nixpkgs-lib/. It evaluates every system, then builds for real, as a user for whom the store
+# is read-only (nobody, when run as root): zlab, the kernel source, kernel, modules, initramfs
+# and every boot check, the shell (`nix develop -c zlab doctor`), `nix fmt`, and the apps.
+# Prints one line per test and ends with `N passed, N failed`.
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+
+work=$(mktemp -d /tmp/zlab-nix.XXXXXX)
+chmod 755 "$work"
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work" "$scratch"' EXIT
+flake=$work/flake
+inputs=$work/inputs
+real_inputs=${ZLAB_NIX_REAL_INPUTS:-}
+system=x86_64-linux
+
+# Runs a command as the Nix user with only the environment Nix needs.
+as_nix_user() {
+    local env=(env -i HOME="$work/home" PATH="$work/bin:/usr/bin:/bin" NIX_CONF_DIR="$work/etc"
+        XDG_CACHE_HOME="$work/home/.cache" XDG_STATE_HOME="$work/home/.local/state"
+        XDG_CONFIG_HOME="$work/home/.config" TERM=dumb)
+    if [ "$(id -u)" = 0 ]; then
+        setpriv --reuid=nobody --regid=nogroup --clear-groups "${env[@]}" "$@"
+    else
+        "${env[@]}" "$@"
+    fi
+}
+
+overrides() {
+    local name
+    for name in nixpkgs rust-overlay crane; do
+        printf '%s\n' --override-input "$name" "path:$inputs/$name"
+    done
+    printf '%s\n' --no-write-lock-file
+}
+
+# nix SUBCOMMAND… with the inputs overridden (the options go before any `--`).
+nix_() {
+    local args words=1
+    mapfile -t args < <(overrides)
+    [ "$1" != flake ] || words=2
+    as_nix_user timeout "${limit:-3000}" nix "${@:1:words}" "${args[@]}" "${@:words+1}"
+}
+
+# Debian's nix-bin and what it links, unpacked into $work/nix-bin; `nix` runs through the
+# unpacked ld.so, so the host's older libraries never meet it.
+real_nix() {
+    local apt=$home/nix-apt mirror keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+    mirror=$(python3 - <<'PY'
+import glob, re
+for f in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*")):
+    try:
+        text = open(f).read()
+    except OSError:
+        continue
+    if f.endswith(".sources"):
+        for stanza in text.split("\n\n"):
+            fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.M))
+            if "deb" in fields.get("Types", "").split() and "security" not in fields.get("URIs", ""):
+                print(fields["URIs"].split()[0]); raise SystemExit
+    elif f.endswith(".list"):
+        for line in text.splitlines():
+            m = re.match(r"deb\s+(\[[^]]*\]\s+)?(\S+)\s+\S+", line)
+            if m and "security" not in m.group(2):
+                print(m.group(2)); raise SystemExit
+PY
+    )
+    [ -n "$mirror" ] || { echo "no Debian mirror in /etc/apt"; return 1; }
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/sources.list.d" "$apt/preferences.d"
+    echo "deb [arch=amd64 signed-by=$keyring] ${mirror%/} trixie main" >"$apt/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=$apt/sources.list.d"
+        -o "Dir::Etc::PreferencesParts=$apt/preferences.d" -o "Dir::State::Lists=$apt/lists"
+        -o "Dir::Cache=$apt/cache" -o Dir::State::status=/dev/null -o APT::Sandbox::User=root
+        -o APT::Architectures::=amd64 -q)
+    if ! ls "$apt"/cache/archives/nix-bin_*.deb >/dev/null 2>&1; then
+        apt-get "${opts[@]}" update >/dev/null &&
+            apt-get "${opts[@]}" -y --no-install-recommends --download-only install nix-bin >/dev/null || return 1
+    fi
+    local deb prefix=$work/nix-bin
+    for deb in "$apt"/cache/archives/*.deb; do
+        dpkg-deb -x "$deb" "$prefix" || return 1
+    done
+    mkdir -p "$work/bin" "$work/etc" "$work/home"
+    cat >"$work/bin/nix" <<EOF
+#!/bin/sh
+exec $prefix/usr/lib64/ld-linux-x86-64.so.2 --library-path $prefix/usr/lib/x86_64-linux-gnu --argv0 "\$(basename "\$0")" $prefix/usr/bin/nix --option build-hook '' "\$@"
+EOF
+    chmod 755 "$work/bin/nix"
+    ln -s nix "$work/bin/nix-store"
+    # Single-user Nix in a scratch store: no daemon, no build users, nothing from outside. (The
+# wrapper turns the build hook off: nix.conf cannot, and the default one would be ld.so.)
+    cat >"$work/etc/nix.conf" <<EOF
+experimental-features = nix-command flakes
+store = local?store=$work/nix/store&state=$work/nix/var/nix&log=$work/nix/var/log/nix
+sandbox = false
+substituters =
+flake-registry =
+build-users-group =
+builders =
+allow-import-from-derivation = false
+max-jobs = 1
+cores = $(nproc)
+EOF
+    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$work"
+    as_nix_user nix --version | tee "$scratch/nix-version"
+    grep -Eq '^nix \(Nix\) 2\.(2[6-9]|[3-9][0-9])' "$scratch/nix-version"
+}
+
+# The flake as a user's checkout has it (tracked and new files, not ignored ones), the inputs,
+# and ./host.nix: where the stand-in packages find the tools that are not Debian packages.
+inputs_ready() {
+    # cpio is one of the flake's build inputs; zlab setup does not need it on the host.
+    if ! dpkg-query -W cpio >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cpio >/dev/null || return 1
+    fi
+    mkdir -p "$flake" "$inputs" "$work/host" || return 1
+    git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$flake" || return 1
+    cp -r tests/nix/standin-nixpkgs "$inputs/nixpkgs"
+    if [ -n "$real_inputs" ]; then
+        echo "real inputs from $real_inputs: rust-overlay, crane, nixpkgs lib"
+        cp -r "$real_inputs/rust-overlay" "$real_inputs/crane" "$inputs/" || return 1
+        rm -rf "$inputs/nixpkgs/lib" && cp -r "$real_inputs/nixpkgs-lib/lib" "$inputs/nixpkgs/lib" || return 1
+    else
+        cp -r tests/nix/standin-rust-overlay "$inputs/rust-overlay"
+        cp -r tests/nix/standin-crane "$inputs/crane"
+    fi
+    local bindgen=$home/tools/bin/bindgen llvm=/usr/lib/llvm-19 formatter=$CARGO_TARGET_DIR/release/nix-format-check
+    "$(./bin/find-cargo)" build --quiet --locked --release --manifest-path tests/nix-format/Cargo.toml || return 1
+    cp "$bindgen" "$formatter" "$work/host/" || return 1
+    cat >"$inputs/nixpkgs/host.nix" <<EOF
+# Written by tests/nix-flake.sh: the host's tools that are not Debian packages, and its LLVM.
+{
+  bindgen = "$work/host/bindgen";
+  bindgenVersion = "$("$bindgen" --version | awk '{print $2}')";
+  nixFormat = "$work/host/nix-format-check";
+  llvmDir = "$llvm";
+  llvmVersion = "$("$llvm/bin/llvm-config" --version)";
+  llvmMajor = "$("$llvm/bin/llvm-config" --version | cut -d. -f1)";
+}
+EOF
+    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$flake" "$inputs" "$work/host"
+    cat "$inputs/nixpkgs/host.nix"
+}
+
+flake_show() {
+    nix_ flake show --all-systems "path:$flake"
+}
+
+flake_check_evaluates() {
+    nix_ flake check --no-build --all-systems "path:$flake"
+}
+
+# The files the stand-in fetchurl cannot download, added to the store under the names and
+# SHA256s the flake's fetchurl calls give them, so those fixed outputs count as built: every
+# crate of zlab/Cargo.lock from cargo's own cache (crane's `cargo-src-NAME-VERSION`), and the
+# pinned .debs from zlab's downloads.
+preloaded() {
+    local cargo files=() name version crate
+    cargo=$(./bin/find-cargo)
+    "$cargo" fetch --quiet --locked --manifest-path zlab/Cargo.toml || return 1
+    mkdir -p "$work/preload"
+    while read -r name version; do
+        crate=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$name-$version.crate" | head -n 1)
+        [ -n "$crate" ] || { echo "no $name-$version.crate in cargo's cache"; return 1; }
+        cp "$crate" "$work/preload/cargo-src-$name-$version"
+        files+=("$work/preload/cargo-src-$name-$version")
+    done < <(python3 -c '
+import tomllib
+for p in tomllib.load(open("zlab/Cargo.lock", "rb"))["package"]:
+    if p.get("source", "").startswith("registry+"):
+        print(p["name"], p["version"])')
+    local deb
+    for deb in "$home"/downloads/*.deb; do
+        name=$(basename "$deb" | sed 's/[^[:alnum:]+._?=-]\+/-/g')
+        cp "$deb" "$work/preload/$name"
+        files+=("$work/preload/$name")
+    done
+    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$work/preload"
+    as_nix_user nix-store --add-fixed sha256 "${files[@]}" | wc -l
+}
+
+# nix build ATTR…, logs in $scratch/build.log (its end shown on failure).
+build() {
+    nix_ build --no-link --print-out-paths --print-build-logs --keep-going "${@/#/path:$flake#}" >"$scratch/out" 2>"$scratch/build.log"
+    local status=$?
+    tail -n 40 "$scratch/build.log"
+    cat "$scratch/out"
+    return $status
+}
+
+built_zlab_runs() {
+    build packages.$system.zlab || return 1
+    "$(head -n 1 "$scratch/out")/bin/zlab" --version
+}
+
+store_paths_are_read_only() {
+    local out
+    out=$(nix_ eval --raw "path:$flake#packages.$system.kernel-source") || return 1
+    echo "$out"
+    ! as_nix_user sh -c "touch '$out/Makefile'" 2>/dev/null
+}
+
+boot_check() {
+    local name=$1 out
+    build "checks.$system.boot-$name" || return 1
+    out=$(head -n 1 "$scratch/out")
+    cat "$out/verdict"
+    grep -q "^PASS $name " "$out/verdict" && grep -q "^1 passed, 0 failed$" "$out/verdict"
+}
+
+# The kernel Nix built with the host's tools and the Debian path's build of the same pins are
+# the same bytes (both pin build user, host, time and version; zlab repro shows paths do not leak).
+same_kernel_as_debian() {
+    local nix_kernel debian=$home/build/test
+    ./bin/zlab -q build --config test >/dev/null || return 1
+    nix_kernel=$(nix_ eval --raw "path:$flake#packages.$system.kernel") || return 1
+    local file
+    for file in arch/s390/boot/bzImage vmlinux; do
+        sha256sum "$nix_kernel/$file" "$debian/$file"
+        [ "$(sha256sum <"$nix_kernel/$file")" = "$(sha256sum <"$debian/$file")" ] || return 1
+    done
+}
+
+develop_doctor() {
+    local out
+    out=$(cd "$work" && nix_ develop "path:$flake" -c zlab doctor 2>&1) || { echo "$out"; return 1; }
+    echo "$out"
+    grep -q 'zlab — Rust kernel modules on IBM Z' <<<"$out"
+}
+
+# `nix fmt` with no arguments formats the repository (Nix >= 2.25 passes none) and never reads
+# standard input, which stays open here as a terminal's would.
+fmt_formats_the_repository() {
+    local copy=$work/fmt-flake
+    cp -r "$flake" "$copy" && printf '{ a=1; }\n' >"$copy/nix/unformatted.nix" || return 1
+    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$copy"
+    # A pipe that stays open for two minutes stands for a terminal: the old formatter (alejandra
+    # with no arguments) would read it to the end.
+    if ! sleep 120 | (cd "$copy" && limit=100 nix_ fmt); then
+        echo "nix fmt failed or waited on standard input"
+        return 1
+    fi
+    cat "$copy/nix/unformatted.nix"
+    [ "$(cat "$copy/nix/unformatted.nix")" = "{a = 1;}" ]
+}
+
+app_test_outside_a_checkout() {
+    local out
+    out=$(cd "$work/home" && nix_ run "path:$flake#test" -- hello 2>&1) || { echo "$out"; return 1; }
+    echo "$out"
+    grep -q "^1 passed, 0 failed$" <<<"$out"
+}
+
+app_boot_gdb_refuses() {
+    local out
+    out=$(cd "$work/home" && nix_ run "path:$flake#boot" -- --gdb 2>&1) && { echo "$out"; return 1; }
+    echo "$out"
+    grep -q "nix develop" <<<"$out"
+}
+
+run_test "real Nix from Debian's nix-bin (trixie), unpacked in a scratch prefix" real_nix
+run_test "the flake, the stand-in inputs and host.nix are ready" inputs_ready
+run_test "nix flake show --all-systems" flake_show
+run_test "nix flake check --no-build --all-systems (no IFD)" flake_check_evaluates
+if [ -n "$real_inputs" ]; then
+    echo "not run with real inputs: the builds (the real rust-overlay and crane download toolchains and crates)"
+    summary
+    exit
+fi
+run_test "crates and pinned .debs are in the store as the fetchurl calls name them" preloaded
+run_test "nix build .#zlab, and the binary runs" built_zlab_runs
+run_test "nix build .#kernel-source .#kernel .#modules .#initramfs" build packages.$system.kernel-source packages.$system.kernel packages.$system.modules packages.$system.initramfs
+run_test "store paths are read-only to the Nix user" store_paths_are_read_only
+for check in checks/*.toml; do
+    name=$(basename "$check" .toml)
+    run_test "nix build .#checks.$system.boot-$name passes" boot_check "$name"
+done
+run_test "the Nix kernel is byte for byte the Debian build of the same pins" same_kernel_as_debian
+run_test "nix develop -c zlab doctor" develop_doctor
+run_test "nix fmt with no arguments formats the repository" fmt_formats_the_repository
+run_test "nix run .#test -- hello, outside a checkout" app_test_outside_a_checkout
+run_test "nix run .#boot -- --gdb refuses with what to do instead" app_boot_gdb_refuses
+summary
