@@ -98,7 +98,7 @@ pins_live_in_one_place() {
 import tomllib
 src = tomllib.load(open("kernel/source.toml", "rb"))
 for table in src.values():
-    for key in ("version", "sha256", "pool"):
+    for key in ("version", "sha256", "sha1", "pool"):
         print(table[key])
     print(table["version"].split(":", 1)[-1])
 print(tomllib.load(open("kernel/rust-toolchain.toml", "rb"))["toolchain"]["channel"])

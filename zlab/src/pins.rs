@@ -12,7 +12,8 @@ pub struct Pins {
     pub busybox: BusyboxPin,
 }
 
-/// A Debian binary package pinned by version and SHA256.
+/// A Debian binary package pinned by version and SHA256. Its SHA1 only names the file on
+/// snapshot.debian.org; the SHA256 is what every copy is checked against.
 #[derive(Debug, Clone)]
 pub struct DebPin {
     pub package: String,
@@ -21,6 +22,7 @@ pub struct DebPin {
     pub arch: String,
     pub pool: String,
     pub sha256: String,
+    pub sha1: String,
 }
 
 /// The kernel source .deb, the upstream tarball inside it and the release it unpacks to.
@@ -56,6 +58,7 @@ struct KernelTable {
     arch: String,
     pool: String,
     sha256: String,
+    sha1: String,
     tarball: String,
     release: String,
 }
@@ -69,6 +72,7 @@ struct BusyboxTable {
     arch: String,
     pool: String,
     sha256: String,
+    sha1: String,
     binary: String,
 }
 
@@ -95,6 +99,7 @@ impl Pins {
                     arch: k.arch,
                     pool: k.pool,
                     sha256: k.sha256,
+                    sha1: k.sha1,
                 },
                 tarball: k.tarball,
                 release: k.release,
@@ -107,6 +112,7 @@ impl Pins {
                     arch: b.arch,
                     pool: b.pool,
                     sha256: b.sha256,
+                    sha1: b.sha1,
                 },
                 binary: b.binary,
             },
@@ -120,10 +126,10 @@ impl Pins {
 
 impl DebPin {
     fn validate(&self) -> Result<()> {
-        let hex =
-            self.sha256.len() == 64 && self.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-        if !hex {
-            bail!("pin {}: sha256 must be 64 lowercase hex digits, found {:?}", self.package, self.sha256);
+        for (key, value, digits) in [("sha256", &self.sha256, 64), ("sha1", &self.sha1, 40)] {
+            if value.len() != digits || !value.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+                bail!("pin {}: {key} must be {digits} lowercase hex digits, found {value:?}", self.package);
+            }
         }
         if !self.pool.starts_with("pool/") || !self.pool.ends_with(".deb") {
             bail!("pin {}: pool must be a path like pool/main/…/name.deb, found {:?}", self.package, self.pool);
@@ -227,6 +233,25 @@ mod tests {
         let text = repo_pins().replacen("sha256 = \"703e", "sha256 = \"XYZe", 1);
         let err = Pins::parse(&text).unwrap_err();
         assert!(format!("{err:#}").contains("64 lowercase hex"), "{err:#}");
+    }
+
+    #[test]
+    fn a_malformed_sha1_is_refused() {
+        let pins = Pins::parse(&repo_pins()).unwrap();
+        let sha1 = &pins.busybox.deb.sha1;
+        for bad in [sha1[..39].to_string(), sha1.to_uppercase(), format!("{}g", &sha1[..39])] {
+            let text = repo_pins().replacen(sha1.as_str(), &bad, 1);
+            let err = Pins::parse(&text).unwrap_err();
+            assert!(format!("{err:#}").contains("sha1 must be 40 lowercase hex"), "{bad}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn a_missing_sha1_is_refused() {
+        let pins = Pins::parse(&repo_pins()).unwrap();
+        let text = repo_pins().replacen(&format!("sha1 = \"{}\"\n", pins.kernel.deb.sha1), "", 1);
+        let err = Pins::parse(&text).unwrap_err();
+        assert!(format!("{err:#}").contains("sha1"), "{err:#}");
     }
 
     #[test]
