@@ -7,7 +7,8 @@ use crate::pins::{self, DebPin};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 
-/// The variable that points zlab at an already fetched copy (Nix's `fetchurl`), per pin.
+/// The variable that points zlab at a copy it did not download (Nix's `fetchurl`, a file of
+/// the user's own), per pin.
 fn override_var(pin: &DebPin) -> &'static str {
     if pin.arch == "s390x" {
         "ZLAB_BUSYBOX_DEB"
@@ -16,17 +17,42 @@ fn override_var(pin: &DebPin) -> &'static str {
     }
 }
 
+/// The file the pin's variable points at, and the variable, when it is set. zlab never writes
+/// nor deletes anything beside such a file.
+pub fn given(pin: &DebPin) -> Option<(PathBuf, &'static str)> {
+    let variable = override_var(pin);
+    std::env::var_os(variable).map(|path| (PathBuf::from(path), variable))
+}
+
+/// Where zlab keeps its own download of the pin.
+fn own_path(paths: &Paths, pin: &DebPin) -> PathBuf {
+    paths.downloads().join(pin.file_name())
+}
+
 /// Where the pinned .deb is or will be.
 pub fn location(paths: &Paths, pin: &DebPin) -> PathBuf {
-    match std::env::var_os(override_var(pin)) {
-        Some(path) => PathBuf::from(path),
-        None => paths.downloads().join(pin.file_name()),
-    }
+    given(pin).map_or_else(|| own_path(paths, pin), |(path, _)| path)
 }
 
 /// The pinned .deb, verified. Fails with what to run when it is missing.
 pub fn verified(paths: &Paths, pin: &DebPin) -> Result<PathBuf> {
-    let path = location(paths, pin);
+    verified_from(paths, pin, given(pin))
+}
+
+fn verified_from(paths: &Paths, pin: &DebPin, given: Option<(PathBuf, &str)>) -> Result<PathBuf> {
+    if let Some((path, variable)) = given {
+        if !path.exists() {
+            anyhow::bail!(
+                "{} (from {variable}) does not exist; point {variable} at the pinned .deb ({} {}), or unset it and run `zlab fetch`",
+                path.display(),
+                pin.package,
+                pin.version
+            );
+        }
+        pins::verify_given(&path, pin, variable)?;
+        return Ok(path);
+    }
+    let path = own_path(paths, pin);
     if !path.exists() {
         anyhow::bail!(
             "{} is missing ({} {}); run `zlab fetch` (or `nix develop`, which provides it)",
@@ -41,7 +67,15 @@ pub fn verified(paths: &Paths, pin: &DebPin) -> Result<PathBuf> {
 
 /// Downloads every pin that is not already present and verified; returns what it fetched.
 pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
-    let missing: Vec<&DebPin> = wanted.iter().copied().filter(|pin| !present_and_verified(paths, pin)).collect();
+    let mut missing: Vec<&DebPin> = Vec::new();
+    for pin in wanted.iter().copied() {
+        if given(pin).is_some() {
+            // A file zlab did not download is checked, never replaced.
+            verified(paths, pin)?;
+        } else if !present_and_verified(paths, pin) {
+            missing.push(pin);
+        }
+    }
     if missing.is_empty() {
         return Ok(Vec::new());
     }
@@ -73,14 +107,14 @@ pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
         let scratch = Scratch::create(&dest)?;
         let file = apt.download(&archs, &pin.apt_spec(), pin.file_name(), &scratch.0)?;
         pins::verify_or_delete(&file, pin)?;
-        std::fs::rename(&file, location(paths, pin))?;
+        std::fs::rename(&file, own_path(paths, pin))?;
         fetched.push(format!("{} {}", pin.package, pin.version));
     }
     Ok(fetched)
 }
 
 fn present_and_verified(paths: &Paths, pin: &DebPin) -> bool {
-    let path = location(paths, pin);
+    let path = own_path(paths, pin);
     if !path.exists() {
         return false;
     }
@@ -123,5 +157,36 @@ fn remove_abandoned_partials(dest: &std::path::Path) {
         if !std::path::Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths_and_pin(home: &std::path::Path) -> (Paths, DebPin) {
+        let repo = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        let pin = pins::Pins::load(&repo.join("kernel/source.toml")).unwrap().busybox.deb;
+        (Paths { repo, home: home.to_path_buf(), compiler: crate::toolchain::Compiler::Gcc }, pin)
+    }
+
+    #[test]
+    fn a_given_file_that_fails_its_pin_stays_and_nothing_is_written_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (paths, pin) = paths_and_pin(&dir.path().join("home"));
+        let file = dir.path().join("mine.deb");
+        std::fs::write(&file, b"not busybox").unwrap();
+        let err = verified_from(&paths, &pin, Some((file.clone(), "ZLAB_BUSYBOX_DEB"))).unwrap_err();
+        assert!(format!("{err:#}").contains("(from ZLAB_BUSYBOX_DEB) does not match"), "{err:#}");
+        assert_eq!(std::fs::read(&file).unwrap(), b"not busybox");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only mine.deb");
+    }
+
+    #[test]
+    fn a_given_file_that_is_missing_names_its_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let (paths, pin) = paths_and_pin(dir.path());
+        let err = verified_from(&paths, &pin, Some((dir.path().join("gone.deb"), "ZLAB_BUSYBOX_DEB"))).unwrap_err();
+        assert!(format!("{err:#}").contains("gone.deb (from ZLAB_BUSYBOX_DEB) does not exist"), "{err:#}");
     }
 }
