@@ -1,9 +1,11 @@
 //! The pinned .debs (kernel source, guest busybox): where they are, and fetching them through
-//! zlab's private apt configuration with the SHA256 checked before anything uses them.
+//! zlab's private apt configuration (snapshot.debian.org when the mirror has dropped them) with
+//! the SHA256 checked before anything uses them.
 
 use crate::apt::{self, PrivateApt};
 use crate::paths::Paths;
 use crate::pins::{self, DebPin};
+use crate::snapshot;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 
@@ -66,6 +68,9 @@ fn verified_from(paths: &Paths, pin: &DebPin, given: Option<(PathBuf, &str)>) ->
 }
 
 /// Downloads every pin that is not already present and verified; returns what it fetched.
+/// Each comes from the host's mirror through zlab's private apt or, when the mirror cannot give
+/// it (a superseded version it has dropped), from snapshot.debian.org by its SHA1; the SHA256
+/// is checked either way before the file moves into place.
 pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
     let mut missing: Vec<&DebPin> = Vec::new();
     for pin in wanted.iter().copied() {
@@ -79,23 +84,14 @@ pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
     if missing.is_empty() {
         return Ok(Vec::new());
     }
-    let host_arch =
-        crate::process::stdout_of(std::process::Command::new("dpkg").arg("--print-architecture"))?.trim().to_string();
-    let mut suites: Vec<(&str, &str)> = Vec::new();
-    for pin in &missing {
-        // Architecture-independent packages are listed in the host architecture's index.
-        let arch = if pin.arch == "all" { host_arch.as_str() } else { pin.arch.as_str() };
-        if !suites.contains(&(pin.suite.as_str(), arch)) {
-            suites.push((pin.suite.as_str(), arch));
-        }
+    let mirror_uri = apt::host_mirror().map_err(|e| format!("{e:#}"));
+    let mirror = match &mirror_uri {
+        Ok(uri) => Mirror::open(paths, uri, &missing).map_err(|e| format!("{e:#}")),
+        Err(why) => Err(why.clone()),
+    };
+    if let Err(why) = &mirror {
+        warn(&format!("the mirror's package lists could not be read: {why}"));
     }
-    let archs: Vec<&str> = suites.iter().map(|(_, a)| *a).collect();
-    let apt = PrivateApt::create(&paths.apt_dir(), &apt::host_mirror()?, &suites)?;
-    crate::note!(
-        "zlab: reading package lists for {}",
-        suites.iter().map(|(s, a)| format!("{s}/{a}")).collect::<Vec<_>>().join(", ")
-    );
-    apt.update(&archs)?;
     let dest = paths.downloads();
     std::fs::create_dir_all(&dest).with_context(|| format!("creating {}", dest.display()))?;
     remove_abandoned_partials(&dest);
@@ -105,12 +101,107 @@ pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
         // Downloaded into a scratch folder first, so an interrupted download never sits where a
         // verified file is expected; the folder goes away whatever happens.
         let scratch = Scratch::create(&dest)?;
-        let file = apt.download(&archs, &pin.apt_spec(), pin.file_name(), &scratch.0)?;
-        pins::verify_or_delete(&file, pin)?;
+        let from_mirror = match &mirror {
+            Ok(mirror) => mirror.download(pin, &scratch.0).map_err(|e| format!("{e:#}")),
+            Err(why) => Err(why.clone()),
+        };
+        let (file, snapshot_url) = match from_mirror {
+            Ok(file) => (file, None),
+            Err(mirror_error) => {
+                let mirror_url = match &mirror_uri {
+                    Ok(uri) => format!("{uri}/{}", pin.pool),
+                    Err(_) => "no mirror found".to_string(),
+                };
+                let url = from_snapshot(pin, &scratch.0, &mirror_url, &mirror_error, mirror.is_ok())?;
+                (scratch.0.join(pin.file_name()), Some(url))
+            }
+        };
+        pins::verify_or_delete(&file, pin).with_context(|| {
+            let source = snapshot_url.as_deref().unwrap_or("the mirror");
+            format!("{} {} as downloaded from {source}", pin.package, pin.version)
+        })?;
         std::fs::rename(&file, own_path(paths, pin))?;
-        fetched.push(format!("{} {}", pin.package, pin.version));
+        let from = if snapshot_url.is_some() { " (from snapshot.debian.org)" } else { "" };
+        fetched.push(format!("{} {}{from}", pin.package, pin.version));
     }
     Ok(fetched)
+}
+
+/// The host's mirror through zlab's private apt configuration, its package lists read.
+struct Mirror {
+    apt: PrivateApt,
+    archs: Vec<String>,
+}
+
+impl Mirror {
+    fn open(paths: &Paths, uri: &str, pins: &[&DebPin]) -> Result<Mirror> {
+        let host_arch = crate::process::stdout_of(std::process::Command::new("dpkg").arg("--print-architecture"))?
+            .trim()
+            .to_string();
+        let mut suites: Vec<(&str, &str)> = Vec::new();
+        for pin in pins {
+            // Architecture-independent packages are listed in the host architecture's index.
+            let arch = if pin.arch == "all" { host_arch.as_str() } else { pin.arch.as_str() };
+            if !suites.contains(&(pin.suite.as_str(), arch)) {
+                suites.push((pin.suite.as_str(), arch));
+            }
+        }
+        let archs: Vec<String> = suites.iter().map(|(_, a)| a.to_string()).collect();
+        let apt = PrivateApt::create(&paths.apt_dir(), uri, &suites)?;
+        crate::note!(
+            "zlab: reading package lists for {}",
+            suites.iter().map(|(s, a)| format!("{s}/{a}")).collect::<Vec<_>>().join(", ")
+        );
+        let mirror = Mirror { apt, archs };
+        mirror.apt.update(&mirror.archs())?;
+        Ok(mirror)
+    }
+
+    fn archs(&self) -> Vec<&str> {
+        self.archs.iter().map(String::as_str).collect()
+    }
+
+    fn download(&self, pin: &DebPin, dest: &std::path::Path) -> Result<PathBuf> {
+        self.apt.download(&self.archs(), &pin.apt_spec(), pin.file_name(), dest)
+    }
+}
+
+/// The pin from snapshot.debian.org into `dest`, after the mirror failed; returns the URL.
+/// When both fail, the error names both attempts and what to do.
+fn from_snapshot(
+    pin: &DebPin,
+    dest: &std::path::Path,
+    mirror_url: &str,
+    mirror_error: &str,
+    lists_read: bool,
+) -> Result<String> {
+    let url = snapshot::url(&snapshot::base(), pin);
+    let (package, version) = (&pin.package, &pin.version);
+    let why = if lists_read { "no longer has" } else { "cannot give" };
+    warn(&format!("the mirror {why} {package} {version}; trying snapshot.debian.org by SHA1: {url}"));
+    let target = dest.join(pin.file_name());
+    // Whatever a failed `apt-get download` may have left.
+    let _ = std::fs::remove_file(&target);
+    if let Err(snapshot_error) = snapshot::download(&url, &target) {
+        anyhow::bail!(
+            "{package} {version} could be downloaded neither from the mirror nor from snapshot.debian.org:\n  \
+             mirror ({mirror_url}): {mirror_error}\n  \
+             snapshot.debian.org ({url}): {snapshot_error:#}\n\
+             Check the network and apt's proxy settings (both go through apt). If the mirror has dropped this version, \
+             `zlab fetch` gets it once {url} answers; or download it yourself, check that its SHA256 is {}, and point {} at it; \
+             or move the pin in kernel/source.toml to a version the mirror has.",
+            pin.sha256,
+            override_var(pin)
+        );
+    }
+    Ok(url)
+}
+
+fn warn(message: &str) {
+    eprintln!(
+        "zlab: {} {message}",
+        crate::output::paint(crate::output::Stream::Stderr, crate::output::Colour::Yellow, "warning:")
+    );
 }
 
 fn present_and_verified(paths: &Paths, pin: &DebPin) -> bool {
@@ -121,10 +212,7 @@ fn present_and_verified(paths: &Paths, pin: &DebPin) -> bool {
     match pins::verify_or_delete(&path, pin) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!(
-                "zlab: {} {e:#}",
-                crate::output::paint(crate::output::Stream::Stderr, crate::output::Colour::Yellow, "warning:")
-            );
+            warn(&format!("{e:#}"));
             false
         }
     }

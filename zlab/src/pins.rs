@@ -197,7 +197,7 @@ pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
         let _ = std::fs::remove_file(path);
         let _ = std::fs::remove_file(record_path(path));
         bail!(
-            "{} does not match its pin {} in kernel/source.toml: SHA256 {} expected, {} found; the file was deleted — run `zlab fetch` to download it again, and if it repeats, the mirror serves different bytes than the pin",
+            "{} does not match its pin {} in kernel/source.toml: SHA256 {} expected, {} found; the file was deleted — run `zlab fetch` to download it again, and if it repeats, where it comes from serves other bytes than the pin",
             path.display(),
             pin.package,
             pin.sha256,
