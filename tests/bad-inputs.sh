@@ -75,23 +75,6 @@ missing_qemu_refused() {
         "qemu-system-s390x" "not found (/nonexistent/qemu-system-s390x)" "zlab setup"
 }
 
-# A scratch zlab home whose downloads hold the verified kernel .deb (a hard link: never
-# modified) and whatever the test puts there for busybox.
-pin_field() { python3 -c "import tomllib,sys; print(tomllib.load(open('$1/kernel/source.toml','rb'))['$2']['$3'])"; }
-scratch_home() {
-    local dir=$scratch/home-$1 kernel_deb
-    kernel_deb=$(basename "$(pin_field "$repo" kernel pool)")
-    mkdir -p "$dir/downloads"
-    ln "$home/downloads/$kernel_deb" "$dir/downloads/" || cp "$home/downloads/$kernel_deb" "$dir/downloads/"
-    echo "$dir"
-}
-busybox_deb() { basename "$(pin_field "$repo" busybox pool)"; }
-nothing_partial_left() {
-    local left
-    left=$(find "$1/downloads" -name '.partial-*')
-    [ -z "$left" ] || { echo "left behind: $left"; return 1; }
-}
-
 truncated_download_is_deleted_and_fetched_again() {
     local zhome deb out
     zhome=$(scratch_home truncated)

@@ -1,7 +1,8 @@
 # Shared by the test scripts in this folder: `run_test NAME COMMAND…` runs one test, prints
 # `ok` or `FAIL` (with the end of its output), and counts it; `summary` prints the closing
 # `N passed, N failed` line and fails when anything did. Also sets zlab's $home, a shared
-# CARGO_TARGET_DIR, and a $scratch folder removed on exit.
+# CARGO_TARGET_DIR, and a $scratch folder removed on exit, and has helpers for the pins and
+# scratch zlab homes (they read the repository at $repo).
 home=${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$home/cargo-target}
 scratch=$(mktemp -d)
@@ -26,6 +27,26 @@ until_true() {
         [ "$SECONDS" -lt "$deadline" ] || return 1
         sleep 0.1
     done
+}
+
+# pin_field REPO TABLE KEY: one value of REPO/kernel/source.toml.
+pin_field() { python3 -c "import tomllib,sys; print(tomllib.load(open('$1/kernel/source.toml','rb'))['$2']['$3'])"; }
+busybox_deb() { basename "$(pin_field "$repo" busybox pool)"; }
+
+# scratch_home NAME: a scratch zlab home whose downloads hold the verified kernel .deb (a hard
+# link: never modified) and whatever the test puts there for busybox.
+scratch_home() {
+    local dir=$scratch/home-$1 kernel_deb
+    kernel_deb=$(basename "$(pin_field "$repo" kernel pool)")
+    mkdir -p "$dir/downloads"
+    ln "$home/downloads/$kernel_deb" "$dir/downloads/" || cp "$home/downloads/$kernel_deb" "$dir/downloads/"
+    echo "$dir"
+}
+
+nothing_partial_left() {
+    local left
+    left=$(find "$1/downloads" -name '.partial-*')
+    [ -z "$left" ] || { echo "left behind: $left"; return 1; }
 }
 
 run_test() {

@@ -152,7 +152,8 @@ impl PrivateApt {
 
     pub fn update(&self, archs: &[&str]) -> Result<()> {
         let mut cmd = self.command(archs);
-        cmd.arg("update");
+        // A mirror that cannot be reached is an error, not a warning over stale or empty lists.
+        cmd.args(["update", "--error-on=any"]);
         process::stdout_of(&mut cmd).map(drop).context("updating zlab's private package lists")
     }
 

@@ -42,6 +42,8 @@ pub enum Command {
     /// Check every tool and version against the kernel's minimums for Rust on s390, and say how to fix what is missing
     Doctor,
     /// Download the pinned .debs (kernel source, guest busybox) that are missing or fail their SHA256 (zlab setup does this too; no root needed)
+    ///
+    /// They come from the host's Debian mirror (ZLAB_DEBIAN_MIRROR overrides it) and, for a version the mirror has dropped, from snapshot.debian.org by the pinned SHA1 (ZLAB_SNAPSHOT_URL overrides its base URL). A .deb given through ZLAB_KERNEL_DEB or ZLAB_BUSYBOX_DEB is checked, never replaced
     Fetch,
     /// Unpack the pinned, verified kernel source into a new folder (zlab build does this by itself)
     Source {

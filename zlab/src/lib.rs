@@ -37,6 +37,7 @@ pub mod rust_analyzer;
 pub mod scaffold;
 pub mod session;
 pub mod setup;
+pub mod snapshot;
 pub mod source;
 pub mod toolchain;
 pub mod variants;

@@ -167,7 +167,26 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Checks `path` against the pin; a file that does not match is deleted so the next run starts clean.
+/// Checks a file zlab did not download (named by `variable`, e.g. a Nix store path) against
+/// the pin. It is hashed every time and nothing is written or deleted beside it: on a mismatch
+/// the file stays as it is and the error says which variable pointed at it.
+pub fn verify_given(path: &Path, pin: &DebPin, variable: &str) -> Result<()> {
+    let found = sha256_file(path).with_context(|| format!("{variable} points at {}", path.display()))?;
+    if found != pin.sha256 {
+        bail!(
+            "{} (from {variable}) does not match its pin {} {} in kernel/source.toml: SHA256 {} expected, {} found; zlab left the file alone — point {variable} at the pinned .deb, or unset it and run `zlab fetch`",
+            path.display(),
+            pin.package,
+            pin.version,
+            pin.sha256,
+            found
+        );
+    }
+    Ok(())
+}
+
+/// Checks a file in zlab's own downloads folder against the pin; a file that does not match is
+/// deleted so the next run starts clean, and a match is recorded beside it (see `record_path`).
 pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
     if verified_record(path).zip(identity(path)).is_some_and(|(record, now)| record == format!("{} {now}", pin.sha256))
     {
@@ -178,7 +197,7 @@ pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
         let _ = std::fs::remove_file(path);
         let _ = std::fs::remove_file(record_path(path));
         bail!(
-            "{} does not match its pin {} in kernel/source.toml: SHA256 {} expected, {} found; the file was deleted — run `zlab fetch` to download it again, and if it repeats, the mirror serves different bytes than the pin",
+            "{} does not match its pin {} in kernel/source.toml: SHA256 {} expected, {} found; the file was deleted — run `zlab fetch` to download it again, and if it repeats, where it comes from serves other bytes than the pin",
             path.display(),
             pin.package,
             pin.sha256,
@@ -186,7 +205,7 @@ pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
         );
     }
     if let Some(now) = identity(path) {
-        // A read-only location (Nix's store) keeps no record; it is hashed each time.
+        // A folder that cannot be written keeps no record; the file is hashed each time.
         let _ = std::fs::write(record_path(path), format!("{found} {now}\n"));
     }
     Ok(())
@@ -298,5 +317,32 @@ mod tests {
         std::fs::write(&file, b"abd").unwrap();
         assert!(verify_or_delete(&file, &pin).is_err());
         assert!(!file.exists() && !dir.path().join("x.deb.verified").exists());
+    }
+
+    /// Only the file itself, as it was: no record beside it, whatever the outcome.
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_given_file_that_matches_gets_no_record_beside_it() {
+        let (dir, file, pin) = abc_and_its_pin();
+        verify_given(&file, &pin, "ZLAB_BUSYBOX_DEB").unwrap();
+        verify_given(&file, &pin, "ZLAB_BUSYBOX_DEB").unwrap();
+        assert_eq!(files_in(dir.path()), ["x.deb"]);
+    }
+
+    #[test]
+    fn a_given_file_that_does_not_match_is_left_alone() {
+        let (dir, file, mut pin) = abc_and_its_pin();
+        pin.sha256 = "0".repeat(64);
+        let err = format!("{:#}", verify_given(&file, &pin, "ZLAB_KERNEL_DEB").unwrap_err());
+        assert!(err.contains("(from ZLAB_KERNEL_DEB) does not match its pin busybox-static"), "{err}");
+        assert!(err.contains("left the file alone") && err.contains("point ZLAB_KERNEL_DEB at"), "{err}");
+        assert_eq!(files_in(dir.path()), ["x.deb"]);
+        assert_eq!(std::fs::read(&file).unwrap(), b"abc");
     }
 }
