@@ -10,6 +10,13 @@
     crane.url = "github:ipetkov/crane";
   };
 
+  # A binary cache for everyone who uses this flake (Nix asks before trusting it); uncomment with
+  # your cache's name and key. README: "When one machine is not enough".
+  # nixConfig = {
+  #   extra-substituters = ["https://zlab.cachix.org"];
+  #   extra-trusted-public-keys = ["zlab.cachix.org-1:<the cache's public key>"];
+  # };
+
   # Pins and wiring only: every build and boot step below is a `zlab` call (nix/*.nix).
   outputs = {
     nixpkgs,

@@ -44,7 +44,7 @@ has() {
 }
 
 nix_job() {
-    has nix "runs-on: ubuntu-latest" "- uses: cachix/install-nix-action@v31" "- run: nix flake check --print-build-logs"
+    has nix "runs-on: ubuntu-latest" "- uses: cachix/install-nix-action@v31" "- uses: cachix/cachix-action@v16" "- run: nix flake check --print-build-logs --keep-going"
 }
 
 debian_job() {

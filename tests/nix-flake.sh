@@ -11,7 +11,7 @@
 # Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 
@@ -119,19 +119,25 @@ EOF
 # and ./host.nix: where the stand-in packages find the tools that are not Debian packages.
 inputs_ready() {
     # cpio is one of the flake's build inputs; zlab setup does not need it on the host.
-    if ! dpkg-query -W cpio >/dev/null 2>&1; then
+    if ! dpkg-query -W -f='${Status}' cpio 2>/dev/null | grep -q 'ok installed'; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cpio >/dev/null || return 1
     fi
     mkdir -p "$flake" "$inputs" "$work/host" || return 1
     git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$flake" || return 1
     cp -r tests/nix/standin-nixpkgs "$inputs/nixpkgs"
-    if [ -n "$real_inputs" ]; then
-        echo "real inputs from $real_inputs: rust-overlay, crane, nixpkgs lib"
-        cp -r "$real_inputs/rust-overlay" "$real_inputs/crane" "$inputs/" || return 1
+    # Each real tree found in $real_inputs takes its stand-in's place.
+    local tree
+    for tree in rust-overlay crane; do
+        if [ -n "$real_inputs" ] && [ -d "$real_inputs/$tree" ]; then
+            echo "real $tree from $real_inputs/$tree"
+            cp -r "$real_inputs/$tree" "$inputs/$tree" || return 1
+        else
+            cp -r "tests/nix/standin-$tree" "$inputs/$tree"
+        fi
+    done
+    if [ -n "$real_inputs" ] && [ -d "$real_inputs/nixpkgs-lib" ]; then
+        echo "real nixpkgs lib from $real_inputs/nixpkgs-lib"
         rm -rf "$inputs/nixpkgs/lib" && cp -r "$real_inputs/nixpkgs-lib/lib" "$inputs/nixpkgs/lib" || return 1
-    else
-        cp -r tests/nix/standin-rust-overlay "$inputs/rust-overlay"
-        cp -r tests/nix/standin-crane "$inputs/crane"
     fi
     local bindgen=$home/tools/bin/bindgen llvm=/usr/lib/llvm-19 formatter=$CARGO_TARGET_DIR/release/nix-format-check
     "$(./bin/find-cargo)" build --quiet --locked --release --manifest-path tests/nix-format/Cargo.toml || return 1
@@ -217,17 +223,40 @@ boot_check() {
     grep -q "^PASS $name " "$out/verdict" && grep -q "^1 passed, 0 failed$" "$out/verdict"
 }
 
-# The kernel Nix built with the host's tools and the Debian path's build of the same pins are
-# the same bytes (both pin build user, host, time and version; zlab repro shows paths do not leak).
-same_kernel_as_debian() {
-    local nix_kernel debian=$home/build/test
-    ./bin/zlab -q build --config test >/dev/null || return 1
-    nix_kernel=$(nix_ eval --raw "path:$flake#packages.$system.kernel") || return 1
-    local file
+# What Nix built with the host's tools and what the Debian path builds from the same pins are
+# the same bytes: bzImage, vmlinux, every in-tree .ko, every module of modules/ and the
+# initramfs. The two builds differ in user, paths, time and builder, so this is also the GCC
+# reproducibility check (zlab repro does the same for LLVM).
+same_bytes_as_debian() {
+    local debian=$home/build/test nix_kernel nix_modules nix_initramfs debian_initramfs
+    ./bin/zlab -q build --config test >/dev/null && ./bin/zlab -q modules >/dev/null || return 1
+    debian_initramfs=$(./bin/zlab initramfs) || return 1
+    nix_kernel=$(nix_ eval --raw "path:$flake#packages.$system.kernel") &&
+        nix_modules=$(nix_ eval --raw "path:$flake#packages.$system.modules") &&
+        nix_initramfs=$(nix_ eval --raw "path:$flake#packages.$system.initramfs") || return 1
+    local pairs=() file compared=0 differ=0
     for file in arch/s390/boot/bzImage vmlinux; do
-        sha256sum "$nix_kernel/$file" "$debian/$file"
-        [ "$(sha256sum <"$nix_kernel/$file")" = "$(sha256sum <"$debian/$file")" ] || return 1
+        pairs+=("$nix_kernel/$file" "$debian/$file")
     done
+    while IFS= read -r file; do
+        pairs+=("$nix_kernel/$file" "$debian/$file")
+    done < <(cd "$nix_kernel" && find . -name '*.ko' -not -path './zlab-modules/*' | sort)
+    for file in "$nix_modules"/lib/modules/*.ko; do
+        pairs+=("$file" "$debian/zlab-modules/$(basename "$file" .ko)/$(basename "$file")")
+    done
+    pairs+=("$nix_initramfs/initramfs.cpio" "$debian_initramfs")
+    while [ "${#pairs[@]}" -gt 0 ]; do
+        compared=$((compared + 1))
+        if cmp -s "${pairs[0]}" "${pairs[1]}"; then
+            echo "same     ${pairs[1]#"$debian"/}"
+        else
+            differ=$((differ + 1))
+            echo "DIFFERS  ${pairs[0]} ${pairs[1]}"
+        fi
+        pairs=("${pairs[@]:2}")
+    done
+    echo "$compared files compared, $differ differ"
+    [ "$differ" -eq 0 ] && [ "$compared" -gt 5 ]
 }
 
 develop_doctor() {
@@ -271,8 +300,8 @@ run_test "real Nix from Debian's nix-bin (trixie), unpacked in a scratch prefix"
 run_test "the flake, the stand-in inputs and host.nix are ready" inputs_ready
 run_test "nix flake show --all-systems" flake_show
 run_test "nix flake check --no-build --all-systems (no IFD)" flake_check_evaluates
-if [ -n "$real_inputs" ]; then
-    echo "not run with real inputs: the builds (the real rust-overlay and crane download toolchains and crates)"
+if [ -d "$real_inputs/rust-overlay" ] || [ -d "$real_inputs/crane" ]; then
+    echo "not run with a real rust-overlay or crane: the builds (they download toolchains and crates)"
     summary
     exit
 fi
@@ -284,7 +313,7 @@ for check in checks/*.toml; do
     name=$(basename "$check" .toml)
     run_test "nix build .#checks.$system.boot-$name passes" boot_check "$name"
 done
-run_test "the Nix kernel is byte for byte the Debian build of the same pins" same_kernel_as_debian
+run_test "kernel, modules and initramfs from Nix are byte for byte the Debian build's" same_bytes_as_debian
 run_test "nix develop -c zlab doctor" develop_doctor
 run_test "nix fmt with no arguments formats the repository" fmt_formats_the_repository
 run_test "nix run .#test -- hello, outside a checkout" app_test_outside_a_checkout

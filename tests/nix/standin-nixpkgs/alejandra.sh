@@ -22,4 +22,4 @@ if [ "${#paths[@]}" -eq 0 ]; then
     exit 0
 fi
 mapfile -t files < <(find "${paths[@]}" -name '*.nix' -type f | sort)
-"$format" $mode "${files[@]}"
+"$format" ${mode:+"$mode"} "${files[@]}"

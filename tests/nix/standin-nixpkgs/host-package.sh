@@ -1,9 +1,10 @@
+# shellcheck shell=sh disable=SC2154 # the derivation's attributes: out, name, debian, bins, globs, lib
 # STAND-IN builder (run by the host's /bin/sh) of every stand-in package in packages.nix: links
 # the host's binaries into $out/bin and records the Debian packages they come from, failing with
 # the package to install when one is missing.
 mkdir -p "$out/bin" "$out/nix-support"
 for package in $debian; do
-    dpkg-query -W -f='${Package} ${Version}\n' "$package" >>"$out/nix-support/debian-packages" 2>/dev/null || {
+    dpkg-query -W -f='${Status} ${Package} ${Version}\n' "$package" 2>/dev/null | sed -n 's/^install ok installed //p' | grep . >>"$out/nix-support/debian-packages" || {
         echo "stand-in $name: the Debian package $package is not installed on this host (apt-get install $package)" >&2
         exit 1
     }

@@ -157,21 +157,17 @@
 
   # The cross compiler (pkgs/build-support/cc-wrapper around gcc, with its bintools). The
   # target prefix is Debian's (`s390x-linux-gnu-`, nixpkgs says `s390x-unknown-linux-gnu-`), so
-  # the kernel's banner, which names the compiler, matches the Debian build byte for byte.
+  # the kernel's banner, which names the compiler, matches the Debian build byte for byte. The
+  # wrapper's bin holds the binutils too: in nixpkgs the bintools wrapper it propagates puts
+  # them on PATH.
   s390xCc = let
     targetPrefix = "s390x-linux-gnu-";
-    gcc = hostPackage {
-      pname = "s390x-gcc";
-      debian = "gcc-s390x-linux-gnu";
-      globs = ["/usr/bin/${targetPrefix}gcc*" "/usr/bin/${targetPrefix}cpp*"];
-    };
-    binutils = hostPackage {
-      pname = "s390x-binutils";
-      debian = "binutils-s390x-linux-gnu";
-      globs = ["/usr/bin/${targetPrefix}*"];
-    };
+    part = pname: debian: globs: hostPackage {inherit pname debian globs;};
+    gcc = part "s390x-gcc" "gcc-s390x-linux-gnu" ["/usr/bin/${targetPrefix}gcc*" "/usr/bin/${targetPrefix}cpp*"];
+    binutils = part "s390x-binutils" "binutils-s390x-linux-gnu" ["/usr/bin/${targetPrefix}*"];
+    wrapper = part "s390x-gcc-wrapper" "gcc-s390x-linux-gnu binutils-s390x-linux-gnu" ["/usr/bin/${targetPrefix}*"];
   in
-    gcc
+    wrapper
     // {
       inherit targetPrefix;
       cc = gcc;

@@ -1,16 +1,17 @@
+# shellcheck shell=bash disable=SC2154 # the derivation's attributes: src, nativeBuildInputs, ...
 # STAND-IN for nixpkgs' stdenv setup (pkgs/stdenv/generic/setup.sh), sourced by every stand-in
 # derivation's builder and by `nix develop`: PATH from the inputs, runHook, patchShebangs and the
 # phases unpack, configure, build, check, install (fixup does nothing here: the host's binaries
 # need no patching). A phase is the variable of its name when set, else the default below.
 set -o pipefail
 
-PATH=
+search=
 for input in $nativeBuildInputs $buildInputs $defaultNativeBuildInputs $initialPath; do
     if [ -d "$input/bin" ]; then
-        PATH=${PATH:+$PATH:}$input/bin
+        search=${search:+$search:}$input/bin
     fi
 done
-export PATH
+export PATH=$search
 
 runHook() {
     local hook=$1
@@ -19,21 +20,28 @@ runHook() {
     fi
 }
 
-# Rewrites `#!/usr/bin/env NAME` and `#!/some/path/NAME` to the NAME found on PATH.
+# Rewrites `#!/usr/bin/env [-S] NAME` and `#!/some/path/NAME` to the NAME found on PATH.
 patchShebangs() {
-    local file first interpreter rest found
+    local file first words interpreter found
     while IFS= read -r -d '' file; do
         IFS= read -r first <"$file" || true
         case $first in
         '#!'*) ;;
         *) continue ;;
         esac
-        read -r interpreter rest <<<"${first#\#!}"
-        if [ "$(basename "$interpreter")" = env ]; then
-            read -r interpreter rest <<<"$rest"
+        read -r -a words <<<"${first#\#!}"
+        [ "${#words[@]}" -gt 0 ] || continue
+        if [ "${words[0]##*/}" = env ]; then
+            words=("${words[@]:1}")
+            while [ "${#words[@]}" -gt 0 ] && [ "${words[0]#-}" != "${words[0]}" ]; do
+                words=("${words[@]:1}")
+            done
         fi
-        found=$(command -v "$(basename "$interpreter")") || continue
-        sed -i "1s|.*|#!$found${rest:+ $rest}|" "$file"
+        [ "${#words[@]}" -gt 0 ] || continue
+        interpreter=${words[0]##*/}
+        found=$(command -v -- "$interpreter") || continue
+        words[0]=$found
+        sed -i "1s|.*|#!${words[*]}|" "$file"
     done < <(find "$@" -type f -perm -0100 -print0)
 }
 
@@ -48,6 +56,7 @@ configurePhase() { :; }
 
 buildPhase() {
     runHook preBuild
+    # shellcheck disable=SC2086 # flags are words
     make ${makeFlags:-}
     runHook postBuild
 }
@@ -79,7 +88,7 @@ runPhase() {
         "$phase"
     fi
     if [ "$phase" = unpackPhase ]; then
-        cd "${sourceRoot:-.}"
+        cd "${sourceRoot:-.}" || exit 1
     fi
 }
 
