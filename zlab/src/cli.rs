@@ -111,7 +111,7 @@ pub enum Command {
         #[arg(long)]
         write: bool,
     },
-    /// Build the kernel, modules/ and an initramfs twice from nothing, in two other folders, and compare the SHA256 of bzImage, vmlinux, every .ko and the initramfs, naming the ELF sections that differ (two kernel builds: about 8 min; the first is reused while its inputs are unchanged)
+    /// Compare the checks' build (`zlab build`'s, brought up to date first) with a clean build from nothing in other folders: the SHA256 of bzImage, vmlinux, every .ko, modules/ and an initramfs, naming the ELF sections that differ (one kernel build from nothing: about 5 min)
     Repro {
         /// A variant from kernel/variants.toml
         #[arg(long = "config", default_value = crate::variants::DEFAULT)]
