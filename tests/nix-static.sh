@@ -11,6 +11,8 @@ source "$repo/tests/lib.sh"
 tools="$home/tools"
 DEADNIX_VERSION=1.3.1
 nix_files=(flake.nix nix/*.nix)
+# The Nix suite's stand-ins (tests/nix-flake.sh) are Nix code of this repository too.
+mapfile -t -O "${#nix_files[@]}" nix_files < <(find tests/nix -name '*.nix' | sort)
 
 # Tools: Debian's nix-bin (2.8: enough to parse and evaluate plain expressions), deadnix from
 # crates.io, and tests/nix-format (alejandra 3.1.0's own formatter, which crates.io has only

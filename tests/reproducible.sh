@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Reproducibility, with each toolchain: `zlab repro` builds the kernel, modules/ and an initramfs
-# from nothing in a second pair of folders (other paths, another time) and compares them byte
+# Reproducibility, here with LLVM (GCC: tests/nix-flake.sh, see the end): `zlab repro` builds
+# the kernel, modules/ and an initramfs from nothing in a second pair of folders (other paths, another time) and compares them byte
 # for byte with the checks' build (build/test, build/test.llvm: the long-lived incremental build
 # `zlab test` boots), which it brings up to date but never rebuilds from nothing. Prints one line
 # per test and ends with `N passed, N failed`.
@@ -47,7 +47,9 @@ the_banner_does_not_count_builds() {
     grep -q ' #1 SMP$' <<<"$banner"
 }
 
-run_test "the checks' GCC build and a clean one in other folders are the same bytes (zlab repro)" reproducible gcc
+# With GCC the same comparison runs in tests/nix-flake.sh, against a clean build by Nix (another
+# user, source and build paths, time and builder), so CI builds that kernel once, not twice.
+# `reproducible gcc` is the same test for a machine without that suite.
 run_test "the checks' LLVM build and a clean one in other folders are the same bytes (zlab --toolchain llvm repro)" reproducible llvm
 run_test "the kernel banner says #1, not how often it was linked" the_banner_does_not_count_builds
 summary

@@ -5,7 +5,7 @@
   overlays ? [],
 }: let
   lib = import ./lib;
-  base = final: import ./packages.nix {inherit lib system final;};
+  base = _final: import ./packages.nix {inherit lib system;};
   extend = f: overlay: final: let
     prev = f final;
   in

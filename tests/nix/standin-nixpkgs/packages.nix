@@ -6,7 +6,6 @@
 {
   lib,
   system,
-  final,
 }: let
   host = import ./host.nix;
   hostPlatform = {
@@ -46,7 +45,7 @@
   in
     drv // passthru // {inherit pname version;};
 
-  stdenv = import ./stdenv {inherit lib system hostPlatform hostPackage;};
+  stdenv = import ./stdenv {inherit system hostPlatform hostPackage;};
   inherit (stdenv) mkDerivation;
 
   # pkgs/build-support/trivial-builders/default.nix

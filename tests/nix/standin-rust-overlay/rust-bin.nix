@@ -12,8 +12,9 @@
     name = "rust-standin-host-rustc-web";
     paths = [pkgs.rustc pkgs.cargo];
   };
-  withOverride = pkgs.lib.makeOverridable ({extensions ? [], ...}:
-    assert checkComponents "override" extensions; toolchain) {};
+  withOverride =
+    pkgs.lib.makeOverridable ({extensions ? [], ...}:
+      assert checkComponents "override" extensions; toolchain) {};
 in {
   # lib/rust-bin.nix fromRustupToolchainFile: a rust-toolchain(.toml) file's [toolchain] table.
   fromRustupToolchainFile = file: let

@@ -3,7 +3,6 @@
 # initialPath (coreutils, findutils, diffutils, sed, grep, awk, tar, gzip, bzip2, xz, make,
 # bash, patch) and `cc` as the host's Debian packages; `cc` is the host's gcc.
 {
-  lib,
   system,
   hostPlatform,
   hostPackage,
@@ -108,6 +107,8 @@ in {
     drv = derivation (drvAttrs attrs
       // {
         inherit name system;
+        # As nixpkgs' mkDerivation: `outputs` always set (nix develop's get-env.sh reads it).
+        outputs = attrs.outputs or ["out"];
         builder = "/bin/bash";
         args = ["-e" ./default-builder.sh];
         inherit stdenv initialPath;
