@@ -73,12 +73,14 @@
     '';
   symlinkJoin = {
     name,
-    paths,
-  }:
-    runCommand name {inherit paths;} ''
+    postBuild ? "",
+    ...
+  } @ args:
+    runCommand name (removeAttrs args ["name" "postBuild"]) ''
       mkdir -p "$out"
       # The first path's file wins where two have the same name, as with lndir -silent.
       for p in $paths; do cp -rsn --no-preserve=mode "$p/." "$out/"; done
+      ${postBuild}
     '';
 
   # pkgs/build-support/mkshell/default.nix

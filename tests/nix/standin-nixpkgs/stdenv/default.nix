@@ -92,7 +92,8 @@
     args = ["-c" "/bin/mkdir $out && /bin/cp ${./setup.sh} $out/setup"];
   };
   # What builtins.derivation cannot take: nested sets and functions.
-  drvAttrs = attrs: removeAttrs attrs ["meta" "passthru" "shellHook" "override" "overrideAttrs"];
+  # `env` is flattened into the environment, as make-derivation.nix does.
+  drvAttrs = attrs: removeAttrs attrs ["meta" "passthru" "shellHook" "override" "overrideAttrs" "env"] // attrs.env or {};
 in {
   inherit cc hostPlatform;
   buildPlatform = hostPlatform;
