@@ -4,9 +4,10 @@
 # store in a scratch folder, no substituters, sandbox off, IFD off. Its inputs are stand-ins
 # (tests/nix/standin-*: nixpkgs as the host's Debian tools behind nixpkgs' names, rust-overlay
 # as the host's rustc-web, crane as offline cargo builds), or the real rust-overlay, crane and
-# nixpkgs lib when ZLAB_NIX_REAL_INPUTS names a folder holding rust-overlay/, crane/ and
-# nixpkgs-lib/. It evaluates every system, then builds for real, as a user for whom the store
-# is read-only (nobody, when run as root): zlab, the kernel source, kernel, modules, initramfs
+# nixpkgs lib from the folder ZLAB_NIX_REAL_INPUTS names (whichever of rust-overlay/, crane/
+# and nixpkgs-lib/ it holds; README says how far the real rust-overlay and crane get). It
+# evaluates every system, then builds for real, as a user for whom the store is read-only
+# (nobody, when run as root): zlab, the kernel source, kernel, modules, initramfs
 # and every boot check, the shell (`nix develop -c zlab doctor`), `nix fmt`, and the apps.
 # Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
@@ -212,7 +213,8 @@ store_paths_are_read_only() {
     local out
     out=$(nix_ eval --raw "path:$flake#packages.$system.kernel-source") || return 1
     echo "$out"
-    ! as_nix_user sh -c "touch '$out/Makefile'" 2>/dev/null
+    ls -ld "$out" "$out/Makefile"
+    ! as_nix_user sh -c "echo >>'$out/Makefile'" 2>/dev/null && ! as_nix_user sh -c ": >'$out/new-file'" 2>/dev/null
 }
 
 boot_check() {
@@ -255,13 +257,14 @@ same_bytes_as_debian() {
         fi
         pairs=("${pairs[@]:2}")
     done
-    echo "$compared files compared, $differ differ"
+    echo "$compared files compared, $differ differ" | tee "$work/same-bytes"
     [ "$differ" -eq 0 ] && [ "$compared" -gt 5 ]
 }
 
 develop_doctor() {
     local out
-    out=$(cd "$work" && nix_ develop "path:$flake" -c zlab doctor 2>&1) || { echo "$out"; return 1; }
+    # In the checkout, where a user types it.
+    out=$(cd "$flake" && nix_ develop "path:$flake" -c zlab doctor 2>&1) || { echo "$out"; return 1; }
     echo "$out"
     grep -q 'zlab — Rust kernel modules on IBM Z' <<<"$out"
 }
@@ -314,6 +317,7 @@ for check in checks/*.toml; do
     run_test "nix build .#checks.$system.boot-$name passes" boot_check "$name"
 done
 run_test "kernel, modules and initramfs from Nix are byte for byte the Debian build's" same_bytes_as_debian
+[ ! -s "$work/same-bytes" ] || echo "     ($(cat "$work/same-bytes"))"
 run_test "nix develop -c zlab doctor" develop_doctor
 run_test "nix fmt with no arguments formats the repository" fmt_formats_the_repository
 run_test "nix run .#test -- hello, outside a checkout" app_test_outside_a_checkout
