@@ -12,7 +12,7 @@
     strictDeps = true;
   };
   # The crate alone, for the binary: crane's Cargo sources plus templates/, which
-  # src/scaffold.rs reads with include_str! (cleanCargoSource keeps only .rs, .toml and
+  # src/build/scaffold.rs reads with include_str! (cleanCargoSource keeps only .rs, .toml and
   # Cargo.lock). Its tests also read the pins, the checks and console fixtures, so they get the
   # crate inside the repository's relevant folders.
   src = lib.fileset.toSource {

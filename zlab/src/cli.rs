@@ -26,7 +26,7 @@ pub struct Cli {
     /// The compilers for the kernel and modules: gcc (s390x-linux-gnu-gcc) or llvm (make LLVM=1
     /// with clang, ld.lld, llvm-*). Each has its own build dirs and run logs
     #[arg(long, global = true, value_enum, env = "ZLAB_TOOLCHAIN", default_value = "gcc")]
-    pub toolchain: crate::toolchain::Compiler,
+    pub toolchain: crate::toolchain::tools::Compiler,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -54,7 +54,7 @@ pub enum Command {
     /// Build the pinned kernel (bzImage and in-tree modules) for a configuration variant; reruns are incremental
     Build {
         /// A variant from kernel/variants.toml
-        #[arg(long = "config", default_value = crate::variants::DEFAULT)]
+        #[arg(long = "config", default_value = crate::inputs::variants::DEFAULT)]
         variant: String,
         /// Build here instead of $ZLAB_HOME/build/<variant>
         #[arg(long)]
@@ -63,7 +63,7 @@ pub enum Command {
     /// Build modules/<name> against the kernel build (all of them when no name is given)
     Modules {
         names: Vec<String>,
-        #[arg(long = "config", default_value = crate::variants::DEFAULT)]
+        #[arg(long = "config", default_value = crate::inputs::variants::DEFAULT)]
         variant: String,
         /// Only list the modules
         #[arg(long)]
@@ -84,7 +84,7 @@ pub enum Command {
     #[command(name = "rust-analyzer")]
     RustAnalyzer {
         /// The variant whose configuration (CONFIG_* cfgs) the editor sees
-        #[arg(long = "config", default_value = crate::variants::DEFAULT)]
+        #[arg(long = "config", default_value = crate::inputs::variants::DEFAULT)]
         variant: String,
         /// Write here instead of rust-project.json at the repository's root (where editors look for it)
         #[arg(long)]
@@ -114,7 +114,7 @@ pub enum Command {
     /// Compare the checks' build (`zlab build`'s, brought up to date first) with a clean build from nothing in other folders: the SHA256 of bzImage, vmlinux, every .ko, modules/ and an initramfs, naming the ELF sections that differ (one kernel build from nothing: about 5 min)
     Repro {
         /// A variant from kernel/variants.toml
-        #[arg(long = "config", default_value = crate::variants::DEFAULT)]
+        #[arg(long = "config", default_value = crate::inputs::variants::DEFAULT)]
         variant: String,
     },
     /// Boot the kernel in qemu-system-s390x: a shell on the console, or a check's guest straight to a verdict

@@ -1,18 +1,21 @@
 //! The subcommands that are glue: each one's work lives in its own module.
 
-use crate::build::Kernel;
-use crate::check::Check;
-use crate::gdb::Debugger;
-use crate::guest::Ending;
-use crate::paths::Paths;
-use crate::session::{self, Kernels};
-use crate::toolchain::Toolchain;
-use crate::{build, doctor, modules, qemu, runner};
+use crate::build::kernel::Kernel;
+use crate::build::{kernel, modules};
+use crate::guest::gdb::Debugger;
+use crate::guest::init::Ending;
+use crate::guest::qemu;
+use crate::guest::session::{self, Kernels};
+use crate::host::paths::Paths;
+use crate::inputs::check::Check;
+use crate::run::runner;
+use crate::setup::doctor;
+use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Result};
 
 pub fn fetch(paths: &Paths) -> Result<()> {
-    let pins = crate::pins::Pins::load(&paths.source_pins())?;
-    let fetched = crate::downloads::fetch_missing(paths, &pins.debs())?;
+    let pins = crate::inputs::pins::Pins::load(&paths.source_pins())?;
+    let fetched = crate::inputs::downloads::fetch_missing(paths, &pins.debs())?;
     if fetched.is_empty() {
         println!("zlab fetch: both pinned downloads are present and verified");
     }
@@ -23,7 +26,7 @@ pub fn fetch(paths: &Paths) -> Result<()> {
 }
 
 pub fn new(paths: &Paths, name: &str) -> Result<()> {
-    let made = crate::scaffold::create(paths, name)?;
+    let made = crate::build::scaffold::create(paths, name)?;
     println!("made {} and {}", made.module_dir.display(), made.check.display());
     println!("Next: `zlab test {name}` builds it, boots it and runs its KUnit suite; then edit {name}.rs.");
     println!("Editor: rerun `zlab rust-analyzer` so rust-analyzer knows the new module.");
@@ -32,9 +35,9 @@ pub fn new(paths: &Paths, name: &str) -> Result<()> {
 
 pub fn rust_analyzer(paths: &Paths, variant: &str, output: Option<std::path::PathBuf>) -> Result<()> {
     let output = output.unwrap_or_else(|| paths.repo.join("rust-project.json"));
-    let written = crate::rust_analyzer::write(paths, variant, &output)?;
+    let written = crate::build::rust_analyzer::write(paths, variant, &output)?;
     println!("wrote {} ({} crates)", written.file.display(), written.crates);
-    println!("  kernel crates: {}", crate::rust_analyzer::KERNEL_CRATES.join(", "));
+    println!("  kernel crates: {}", crate::build::rust_analyzer::KERNEL_CRATES.join(", "));
     for (folder, krate) in &written.modules {
         println!("  modules/{folder}: crate {krate}");
     }
@@ -50,7 +53,7 @@ pub fn modules(paths: &Paths, names: &[String], variant: &str, list: bool) -> Re
         return Ok(());
     }
     let names = if names.is_empty() { all } else { names.to_vec() };
-    let kernel = build::build(paths, variant, None)?;
+    let kernel = kernel::build(paths, variant, None)?;
     let mut failed = 0;
     for built in modules::build_each(paths, &kernel, &names) {
         match built.result {
@@ -81,7 +84,8 @@ pub fn initramfs(paths: &Paths, check: Option<&str>) -> Result<()> {
 /// A check's guest, powering off at the end; or, without a check, the interactive guest. Either
 /// way with the kernel it boots (the variant's gdb twin when `for_gdb`), built once.
 fn guest_for(paths: &Paths, check: Option<&str>, for_gdb: bool) -> Result<(Check, Ending, Kernel)> {
-    let variant_of = |name: &str| if for_gdb { crate::variants::for_gdb(paths, name) } else { Ok(name.to_string()) };
+    let variant_of =
+        |name: &str| if for_gdb { crate::inputs::variants::for_gdb(paths, name) } else { Ok(name.to_string()) };
     match check {
         Some(name) => {
             let check = one_check(paths, name)?;
@@ -90,7 +94,7 @@ fn guest_for(paths: &Paths, check: Option<&str>, for_gdb: bool) -> Result<(Check
         }
         None => {
             // Built first so the in-tree samples exist when the guest's module list is made.
-            let kernel = build::build(paths, &variant_of(crate::variants::DEFAULT)?, None)?;
+            let kernel = kernel::build(paths, &variant_of(crate::inputs::variants::DEFAULT)?, None)?;
             Ok((everything(paths, &kernel)?, Ending::Shell, kernel))
         }
     }
@@ -116,8 +120,8 @@ fn everything(paths: &Paths, kernel: &Kernel) -> Result<Check> {
     Ok(Check {
         name: "interactive".into(),
         description: "interactive shell".into(),
-        variant: crate::variants::DEFAULT.into(),
-        timeout: crate::check::DEFAULT_TIMEOUT_SECS,
+        variant: crate::inputs::variants::DEFAULT.into(),
+        timeout: crate::inputs::check::DEFAULT_TIMEOUT_SECS,
         modules: modules::list(paths)?,
         kernel_modules: kernel_samples,
         kernel_args: vec![],
@@ -126,7 +130,7 @@ fn everything(paths: &Paths, kernel: &Kernel) -> Result<Check> {
         step: vec![],
         ktap: vec![],
         // A person at the shell expects a module's KUnit suite to run when they load it.
-        kunit: crate::check::Kunit::All,
+        kunit: crate::inputs::check::Kunit::All,
     })
 }
 
@@ -187,22 +191,23 @@ pub fn test(paths: &Paths, names: &[String], list: bool, repeat: u32, matrix: bo
         return Ok(());
     }
     if reports.json {
-        crate::output::reserve_stdout_for_data();
+        crate::ui::output::reserve_stdout_for_data();
     }
-    let outcomes = if matrix { crate::matrix::run(paths, names, repeat)? } else { runner::run(paths, names, repeat)? };
+    let outcomes =
+        if matrix { crate::run::matrix::run(paths, names, repeat)? } else { runner::run(paths, names, repeat)? };
     let all_passed = if matrix {
-        crate::matrix::summarize(&outcomes)
+        crate::run::matrix::summarize(&outcomes)
     } else if repeat > 1 {
         runner::summarize_repeats(&outcomes)
     } else {
         runner::summarize(&outcomes)
     };
     if let Some(file) = reports.junit {
-        crate::junit::write(file, &outcomes)?;
+        crate::report::junit::write(file, &outcomes)?;
         crate::note!("zlab: JUnit report: {}", file.display());
     }
     if reports.json {
-        println!("{}", crate::results_json::to_string(&outcomes));
+        println!("{}", crate::report::json::to_string(&outcomes));
     }
     if !all_passed {
         std::process::exit(1);

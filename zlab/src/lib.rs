@@ -1,45 +1,32 @@
 //! zlab: build, boot and test Rust Linux kernel code for IBM Z (s390x) in QEMU.
+//!
+//! The folders follow the pipeline, one stage each, data flowing down:
+//!
+//! ```text
+//! inputs   kernel/source.toml, variants, fragments, checks/*.toml  → verified .debs, source tree, configs
+//! build    source tree + config + toolchain                        → kernel build dir, modules (.ko)
+//! guest    kernel + modules + a check                              → initramfs, a QEMU boot, its console
+//! judge    console + QEMU's exit                                    → verdict (KTAP results, faults)
+//! run      the checks asked for                                     → one verdict each, phases, summary
+//! report   the verdicts                                             → JSON, JUnit
+//! ```
+//!
+//! Beside the pipeline: `ui` (what the user sees), `host` (where files live, running tools),
+//! `toolchain` (which tools and what they say of themselves), `setup` (installing and checking
+//! them), `repro` (two builds compared) and `bench` (the loop measured). `cli` is the command
+//! line and `commands` the glue between it and the stages.
 
-pub mod apt;
 pub mod bench;
 pub mod build;
-pub mod build_progress;
-pub mod build_stamp;
-pub mod check;
 pub mod cli;
 pub mod commands;
-pub mod compare;
-pub mod compilers;
-pub mod console_faults;
-pub mod doctor;
-pub mod downloads;
-pub mod elf;
-pub mod gdb;
 pub mod guest;
-pub mod initramfs;
-pub mod junit;
-pub mod kconfig;
-pub mod ktap;
-pub mod lock;
-pub mod matrix;
-pub mod modules;
-pub mod output;
-pub mod paths;
-pub mod phases;
-pub mod pins;
-pub mod process;
-pub mod progress;
-pub mod qemu;
+pub mod host;
+pub mod inputs;
+pub mod judge;
+pub mod report;
 pub mod repro;
-pub mod results_json;
-pub mod runner;
-pub mod rust_analyzer;
-pub mod scaffold;
-pub mod session;
+pub mod run;
 pub mod setup;
-pub mod snapshot;
-pub mod source;
 pub mod toolchain;
-pub mod variants;
-pub mod verdict;
-pub mod version;
+pub mod ui;

@@ -1,13 +1,15 @@
 use clap::Parser;
+use zlab::build::kernel;
 use zlab::cli::{Cli, Command};
-use zlab::output::{self, Colour, Stream, Verbosity};
-use zlab::paths::Paths;
-use zlab::{build, commands, doctor, setup};
+use zlab::commands;
+use zlab::host::paths::Paths;
+use zlab::setup::{doctor, install};
+use zlab::ui::output::{self, Colour, Stream, Verbosity};
 
 fn main() {
     let cli = Cli::parse();
     // The zlab processes this run starts (bench's) build with the same toolchain.
-    std::env::set_var(zlab::toolchain::Compiler::VARIABLE, cli.toolchain.name());
+    std::env::set_var(zlab::toolchain::tools::Compiler::VARIABLE, cli.toolchain.name());
     output::set_verbosity(match (cli.quiet, cli.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,
@@ -19,22 +21,22 @@ fn main() {
     }
 }
 
-fn run(command: Command, toolchain: zlab::toolchain::Compiler) -> anyhow::Result<()> {
+fn run(command: Command, toolchain: zlab::toolchain::tools::Compiler) -> anyhow::Result<()> {
     if let Command::Completions { shell } = command {
         commands::completions(shell);
         return Ok(());
     }
     let paths = Paths::discover(toolchain)?;
     match command {
-        Command::Setup { user_only } => setup::run(&paths, user_only),
+        Command::Setup { user_only } => install::run(&paths, user_only),
         Command::Doctor => doctor::run(&paths),
         Command::Fetch => commands::fetch(&paths),
         Command::Source { into } => {
-            let pins = zlab::pins::Pins::load(&paths.source_pins())?;
-            zlab::source::unpack(&paths, &pins.kernel, &into)
+            let pins = zlab::inputs::pins::Pins::load(&paths.source_pins())?;
+            zlab::inputs::source::unpack(&paths, &pins.kernel, &into)
         }
-        Command::Build { variant, dir } => build::build(&paths, &variant, dir.as_deref()).map(drop),
-        Command::Repro { variant } => zlab::repro::run(&paths, &variant),
+        Command::Build { variant, dir } => kernel::build(&paths, &variant, dir.as_deref()).map(drop),
+        Command::Repro { variant } => zlab::repro::rebuild::run(&paths, &variant),
         Command::Modules { names, variant, list } => commands::modules(&paths, &names, &variant, list),
         Command::Initramfs { check } => commands::initramfs(&paths, check.as_deref()),
         Command::New { name } => commands::new(&paths, &name),

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use zlab::console_faults::{self, FaultKind};
-use zlab::ktap::{self, Counts, Outcome, Report, TestResult};
+use zlab::judge::console_faults::{self, FaultKind};
+use zlab::judge::ktap::{self, Counts, Outcome, Report, TestResult};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -220,11 +220,11 @@ impl XorShift {
 }
 
 /// A check with steps, expectations and suites, so judging exercises every part of the verdict.
-fn busy_check() -> zlab::check::Check {
+fn busy_check() -> zlab::inputs::check::Check {
     let text = "description = \"x\"\nexpect = [\"ok \"]\nforbid = [\"BUG\"]\n\
                 [[step]]\nrun = \"a\"\nexpect = [\"x\"]\n[[step]]\nrun = \"b\"\nexit = 7\n\
                 [[ktap]]\nsuite = \"s\"\nmin_tests = 2\n";
-    zlab::check::Check::parse("busy", text).unwrap()
+    zlab::inputs::check::Check::parse("busy", text).unwrap()
 }
 
 fn check_no_panic(console: &str, context: &str) -> Report {
@@ -233,7 +233,7 @@ fn check_no_panic(console: &str, context: &str) -> Report {
     let _ = console_faults::scan(console);
     let _ = console_faults::last_lines(console, 5);
     for timed_out in [false, true] {
-        let run = zlab::qemu::Run {
+        let run = zlab::guest::qemu::Run {
             console: console.to_string(),
             timed_out,
             exit: None,
@@ -241,7 +241,7 @@ fn check_no_panic(console: &str, context: &str) -> Report {
             elapsed: std::time::Duration::ZERO,
             line_times: vec![],
         };
-        let verdict = zlab::verdict::judge(&busy_check(), &run);
+        let verdict = zlab::judge::verdict::judge(&busy_check(), &run);
         verdict.failures.iter().for_each(|f| drop(f.to_string()));
     }
     report

@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use zlab::check::Check;
-use zlab::guest::{INIT_END, INIT_START};
-use zlab::qemu::Run;
-use zlab::runner::Outcome;
-use zlab::verdict::judge;
-use zlab::{junit, results_json};
+use zlab::guest::init::{INIT_END, INIT_START};
+use zlab::guest::qemu::Run;
+use zlab::inputs::check::Check;
+use zlab::judge::verdict::judge;
+use zlab::report::{json, junit};
+use zlab::run::runner::Outcome;
 
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,10 +38,10 @@ fn booted(console: String) -> Run {
     }
 }
 
-fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::verdict::Verdict, String>) -> Outcome {
+fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::judge::verdict::Verdict, String>) -> Outcome {
     Outcome {
         check: check.name.clone(),
-        toolchain: zlab::toolchain::Compiler::Gcc,
+        toolchain: zlab::toolchain::tools::Compiler::Gcc,
         description: check.description.clone(),
         variant: check.variant.clone(),
         run,
@@ -50,7 +50,7 @@ fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::verdict::Ver
         seconds: 1.5,
         console_log: PathBuf::from(format!("/runs/{}/console.log", check.name)),
         result,
-        phases: zlab::phases::Phases::default(),
+        phases: zlab::run::phases::Phases::default(),
     }
 }
 
@@ -165,7 +165,7 @@ fn junit_carries_nasty_console_text_without_forbidden_characters() {
 
 #[test]
 fn json_has_the_documented_fields_and_totals() {
-    let text = results_json::to_string(&outcomes());
+    let text = json::to_string(&outcomes());
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["format"], "zlab-test-results");
     assert_eq!(json["version"], 1);

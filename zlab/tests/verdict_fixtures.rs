@@ -13,11 +13,11 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use zlab::check::{self, Check};
-use zlab::console_faults::FaultKind;
-use zlab::guest::INIT_END;
-use zlab::qemu::Run;
-use zlab::verdict::{judge, Failure, Verdict};
+use zlab::guest::init::INIT_END;
+use zlab::guest::qemu::Run;
+use zlab::inputs::check::{self, Check};
+use zlab::judge::console_faults::FaultKind;
+use zlab::judge::verdict::{judge, Failure, Verdict};
 
 /// The checks whose real consoles are in tests/fixtures as `real-pass-<name>.log`.
 const PASSING: [&str; 4] = ["boot-smoke", "hello", "kunit_demo", "echo"];

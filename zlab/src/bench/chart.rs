@@ -1,9 +1,9 @@
 //! The bench chart as SVG: one group of horizontal bars per measurement, each group on its own
 //! scale, the value printed at each bar's end.
 
-use super::report::Results;
+use super::results::Results;
 use super::warm::OTHER;
-use crate::phases::NAMES as PHASES;
+use crate::run::phases::NAMES as PHASES;
 use std::fmt::Write;
 
 const WIDTH: f64 = 760.0;

@@ -2,7 +2,7 @@
 //! rust-doctests` booting that kernel: zlab's end to end, to set beside kunit.py's.
 
 use super::warm::zlab_test_with;
-use crate::paths::{remove_dir, Paths};
+use crate::host::paths::{remove_dir, Paths};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::process::Command;
@@ -50,7 +50,7 @@ pub fn fresh_build(paths: &Paths) -> Result<Cold> {
 }
 
 pub fn today() -> String {
-    crate::process::stdout_of(Command::new("date").args(["-u", "+%Y-%m-%d"]))
+    crate::host::process::stdout_of(Command::new("date").args(["-u", "+%Y-%m-%d"]))
         .map(|d| d.trim().to_string())
         .unwrap_or_default()
 }

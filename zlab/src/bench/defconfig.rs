@@ -3,9 +3,9 @@
 //! longer than the rest of the bench, so it runs only with `--defconfig` and is kept with its date.
 
 use super::cold::today;
-use crate::paths::{remove_dir, Paths};
-use crate::pins::Pins;
-use crate::toolchain::Toolchain;
+use crate::host::paths::{remove_dir, Paths};
+use crate::inputs::pins::Pins;
+use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -19,7 +19,7 @@ pub struct Defconfig {
 
 pub fn build(paths: &Paths) -> Result<Defconfig> {
     let pins = Pins::load(&paths.source_pins())?;
-    let source = crate::source::unpacked(paths, &pins.kernel)?;
+    let source = crate::inputs::source::unpacked(paths, &pins.kernel)?;
     let tc = Toolchain::from_env(paths);
     let dir = paths.home.join("bench/defconfig");
     remove_dir(&dir)?;
@@ -29,13 +29,13 @@ pub fn build(paths: &Paths) -> Result<Defconfig> {
     let make = |args: &[&str]| -> Result<()> {
         let mut cmd = tc.kernel_make(&source, &dir);
         cmd.args(args);
-        crate::process::run_logged(&mut cmd, &dir.join("zlab-config.log"), "defconfig", &mut |_| {})
+        crate::host::process::run_logged(&mut cmd, &dir.join("zlab-config.log"), "defconfig", &mut |_| {})
     };
     make(&["defconfig"])?;
     let mut config = std::process::Command::new(source.join("scripts/config"));
     // RUST needs EXPOLINE off on s390, and MODVERSIONS off (or GENDWARFKSYMS, which needs libdw).
     config.arg("--file").arg(dir.join(".config")).args(["-d", "EXPOLINE", "-d", "MODVERSIONS", "-e", "RUST"]);
-    crate::process::run(&mut config)?;
+    crate::host::process::run(&mut config)?;
     make(&["olddefconfig"])?;
     let text = std::fs::read_to_string(dir.join(".config"))?;
     if !text.lines().any(|l| l == "CONFIG_RUST=y") {
@@ -46,8 +46,8 @@ pub fn build(paths: &Paths) -> Result<Defconfig> {
     }
     let mut cmd = tc.kernel_make(&source, &dir);
     cmd.arg(format!("-j{}", tc.jobs));
-    let mut progress = crate::build_progress::BuildProgress::new("defconfig build");
-    crate::process::run_logged(&mut cmd, &log, "defconfig build", &mut |line| progress.feed(line))?;
+    let mut progress = crate::build::progress::BuildProgress::new("defconfig build");
+    crate::host::process::run_logged(&mut cmd, &log, "defconfig build", &mut |line| progress.feed(line))?;
     let objects = progress.objects();
     drop(progress);
     let result =

@@ -8,10 +8,11 @@ mod cold;
 mod defconfig;
 mod peer;
 mod report;
+mod results;
 mod stats;
 mod warm;
 
-use crate::paths::Paths;
+use crate::host::paths::Paths;
 use anyhow::Result;
 
 pub struct Options {
@@ -24,8 +25,8 @@ pub struct Options {
 }
 
 pub fn run(paths: &Paths, opts: &Options) -> Result<()> {
-    let mut results = report::Results::load(paths)?;
-    results.machine = report::Machine::here(paths);
+    let mut results = results::Results::load(paths)?;
+    results.machine = results::Machine::here(paths);
     eprintln!("zlab bench: warm loop, {} runs of `touch` + `zlab test {}`", opts.runs, opts.check);
     results.warm = Some(warm::edit_loop(paths, &opts.check, opts.runs)?);
     eprintln!("zlab bench: boot and the Rust doctests, {} runs of `zlab test rust-doctests`", opts.runs);

@@ -2,9 +2,9 @@
 //! tree and toolchain, from an empty build dir, running the same Rust doctests.
 
 use super::cold::today;
-use crate::paths::{remove_dir, Paths};
-use crate::pins::Pins;
-use crate::toolchain::Toolchain;
+use crate::host::paths::{remove_dir, Paths};
+use crate::inputs::pins::Pins;
+use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::process::Command;
@@ -29,7 +29,7 @@ pub struct Peer {
 
 pub fn kunit_py(paths: &Paths) -> Result<Peer> {
     let pins = Pins::load(&paths.source_pins())?;
-    let source = crate::source::unpacked(paths, &pins.kernel)?;
+    let source = crate::inputs::source::unpacked(paths, &pins.kernel)?;
     let tc = Toolchain::from_env(paths);
     let work = paths.home.join("bench");
     let build = work.join("kunit-py");
@@ -52,11 +52,11 @@ pub fn kunit_py(paths: &Paths) -> Result<Peer> {
         cmd.arg("--make_options").arg(format!("{name}={}", value.display()));
     }
     cmd.env("LIBCLANG_PATH", &tc.libclang_dir);
-    let command = crate::process::describe(&cmd);
+    let command = crate::host::process::describe(&cmd);
     let log = work.join("kunit-py.log");
     let started = Instant::now();
-    let mut progress = crate::build_progress::BuildProgress::new("kunit.py");
-    let ran = crate::process::run_logged(&mut cmd, &log, "kunit.py", &mut |line| progress.feed(line));
+    let mut progress = crate::build::progress::BuildProgress::new("kunit.py");
+    let ran = crate::host::process::run_logged(&mut cmd, &log, "kunit.py", &mut |line| progress.feed(line));
     drop(progress);
     let wall_seconds = started.elapsed().as_secs_f64();
     let text = std::fs::read_to_string(&log).with_context(|| format!("reading {}", log.display()))?;
@@ -65,7 +65,7 @@ pub fn kunit_py(paths: &Paths) -> Result<Peer> {
         bail!("kunit.py printed no `Testing complete. Ran N tests` line; its output is in {}", log.display());
     };
     let started = Instant::now();
-    let rerun = crate::process::run_logged(&mut cmd, &work.join("kunit-py-rerun.log"), "kunit.py", &mut |_| {});
+    let rerun = crate::host::process::run_logged(&mut cmd, &work.join("kunit-py-rerun.log"), "kunit.py", &mut |_| {});
     let rerun_seconds = rerun.ok().map(|_| super::stats::round(started.elapsed().as_secs_f64()));
     remove_dir(&build)?;
     Ok(Peer {

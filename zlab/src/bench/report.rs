@@ -1,68 +1,13 @@
-//! The numbers of the last bench runs (docs/benchmarks.json), printed as a summary and rendered
-//! into docs/benchmarks.md with a chart, each set against the issue's targets.
+//! The bench results printed as a summary and rendered into docs/benchmarks.md with a chart,
+//! each set against the issue's targets.
 
-use super::cold::{today, Cold};
-use super::peer::Peer;
-use super::warm::{Doctests, EditLoop, OTHER};
-use crate::paths::Paths;
-use crate::phases::NAMES as PHASES;
-use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use super::results::{data_file, Results};
+use super::warm::OTHER;
+use crate::host::paths::Paths;
+use crate::run::phases::NAMES as PHASES;
+use anyhow::Result;
 use std::fmt::Write;
 use std::path::PathBuf;
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Results {
-    pub machine: Machine,
-    pub warm: Option<EditLoop>,
-    pub doctests: Option<Doctests>,
-    /// Kept from the last `--cold` run when this one skipped it (with its own date).
-    pub cold: Option<Cold>,
-    pub peer: Option<Peer>,
-    pub defconfig: Option<super::defconfig::Defconfig>,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Machine {
-    pub date: String,
-    pub cpus: usize,
-    pub host: String,
-    pub qemu: String,
-    pub rustc: String,
-    pub kernel: String,
-}
-
-impl Machine {
-    pub fn here(paths: &Paths) -> Machine {
-        let tc = crate::toolchain::Toolchain::from_env(paths);
-        let first_line = |cmd: &mut std::process::Command| {
-            crate::process::stdout_of(cmd).ok().and_then(|o| o.lines().next().map(str::to_string)).unwrap_or_default()
-        };
-        Machine {
-            date: today(),
-            cpus: tc.jobs,
-            host: std::env::consts::ARCH.to_string(),
-            qemu: first_line(std::process::Command::new(&tc.qemu).arg("--version")),
-            rustc: first_line(std::process::Command::new(&tc.rustc).arg("--version")),
-            kernel: crate::pins::Pins::load(&paths.source_pins()).map(|p| p.kernel.release).unwrap_or_default(),
-        }
-    }
-}
-
-fn data_file(paths: &Paths) -> PathBuf {
-    paths.repo.join("docs/benchmarks.json")
-}
-
-impl Results {
-    pub fn load(paths: &Paths) -> Result<Results> {
-        match std::fs::read_to_string(data_file(paths)) {
-            Ok(text) => {
-                serde_json::from_str(&text).context("docs/benchmarks.json does not parse; delete it to start over")
-            }
-            Err(_) => Ok(Results::default()),
-        }
-    }
-}
 
 /// One line per measurement, with its target where the issue set one.
 pub fn summary(r: &Results) -> String {

@@ -2,8 +2,8 @@
 //! into phases; and the rust-doctests boot, timed by the guest's own printk timestamps.
 
 use super::stats::Stats;
-use crate::paths::Paths;
-use crate::phases::Phases;
+use crate::host::paths::Paths;
+use crate::run::phases::Phases;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -39,7 +39,7 @@ pub struct Doctests {
 }
 
 pub fn edit_loop(paths: &Paths, check_name: &str, runs: u32) -> Result<EditLoop> {
-    let check = crate::runner::select(paths, &[check_name.to_string()])?.remove(0);
+    let check = crate::run::runner::select(paths, &[check_name.to_string()])?.remove(0);
     let Some(module) = check.modules.first() else {
         bail!("check {check_name} loads no module of modules/, so there is nothing to edit; try hello, echo or kunit_demo")
     };
@@ -84,7 +84,7 @@ pub fn doctests(paths: &Paths, runs: u32) -> Result<Doctests> {
         let log = result["console_log"].as_str().context("no console_log in zlab's JSON")?;
         let console = std::fs::read_to_string(log).with_context(|| format!("reading {log}"))?;
         let at = |text: &str| guest_time(&console, text).with_context(|| format!("no `{text}` in {log}"));
-        init.push(at(crate::phases::INIT_LINE)?);
+        init.push(at(crate::run::phases::INIT_LINE)?);
         kunit.push(at("# rust_doctests_kernel: pass:")? - at("KTAP version 1")?);
     }
     let stats = |v: &[f64]| Stats::of(v).context("no runs");
@@ -137,7 +137,7 @@ fn touch_sources(folder: &std::path::Path) -> Result<()> {
 
 /// The printk timestamp (seconds) of the first console line containing `text`.
 pub fn guest_time(console: &str, text: &str) -> Option<f64> {
-    crate::ktap::printk_time(console.lines().find(|l| l.contains(text))?)
+    crate::judge::ktap::printk_time(console.lines().find(|l| l.contains(text))?)
 }
 
 #[cfg(test)]

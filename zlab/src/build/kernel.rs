@@ -1,0 +1,208 @@
+//! `zlab build`: the pinned kernel with a variant's configuration, in a build dir outside git.
+
+use crate::build::progress::BuildProgress;
+use crate::build::stamp;
+use crate::host::lock::DirLock;
+use crate::host::paths::Paths;
+use crate::host::process;
+use crate::inputs::kconfig;
+use crate::inputs::pins::Pins;
+use crate::inputs::source;
+use crate::inputs::variants;
+use crate::note;
+use crate::setup::doctor;
+use crate::toolchain::tools::Toolchain;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A finished kernel build.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    pub variant: String,
+    pub source: PathBuf,
+    pub dir: PathBuf,
+    /// Where modules/<name> is built against this kernel: inside its build dir, or for a
+    /// read-only prebuilt kernel (Nix), under zlab's home.
+    pub modules_out: PathBuf,
+}
+
+impl Kernel {
+    pub fn bzimage(&self) -> PathBuf {
+        self.dir.join(BZIMAGE)
+    }
+    pub fn gen_init_cpio(&self) -> PathBuf {
+        self.dir.join("usr/gen_init_cpio")
+    }
+    /// In-tree modules of this build (`samples/rust/rust_minimal.ko`, …), relative paths.
+    pub fn module_file(&self, relative: &str) -> PathBuf {
+        self.dir.join(relative)
+    }
+}
+
+/// Names the variant a finished build dir was configured as; written after a successful build.
+const VARIANT_MARKER: &str = "zlab-variant";
+
+/// A kernel built elsewhere (Nix's `kernel` package), used as it is: `ZLAB_KERNEL_BUILD` names
+/// its build dir, and the variant it was built as must be the one asked for.
+pub fn prebuilt(paths: &Paths, variant: &str) -> Option<Result<Kernel>> {
+    let dir = PathBuf::from(std::env::var_os("ZLAB_KERNEL_BUILD")?);
+    Some(read_prebuilt(&dir, variant).map(|(source, dir)| Kernel {
+        variant: variant.to_string(),
+        source,
+        dir,
+        modules_out: paths.build_dir(variant).join(MODULES_OUT),
+    }))
+}
+
+/// Under a kernel's build dir: one folder per module of modules/.
+const MODULES_OUT: &str = "zlab-modules";
+
+fn read_prebuilt(dir: &Path, variant: &str) -> Result<(PathBuf, PathBuf)> {
+    let built_as = std::fs::read_to_string(dir.join(VARIANT_MARKER))
+        .with_context(|| format!("ZLAB_KERNEL_BUILD={} is not a finished zlab kernel build", dir.display()))?;
+    if built_as.trim() != variant {
+        bail!(
+            "ZLAB_KERNEL_BUILD={} holds the {} kernel, but the {variant} kernel is needed",
+            dir.display(),
+            built_as.trim()
+        );
+    }
+    // Kbuild leaves a `source` link to the tree it built from in every O= dir.
+    let source = std::fs::canonicalize(dir.join("source")).with_context(|| format!("{}/source", dir.display()))?;
+    Ok((source, dir.to_path_buf()))
+}
+
+/// Builds the variant in `dir` (default: its build dir under zlab's home), or returns the
+/// prebuilt kernel that `ZLAB_KERNEL_BUILD` names.
+pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Kernel> {
+    if let Some(kernel) = prebuilt(paths, variant_name) {
+        return kernel;
+    }
+    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| paths.build_dir(variant_name));
+    let pins = Pins::load(&paths.source_pins())?;
+    source::clean_stale(paths);
+    let source = source::unpacked(paths, &pins.kernel)?;
+    build_from(paths, variant_name, &source, &dir)
+}
+
+/// Whether `dir` holds a finished build of the variant from `source` with today's inputs.
+pub fn up_to_date(paths: &Paths, variant_name: &str, source: &Path, dir: &Path) -> Result<bool> {
+    let tc = Toolchain::from_env(paths);
+    let (merged, _) = variants::merged_fragments(paths, &variants::load(paths, variant_name)?)?;
+    Ok(is_finished(dir, &fingerprint(&tc, variant_name, &merged, source), source))
+}
+
+fn fingerprint(tc: &Toolchain, variant: &str, merged_fragments: &str, source: &Path) -> String {
+    stamp::fingerprint(&stamp::Inputs { variant, merged_fragments, source, toolchain: tc })
+}
+
+/// A build that finished (its variant recorded) with this fingerprint, from an unchanged source.
+fn is_finished(dir: &Path, fingerprint: &str, source: &Path) -> bool {
+    let image = dir.join(BZIMAGE);
+    dir.join(VARIANT_MARKER).is_file() && stamp::is_current(dir, fingerprint, source, &image)
+}
+
+const BZIMAGE: &str = "arch/s390/boot/bzImage";
+
+/// Builds the variant from the kernel tree `source` in `dir`.
+pub fn build_from(paths: &Paths, variant_name: &str, source: &Path, dir: &Path) -> Result<Kernel> {
+    doctor::require(paths)?;
+    let tc = Toolchain::from_env(paths);
+    let pins = Pins::load(&paths.source_pins())?;
+    let variant = variants::load(paths, variant_name)?;
+    let (source, dir) = (source.to_path_buf(), dir.to_path_buf());
+    let _lock = DirLock::acquire(&dir)?;
+
+    let (merged, settings) = variants::merged_fragments(paths, &variant)?;
+    let fingerprint = fingerprint(&tc, variant_name, &merged, &source);
+    let kernel = Kernel {
+        variant: variant_name.to_string(),
+        source: source.clone(),
+        dir: dir.clone(),
+        modules_out: dir.join(MODULES_OUT),
+    };
+    if is_finished(&dir, &fingerprint, &source) {
+        note!("zlab: kernel up to date (no input changed since its last build): {}", kernel.bzimage().display());
+        return Ok(kernel);
+    }
+
+    require_rust_available(&tc, &source, &dir)?;
+    configure(&tc, &source, &dir, &merged)?;
+    let config = std::fs::read_to_string(dir.join(".config"))?;
+    let mismatches = kconfig::verify(&kconfig::effective(&settings), &kconfig::parse_config(&config), &source);
+    if !mismatches.is_empty() {
+        let list: Vec<String> = mismatches.iter().map(|m| format!("  {m}")).collect();
+        bail!(
+            "the {variant_name} kernel's .config lacks {} value(s) its fragments ask for:\n{}\nFix the fragments in kernel/configs/ (the .config is in {})",
+            mismatches.len(),
+            list.join("\n"),
+            dir.display()
+        );
+    }
+
+    let started = Instant::now();
+    let log = dir.join("zlab-build.log");
+    note!(
+        "zlab: building Linux {} ({variant_name}, {}) in {} with -j{}",
+        pins.kernel.release,
+        tc.compiler.name(),
+        dir.display(),
+        tc.jobs
+    );
+    let mut make = tc.kernel_make(&source, &dir);
+    make.arg(format!("-j{}", tc.jobs)).args(["bzImage", "modules"]);
+    // Only `make all` builds the gdb scripts (vmlinux-gdb.py and scripts/gdb in the build dir).
+    if config.lines().any(|l| l == "CONFIG_GDB_SCRIPTS=y") {
+        make.arg("scripts_gdb");
+    }
+    let _ = std::fs::remove_file(dir.join(VARIANT_MARKER));
+    stamp::forget(&dir);
+    let mut progress = BuildProgress::new("kernel build");
+    process::run_logged(&mut make, &log, "kernel build", &mut |line| progress.feed(line))?;
+    let objects = progress.objects();
+    drop(progress);
+    std::fs::write(dir.join(VARIANT_MARKER), format!("{variant_name}\n"))?;
+    stamp::record(&dir, &fingerprint)?;
+    let made = match objects {
+        0 => "nothing to rebuild".to_string(),
+        n => format!("{n} objects made; make's output is in {}", log.display()),
+    };
+    note!("zlab: kernel ready in {:.0} s ({made}): {}", started.elapsed().as_secs_f64(), kernel.bzimage().display());
+    Ok(kernel)
+}
+
+/// The kernel's own verdict on the Rust toolchain; nothing Rust-related is configured before it.
+fn require_rust_available(tc: &Toolchain, source: &Path, dir: &Path) -> Result<()> {
+    let mut cmd = tc.kernel_make(source, dir);
+    cmd.arg("rustavailable");
+    let output = cmd.output().with_context(|| format!("could not run `{}`", process::describe(&cmd)))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() || !text.contains("Rust is available!") {
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("make")).collect();
+        bail!(
+            "the kernel says Rust is not available with this toolchain:\n{}\nRun `zlab doctor` to see every tool and version",
+            lines.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// allnoconfig with the merged fragments, redone only when the fragments changed.
+fn configure(tc: &Toolchain, source: &Path, dir: &Path, merged: &str) -> Result<()> {
+    let fragments_file = dir.join("zlab.config");
+    let unchanged =
+        std::fs::read_to_string(&fragments_file).is_ok_and(|old| old == merged) && dir.join(".config").is_file();
+    if unchanged {
+        return Ok(());
+    }
+    // The new fragments are recorded only after Kconfig succeeded, so a failed or killed run
+    // configures again next time.
+    let pending = dir.join("zlab.config.pending");
+    std::fs::write(&pending, merged)?;
+    let mut cmd = tc.kernel_make(source, dir);
+    cmd.arg(format!("KCONFIG_ALLCONFIG={}", pending.display())).arg("allnoconfig");
+    process::stdout_of(&mut cmd).context("configuring the kernel (allnoconfig with the fragments)")?;
+    std::fs::rename(&pending, &fragments_file)?;
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Compiling. In: the unpacked source, a variant's configuration, the toolchain. Out: a kernel
+//! build dir outside git (with a stamp saying whether it is current), the modules/ built
+//! against it, rust-project.json for editors, and new module folders from templates.
+
+pub mod kernel;
+pub mod modules;
+pub mod progress;
+pub mod rust_analyzer;
+pub mod scaffold;
+pub mod stamp;

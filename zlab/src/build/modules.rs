@@ -1,0 +1,93 @@
+//! `zlab modules`: every modules/<name> built out of tree against a kernel build, with the output
+//! kept in the build dir (Kbuild's MO=) so the repository stays clean.
+
+use crate::build::kernel::Kernel;
+use crate::host::lock::DirLock;
+use crate::host::paths::Paths;
+use crate::toolchain::tools::Toolchain;
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+
+pub struct Built {
+    pub name: String,
+    pub result: Result<PathBuf, String>,
+}
+
+/// The module folders under modules/ (each with a Kbuild file), sorted.
+pub fn list(paths: &Paths) -> Result<Vec<String>> {
+    let dir = paths.modules_dir();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Kbuild").is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Builds each named module; one module's failure does not stop the others.
+pub fn build_each(paths: &Paths, kernel: &Kernel, names: &[String]) -> Vec<Built> {
+    names
+        .iter()
+        .map(|name| Built { name: name.clone(), result: build_one(paths, kernel, name).map_err(|e| format!("{e:#}")) })
+        .collect()
+}
+
+fn build_one(paths: &Paths, kernel: &Kernel, name: &str) -> Result<PathBuf> {
+    let src = paths.modules_dir().join(name);
+    if !src.join("Kbuild").is_file() {
+        bail!("modules/{name} has no Kbuild file (is the name right? `zlab modules --list` shows them)");
+    }
+    let out = kernel.modules_out.join(name);
+    let _lock = DirLock::acquire(&out)?;
+    let tc = Toolchain::from_env(paths);
+    let mut make = tc.kernel_make(&kernel.source, &kernel.dir);
+    make.arg(format!("M={}", src.display()))
+        .arg(format!("MO={}", out.display()))
+        .arg(format!("-j{}", tc.jobs))
+        .arg("modules");
+    let output = crate::host::process::dies_with_zlab(&mut make, libc::SIGTERM)
+        .output()
+        .with_context(|| format!("could not run make for modules/{name}"))?;
+    let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    std::fs::write(out.join("zlab-build.log"), &log)?;
+    let ko = out.join(format!("{name}.ko"));
+    if !output.status.success() {
+        bail!("{}\n(full log: {})", first_error(&log), out.join("zlab-build.log").display());
+    }
+    if !ko.is_file() {
+        bail!("the build succeeded but made no {name}.ko: its Kbuild must say `obj-m := {name}.o`");
+    }
+    Ok(ko)
+}
+
+/// The compiler's first error with the lines that locate it (rustc prints ` --> file:line` after).
+pub fn first_error(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    let start =
+        lines.iter().position(|l| l.starts_with("error") || l.contains(": error:") || l.contains(": fatal error:"));
+    match start {
+        Some(i) => lines[i..].iter().take(8).take_while(|l| !l.is_empty()).copied().collect::<Vec<_>>().join("\n"),
+        None => lines.iter().rev().take(10).rev().copied().collect::<Vec<_>>().join("\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_error;
+
+    #[test]
+    fn the_first_rust_error_with_its_location() {
+        let log = "  RUSTC [M] x.o\nwarning: unstable feature specified for `-Ctarget-feature`: `backchain`\n\nerror[E0425]: cannot find value `y` in this scope\n --> /m/x.rs:10:5\n  |\n10 |     y\n\nerror: aborting due to 1 previous error\n";
+        let e = first_error(log);
+        assert!(e.starts_with("error[E0425]") && e.contains("x.rs:10:5"), "{e}");
+        assert!(!e.contains("aborting"));
+    }
+
+    #[test]
+    fn a_c_error_is_found_too() {
+        let log = "  CC [M]  shim.o\n/m/shim.c:3:1: error: unknown type name 'foo'\n    3 | foo x;\n";
+        assert!(first_error(log).starts_with("/m/shim.c:3:1: error"));
+    }
+}

@@ -1,0 +1,102 @@
+//! Turning a check into a bootable guest: the kernel its variant needs, its modules built, and
+//! an initramfs in the check's run folder. Shared by `boot`, `initramfs` and `test`.
+
+use crate::build::kernel::{self, Kernel};
+use crate::build::modules;
+use crate::guest::gdb::Debugger;
+use crate::guest::init::{self, Ending};
+use crate::guest::initramfs::{self, Contents};
+use crate::guest::qemu::Machine;
+use crate::host::lock::DirLock;
+use crate::host::paths::Paths;
+use crate::inputs::check::Check;
+use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub const GUEST_MEMORY_MIB: u32 = 512;
+
+/// Kernels built during this run, by variant, so checks that share one build it once.
+#[derive(Default)]
+pub struct Kernels {
+    built: BTreeMap<String, Result<Kernel, String>>,
+}
+
+impl Kernels {
+    pub fn get(&mut self, paths: &Paths, variant: &str) -> Result<Kernel> {
+        let entry = self
+            .built
+            .entry(variant.to_string())
+            .or_insert_with(|| kernel::build(paths, variant, None).map_err(|e| format!("{e:#}")));
+        match entry {
+            Ok(kernel) => Ok(kernel.clone()),
+            Err(e) => bail!("the {variant} kernel did not build: {e}"),
+        }
+    }
+}
+
+/// Builds the check's zlab modules and lists every module file the guest gets.
+pub fn guest_modules(paths: &Paths, kernel: &Kernel, check: &Check) -> Result<Vec<(String, PathBuf)>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for built in modules::build_each(paths, kernel, &check.modules) {
+        match built.result {
+            Ok(ko) => files.push((format!("{}.ko", built.name), ko)),
+            Err(e) => errors.push(format!("module {} did not build:\n{e}", built.name)),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    for relative in &check.kernel_modules {
+        let file = kernel.module_file(relative);
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !file.is_file() {
+            bail!(
+                "kernel module {relative} is not in the {} build: does a fragment in kernel/configs set it to m?",
+                kernel.variant
+            );
+        }
+        files.push((name, file));
+    }
+    Ok(files)
+}
+
+/// A check's guest, ready to boot, and how long its parts took to make.
+pub struct Guest {
+    pub machine: Machine,
+    /// The check's run folder stays locked (for the boot too) until the guest is dropped.
+    pub lock: DirLock,
+    pub modules_took: Duration,
+    pub initramfs_took: Duration,
+}
+
+/// The check's guest, ready to boot: its modules built and its initramfs written into the
+/// check's run folder.
+pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) -> Result<Guest> {
+    let dir = paths.run_dir(&check.name);
+    let lock = DirLock::acquire(&dir)?;
+    let started = Instant::now();
+    let modules = guest_modules(paths, kernel, check)?;
+    let modules_took = started.elapsed();
+    let started = Instant::now();
+    let busybox = init::busybox(paths)?;
+    let initrd = initramfs::create(kernel, &dir, &Contents { busybox: &busybox, steps: &check.step, ending, modules })?;
+    let machine = Machine {
+        kernel: kernel.bzimage(),
+        initrd,
+        kernel_args: check.kernel_command_line(),
+        memory_mib: GUEST_MEMORY_MIB,
+        gdb_port: None,
+    };
+    Ok(Guest { machine, lock, modules_took, initramfs_took: started.elapsed() })
+}
+
+/// Makes the guest wait for `debugger` and run where its gdb command expects the kernel; says
+/// how to attach before anything starts.
+pub fn attach(machine: &mut Machine, debugger: &Debugger) {
+    machine.gdb_port = Some(debugger.port);
+    machine.kernel_args.extend(crate::guest::gdb::KERNEL_ARGS.iter().map(|a| a.to_string()));
+    eprintln!("{}", debugger.announcement());
+}

@@ -1,0 +1,31 @@
+//! One zlab at a time per folder (a build dir, a module's output, a check's run folder): a
+//! second run waits for the first instead of corrupting what it writes.
+
+use crate::ui::output;
+use anyhow::{Context, Result};
+use std::fs::{File, TryLockError};
+use std::path::Path;
+
+pub struct DirLock {
+    _file: File,
+}
+
+impl DirLock {
+    /// Locks `dir`, creating it if needed (released when the value is dropped, or when the
+    /// process dies, so a killed run never leaves a stale lock).
+    pub fn acquire(dir: &Path) -> Result<DirLock> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(".zlab.lock");
+        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let warning = output::paint(output::Stream::Stderr, output::Colour::Yellow, "another zlab is using");
+                eprintln!("zlab: {warning} {}; waiting for it to finish", dir.display());
+                file.lock().with_context(|| format!("locking {}", path.display()))?;
+            }
+            Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("locking {}", path.display())),
+        }
+        Ok(DirLock { _file: file })
+    }
+}

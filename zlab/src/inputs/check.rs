@@ -1,0 +1,224 @@
+//! checks/<name>.toml: a boot test as data — the kernel to boot, the modules to put in the
+//! guest, the commands init runs, and what the console must and must not show.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::path::Path;
+
+pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    #[serde(skip)]
+    pub name: String,
+    pub description: String,
+    #[serde(default = "default_variant")]
+    pub variant: String,
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+    /// Folders under modules/, each copied into the guest as /lib/modules/<name>.ko.
+    #[serde(default)]
+    pub modules: Vec<String>,
+    /// In-tree modules of the kernel build (e.g. samples/rust/rust_minimal.ko), copied into the
+    /// guest as /lib/modules/<file name>.
+    #[serde(default)]
+    pub kernel_modules: Vec<String>,
+    #[serde(default)]
+    pub kernel_args: Vec<String>,
+    #[serde(default)]
+    pub expect: Vec<String>,
+    #[serde(default)]
+    pub forbid: Vec<String>,
+    #[serde(default)]
+    pub step: Vec<Step>,
+    #[serde(default)]
+    pub ktap: Vec<KtapExpectation>,
+    #[serde(default)]
+    pub kunit: Kunit,
+}
+
+/// Which KUnit suites run in the guest. Unfiltered, KUnit runs the kernel's built-in suites at
+/// every boot (350 Rust doctests: about 0.8 s of each boot under TCG) and each module's suite
+/// at insmod.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kunit {
+    /// Only the suite the check names in `[[ktap]]`, built in or in a module (none when it
+    /// names none), through the kernel's `kunit.filter_glob`.
+    #[default]
+    Named,
+    /// Every suite: the built-in ones at boot, each module's at insmod.
+    All,
+}
+
+/// A suite name no kernel has: with it as the filter, no KUnit suite runs.
+const NO_SUITE: &str = "zlab_no_suite_named";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub run: String,
+    #[serde(default)]
+    pub expect: Vec<String>,
+    #[serde(default)]
+    pub exit: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KtapExpectation {
+    pub suite: String,
+    #[serde(default = "one")]
+    pub min_tests: usize,
+}
+
+fn default_variant() -> String {
+    crate::inputs::variants::DEFAULT.to_string()
+}
+fn default_timeout() -> u64 {
+    DEFAULT_TIMEOUT_SECS
+}
+fn one() -> usize {
+    1
+}
+
+impl Check {
+    pub fn parse(name: &str, text: &str) -> Result<Check> {
+        let mut check: Check = toml::from_str(text)?;
+        check.name = name.to_string();
+        check.validate()?;
+        Ok(check)
+    }
+
+    pub fn load(path: &Path) -> Result<Check> {
+        let name = path.file_stem().and_then(|s| s.to_str()).context("check file without a name")?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        // toml's errors carry the line and column; the file name is added here.
+        Check::parse(name, &text).with_context(|| format!("{} is not a valid check", path.display()))
+    }
+
+    /// The guest's kernel command line: the check's own words and the KUnit filter.
+    pub fn kernel_command_line(&self) -> Vec<String> {
+        let mut args = self.kernel_args.clone();
+        if self.kunit == Kunit::Named {
+            let suite = self.ktap.first().map_or(NO_SUITE, |k| k.suite.as_str());
+            args.push(format!("kunit.filter_glob={suite}"));
+        }
+        args
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.timeout == 0 || self.timeout > 3600 {
+            bail!("timeout must be between 1 and 3600 seconds, found {}", self.timeout);
+        }
+        for module in &self.modules {
+            if !valid_name(module) {
+                bail!("module name `{module}` must be lowercase letters, digits and underscores");
+            }
+        }
+        for module in &self.kernel_modules {
+            if !module.ends_with(".ko") || module.starts_with('/') || module.contains("..") {
+                bail!("kernel module `{module}` must be a .ko path relative to the build dir, like samples/rust/rust_minimal.ko");
+            }
+        }
+        for arg in &self.kernel_args {
+            if arg.is_empty() || arg.contains(char::is_whitespace) {
+                bail!("kernel_args takes one word per entry, found {arg:?}");
+            }
+        }
+        if self.kunit == Kunit::Named && self.ktap.len() > 1 {
+            bail!(
+                "this check names {} KUnit suites, but the kernel's filter takes one: add `kunit = \"all\"` to run every suite",
+                self.ktap.len()
+            );
+        }
+        if self.step.iter().any(|s| s.run.trim().is_empty()) {
+            bail!("a [[step]] has an empty `run`");
+        }
+        Ok(())
+    }
+}
+
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 56
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Every check in `dir`, sorted by name; a malformed file stops everything before any boot.
+pub fn load_dir(dir: &Path) -> Result<Vec<Check>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files.iter().map(|f| Check::load(f)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_check_parses_with_defaults() {
+        let text = r#"
+description = "hello"
+modules = ["hello"]
+expect = ["Hello"]
+
+[[step]]
+run = "insmod /lib/modules/hello.ko"
+
+[[step]]
+run = "false"
+exit = 1
+
+[[ktap]]
+suite = "s"
+"#;
+        let check = Check::parse("hello", text).unwrap();
+        assert_eq!(check.variant, "test");
+        assert_eq!(check.timeout, DEFAULT_TIMEOUT_SECS);
+        assert_eq!(check.step.len(), 2);
+        assert_eq!(check.step[1].exit, 1);
+        assert_eq!(check.ktap[0].min_tests, 1);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_with_its_line() {
+        let err =
+            Check::parse("x", "description = \"d\"\n\n[[step]]\nrun = \"true\"\nexpct = [\"typo\"]\n").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("expct") && text.contains("line 5"), "{text}");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Check::parse("x", "description = \"d\"\ntimeout = 0\n").is_err());
+        assert!(Check::parse("x", "description = \"d\"\nmodules = [\"../etc\"]\n").is_err());
+        assert!(Check::parse("x", "description = \"d\"\nkernel_modules = [\"/abs.ko\"]\n").is_err());
+        assert!(Check::parse("x", "description = \"d\"\nkernel_args = [\"two words\"]\n").is_err());
+    }
+
+    #[test]
+    fn only_the_named_suite_runs_unless_all_are_asked_for() {
+        let named = Check::parse("x", "description = \"d\"\n[[ktap]]\nsuite = \"mine\"\n").unwrap();
+        assert_eq!(named.kernel_command_line(), ["kunit.filter_glob=mine"]);
+        let none = Check::parse("x", "description = \"d\"\nkernel_args = [\"a=1\"]\n").unwrap();
+        assert_eq!(none.kernel_command_line(), ["a=1", "kunit.filter_glob=zlab_no_suite_named"]);
+        let all = Check::parse("x", "description = \"d\"\nkunit = \"all\"\n").unwrap();
+        assert!(all.kernel_command_line().is_empty());
+        let two = "description = \"d\"\n[[ktap]]\nsuite = \"a\"\n[[ktap]]\nsuite = \"b\"\n";
+        assert!(format!("{:#}", Check::parse("x", two).unwrap_err()).contains("kunit = \"all\""));
+    }
+
+    #[test]
+    fn the_repository_checks_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checks");
+        let checks = load_dir(&dir).unwrap();
+        assert!(checks.iter().any(|c| c.name == "boot-smoke"), "checks/boot-smoke.toml is missing");
+    }
+}

@@ -1,0 +1,73 @@
+//! The pinned kernel source, unpacked once from its verified .deb into zlab's home.
+
+use crate::host::paths::Paths;
+use crate::host::process;
+use crate::inputs::downloads;
+use crate::inputs::pins::KernelPin;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Marks a completely unpacked tree; written last, so a tree without it is never used.
+const MARKER: &str = ".zlab-unpacked";
+
+pub fn unpacked(paths: &Paths, pin: &KernelPin) -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("ZLAB_KERNEL_SOURCE") {
+        return Ok(PathBuf::from(dir));
+    }
+    let dir = paths.sources().join(format!("linux-{}-{}", pin.release, &pin.deb.sha256[..12]));
+    if dir.join(MARKER).is_file() {
+        return Ok(dir);
+    }
+    let staging = paths.sources().join(format!(".unpacking-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    unpack(paths, pin, &staging)?;
+    std::fs::write(staging.join(MARKER), &pin.deb.sha256)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&staging, &dir).with_context(|| format!("moving the unpacked tree to {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Unpacks the verified pinned source into `dest` (created; must not exist or be empty).
+pub fn unpack(paths: &Paths, pin: &KernelPin, dest: &Path) -> Result<()> {
+    let deb = downloads::verified(paths, &pin.deb)?;
+    crate::note!("zlab: unpacking Linux {} into {}", pin.release, dest.display());
+    let _ = std::fs::remove_dir(dest);
+    if dest.exists() {
+        bail!("{} exists and is not empty; give an empty or new folder", dest.display());
+    }
+    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
+    let result = extract(&deb, pin, dest);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(dest);
+    }
+    result
+}
+
+fn extract(deb: &Path, pin: &KernelPin, dest: &Path) -> Result<()> {
+    let tarball = dest.join(".linux.tar.xz");
+    process::run(Command::new("sh").arg("-c").arg(format!(
+        "dpkg-deb --fsys-tarfile '{}' | tar -xO './{}' > '{}'",
+        deb.display(),
+        pin.tarball,
+        tarball.display()
+    )))
+    .with_context(|| format!("extracting {} from {}", pin.tarball, deb.display()))?;
+    process::run(Command::new("tar").arg("-xJf").arg(&tarball).arg("-C").arg(dest).arg("--strip-components=1"))
+        .context("unpacking the kernel tarball")?;
+    std::fs::remove_file(&tarball)?;
+    Ok(())
+}
+
+/// Removes unpack attempts that a killed run left behind (their process is gone).
+pub fn clean_stale(paths: &Paths) {
+    if let Ok(entries) = std::fs::read_dir(paths.sources()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name.strip_prefix(".unpacking-") else { continue };
+            if !std::path::Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! kernel/variants.toml: named kernel configurations made of kernel/configs fragments.
+
+use crate::host::paths::Paths;
+use crate::inputs::kconfig::{self, Setting};
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const DEFAULT: &str = "test";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub description: String,
+    pub fragments: Vec<String>,
+    /// The variant `zlab boot --gdb` boots instead: the same kernel with debug info.
+    #[serde(default)]
+    pub gdb: Option<String>,
+}
+
+pub fn load_all(paths: &Paths) -> Result<BTreeMap<String, Variant>> {
+    let file = paths.variants_file();
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    toml::from_str(&text).with_context(|| format!("in {}", file.display()))
+}
+
+pub fn load(paths: &Paths, name: &str) -> Result<Variant> {
+    let mut all = load_all(paths)?;
+    match all.remove(name) {
+        Some(v) => Ok(v),
+        None => bail!(
+            "no kernel variant `{name}` in kernel/variants.toml; known: {}",
+            all.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// The variant to boot under gdb for a check of `name`: its `gdb` twin, or itself.
+pub fn for_gdb(paths: &Paths, name: &str) -> Result<String> {
+    let twin = load(paths, name)?.gdb.unwrap_or_else(|| name.to_string());
+    load(paths, &twin).with_context(|| format!("the gdb variant of `{name}` in kernel/variants.toml"))?;
+    Ok(twin)
+}
+
+/// The fragments' text merged in order (what Kconfig reads) and their parsed settings.
+pub fn merged_fragments(paths: &Paths, variant: &Variant) -> Result<(String, Vec<Setting>)> {
+    let mut text = String::new();
+    let mut settings = Vec::new();
+    for name in &variant.fragments {
+        let path = paths.fragment(name);
+        let body = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading config fragment {} (named in kernel/variants.toml)", path.display()))?;
+        settings.extend(kconfig::parse_fragment(&format!("kernel/configs/{name}.config"), &body)?);
+        text.push_str(&format!("# --- kernel/configs/{name}.config\n{body}\n"));
+    }
+    Ok((text, settings))
+}

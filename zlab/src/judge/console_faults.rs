@@ -1,0 +1,292 @@
+//! Kernel fault detection on a serial console: panics, oopses, BUGs and
+//! WARNINGs, matched on the exact headers the kernel prints.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::judge::ktap::strip_printk_prefix;
+
+/// Lines kept after the header line in a fault's excerpt.
+const EXCERPT_FOLLOWING_LINES: usize = 15;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultKind {
+    Panic,
+    Oops,
+    Bug,
+    Warning,
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FaultKind::Panic => "kernel panic",
+            FaultKind::Oops => "oops",
+            FaultKind::Bug => "BUG",
+            FaultKind::Warning => "WARNING",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fault {
+    pub kind: FaultKind,
+    /// 1-based line of the header in the console.
+    pub line_number: usize,
+    /// The header line and up to 15 following lines, timestamps kept.
+    pub excerpt: Vec<String>,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header = self.excerpt.first().map(String::as_str).unwrap_or("");
+        write!(f, "{} at console line {}: {header}", self.kind, self.line_number)
+    }
+}
+
+/// Faults in console order. Each header is its own fault (an oops followed
+/// by `Kernel panic - not syncing: Fatal exception` gives two), except that
+/// the `kernel BUG at` which a Rust panic triggers is folded into it.
+pub fn scan(console: &str) -> Vec<Fault> {
+    let lines: Vec<&str> = console_lines(console).collect();
+    // With PRINTK_TIME every kernel line is stamped; unstamped lines are then
+    // userspace writing to the console and cannot be kernel faults.
+    let timestamped = lines.iter().any(|l| strip_printk_prefix(l).is_some());
+    let mut faults: Vec<Fault> = Vec::new();
+    let mut rust_panic_excerpt_end = 0;
+    for (index, line) in lines.iter().enumerate() {
+        let message = match strip_printk_prefix(line) {
+            Some(message) => message,
+            None if timestamped => continue,
+            None => line,
+        };
+        let Some(header) = classify(message) else {
+            continue;
+        };
+        if header == Header::KernelBugAt && index < rust_panic_excerpt_end {
+            continue;
+        }
+        let excerpt_end = lines.len().min(index + 1 + EXCERPT_FOLLOWING_LINES);
+        if header == Header::RustPanic {
+            rust_panic_excerpt_end = excerpt_end;
+        }
+        faults.push(Fault {
+            kind: header.kind(),
+            line_number: index + 1,
+            excerpt: lines[index..excerpt_end].iter().map(|l| l.to_string()).collect(),
+        });
+    }
+    faults
+}
+
+/// The last `n` console lines, without line terminators.
+pub fn last_lines(console: &str, n: usize) -> Vec<String> {
+    let lines: Vec<&str> = console_lines(console).collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..].iter().map(|l| l.to_string()).collect()
+}
+
+fn console_lines(console: &str) -> impl Iterator<Item = &str> {
+    console.lines().map(|l| l.trim_end_matches('\r'))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Header {
+    Panic,
+    Oops,
+    KernelBugAt,
+    RustPanic,
+    Bug,
+    Warning,
+}
+
+impl Header {
+    fn kind(self) -> FaultKind {
+        match self {
+            Header::Panic => FaultKind::Panic,
+            Header::Oops => FaultKind::Oops,
+            Header::KernelBugAt | Header::RustPanic | Header::Bug => FaultKind::Bug,
+            Header::Warning => FaultKind::Warning,
+        }
+    }
+}
+
+/// `message` is a console line without its printk prefix. Headers start at
+/// column 0, so indented KTAP lines and test names never match.
+fn classify(message: &str) -> Option<Header> {
+    // kernel/panic.c: pr_emerg("Kernel panic - not syncing: %s\n", buf)
+    if message.starts_with("Kernel panic - not syncing") {
+        return Some(Header::Panic);
+    }
+    if is_oops_header(message) {
+        return Some(Header::Oops);
+    }
+    // lib/bug.c report_bug(): pr_crit("kernel BUG at %s:%u!\n", ...)
+    if message.starts_with("kernel BUG at ") {
+        return Some(Header::KernelBugAt);
+    }
+    // Messages may carry a pr_fmt prefix, e.g. "watchdog: BUG: soft lockup".
+    let unprefixed = strip_log_prefix(message);
+    if message.starts_with("BUG: ") || unprefixed.is_some_and(|m| m.starts_with("BUG: ")) {
+        return Some(Header::Bug);
+    }
+    // rust/kernel/lib.rs panic handler: pr_emerg!("{}\n", info), then BUG().
+    if unprefixed.is_some_and(|m| m.starts_with("panicked at ")) {
+        return Some(Header::RustPanic);
+    }
+    // kernel/panic.c __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d" in 7.x,
+    // "WARNING: CPU: %d PID: %d at %pS" before; lockdep: "WARNING: possible ...".
+    if message.starts_with("WARNING: ") || unprefixed.is_some_and(|m| m.starts_with("WARNING: ")) {
+        return Some(Header::Warning);
+    }
+    None
+}
+
+/// The message after a `name: ` pr_fmt/module prefix, if it has one.
+fn strip_log_prefix(message: &str) -> Option<&str> {
+    let (prefix, rest) = message.split_once(": ")?;
+    let is_identifier =
+        !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    is_identifier.then_some(rest)
+}
+
+/// s390 die() (arch/s390/kernel/dumpstack.c) prints
+/// `"%s: %04x ilc:%d [#%d]"` then `"SMP "`, e.g. `Oops: 0004 ilc:3 [#1]SMP `
+/// or `monitor event: 0000 ilc:2 [#1]SMP `. Other architectures print
+/// `Oops: ... [#1] SMP`.
+fn is_oops_header(message: &str) -> bool {
+    if message.starts_with(char::is_whitespace) {
+        return false;
+    }
+    if message.starts_with("Oops") && message.contains("[#") {
+        return true;
+    }
+    message.match_indices(": ").any(|(i, _)| {
+        let after = &message[i + 2..];
+        let Some((code, rest)) = after.split_at_checked(4) else {
+            return false;
+        };
+        let Some(rest) = rest.strip_prefix(" ilc:") else {
+            return false;
+        };
+        let ilc_digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        code.bytes().all(|b| b.is_ascii_hexdigit()) && ilc_digits > 0 && rest[ilc_digits..].starts_with(" [#")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(console: &str) -> Vec<(FaultKind, usize)> {
+        scan(console).iter().map(|f| (f.kind, f.line_number)).collect()
+    }
+
+    #[test]
+    fn s390_oops_then_panic_are_two_faults() {
+        let console = "\
+[    2.000001] Unable to handle kernel pointer dereference in virtual kernel address space\r
+[    2.000002] Oops: 0004 ilc:3 [#1]SMP \r
+[    2.000003] Modules linked in:\r
+[    2.000004] Kernel panic - not syncing: Fatal exception: panic_on_oops\r
+";
+        let faults = scan(console);
+        assert_eq!(kinds(console), [(FaultKind::Oops, 2), (FaultKind::Panic, 4)]);
+        assert_eq!(faults[0].excerpt.len(), 3);
+        assert_eq!(faults[0].excerpt[0], "[    2.000002] Oops: 0004 ilc:3 [#1]SMP ");
+        assert_eq!(faults[1].excerpt.len(), 1);
+    }
+
+    #[test]
+    fn excerpt_is_header_plus_fifteen_lines() {
+        let mut console =
+            String::from("[    1.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000\n");
+        for i in 0..40 {
+            console.push_str(&format!("[    1.{i:06}] trace line\n"));
+        }
+        let faults = scan(&console);
+        assert_eq!(faults.len(), 1);
+        assert_eq!(faults[0].excerpt.len(), 16);
+    }
+
+    #[test]
+    fn matches_the_kernels_bug_and_warning_headers() {
+        let console = "\
+[    1.0] ------------[ cut here ]------------
+[    1.0] WARNING: lib/foo.c:12 at foo+0x4e/0x1a0, CPU#0: swapper/0/1
+[    1.0] WARNING: CPU: 0 PID: 1 at lib/foo.c:12 foo+0x4e/0x1a0
+[    1.0] BUG: scheduling while atomic: kworker/0:1/23/0x00000002
+[    1.0] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [kworker/1:2:88]
+[    1.0] ------------[ cut here ]------------
+[    1.0] kernel BUG at mm/slub.c:400!
+[    1.0] monitor event: 0040 ilc:2 [#2]SMP 
+";
+        assert_eq!(
+            kinds(console),
+            [
+                (FaultKind::Warning, 2),
+                (FaultKind::Warning, 3),
+                (FaultKind::Bug, 4),
+                (FaultKind::Bug, 5),
+                (FaultKind::Bug, 7),
+                (FaultKind::Oops, 8),
+            ]
+        );
+    }
+
+    #[test]
+    fn rust_panic_absorbs_the_bug_it_triggers() {
+        let console = "\
+[    3.0] rust_doctests_kernel: panicked at rust/kernel/x.rs:10:5:
+[    3.0] attempt to add with overflow
+[    3.0] ------------[ cut here ]------------
+[    3.0] kernel BUG at rust/helpers/bug.c:7!
+[    3.0] monitor event: 0040 ilc:2 [#1]SMP 
+";
+        assert_eq!(kinds(console), [(FaultKind::Bug, 1), (FaultKind::Oops, 5)]);
+        assert!(scan(console)[0].excerpt[3].contains("kernel BUG at"));
+    }
+
+    #[test]
+    fn look_alikes_do_not_match() {
+        let console = "\
+[    1.0]     ok 5 rust_doctest_kernel_panic_rs_0
+[    1.0]     ok 6 test_bug_on
+[    1.0]     # test_bug_on: BUG: only a diagnostic
+[    1.0] ---[ end Kernel panic - not syncing: x ]---
+[    1.0] rcu: panic_on_rcu_stall is 0
+[    1.0] Oopsie: 0004 ilc:3 nope
+[    1.0] some text: 00zz ilc:3 [#1]
+Kernel panic - not syncing: userspace line in a timestamped console
+warning: unused variable: `x`
+WARNING: shouted by a userspace script
+my program: panicked at src/main.rs:1:1:
+";
+        assert!(scan(console).is_empty(), "{:?}", scan(console));
+    }
+
+    #[test]
+    fn consoles_without_timestamps_are_matched_too() {
+        assert_eq!(kinds("hello\nKernel panic - not syncing: VFS: Unable to mount root fs\n"), [(FaultKind::Panic, 2)]);
+    }
+
+    #[test]
+    fn last_lines_and_display() {
+        assert_eq!(last_lines("a\r\nb\r\nc\r\n", 2), ["b", "c"]);
+        assert_eq!(last_lines("a\nb", 10), ["a", "b"]);
+        assert!(last_lines("", 3).is_empty());
+        assert_eq!(FaultKind::Panic.to_string(), "kernel panic");
+        assert_eq!(FaultKind::Oops.to_string(), "oops");
+        assert_eq!(FaultKind::Bug.to_string(), "BUG");
+        assert_eq!(FaultKind::Warning.to_string(), "WARNING");
+    }
+
+    #[test]
+    fn odd_bytes_do_not_panic() {
+        for console in ["", "\r", "é: ", "x: é", "x: 0004", "x: 0004 ilc:", "x: 0004 ilc:3", "[", "]", "[ 1.2]"] {
+            let _ = scan(console);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! `zlab test --json`: the results as one JSON document on stdout. The field names are stable;
+//! docs/results.md describes each. Add fields freely, rename or remove none without raising
+//! `version`.
+
+use crate::judge::ktap::{self, TestResult};
+use crate::run::runner::Outcome;
+use serde::Serialize;
+
+pub const FORMAT: &str = "zlab-test-results";
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct Results {
+    pub format: &'static str,
+    pub version: u32,
+    pub checks: Vec<CheckRun>,
+    pub totals: Totals,
+}
+
+#[derive(Serialize)]
+pub struct CheckRun {
+    pub name: String,
+    /// "gcc" or "llvm": the compilers of the kernel and modules.
+    pub toolchain: &'static str,
+    pub description: String,
+    pub variant: String,
+    pub run: u32,
+    pub runs: u32,
+    /// "pass", "fail" (the console was judged and something is wrong) or "error" (no boot to
+    /// judge: a build failed, QEMU did not start).
+    pub result: &'static str,
+    pub seconds: f64,
+    pub console_log: String,
+    pub failures: Vec<FailureEntry>,
+    pub ktap: Option<Ktap>,
+    /// Seconds per phase: kernel, modules, initramfs, boot_to_init, steps, shutdown.
+    pub phases: crate::run::phases::Phases,
+}
+
+#[derive(Serialize)]
+pub struct FailureEntry {
+    pub kind: String,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+pub struct Ktap {
+    pub complete: bool,
+    pub problems: Vec<String>,
+    pub counts: ktap::Counts,
+    pub suites: Vec<Suite>,
+}
+
+#[derive(Serialize)]
+pub struct Suite {
+    pub name: String,
+    /// Whether the check names this suite (its `[[ktap]]` entries).
+    pub named_by_check: bool,
+    pub result: ktap::Outcome,
+    pub counts: ktap::Counts,
+    pub cases: Vec<Case>,
+}
+
+#[derive(Serialize)]
+pub struct Case {
+    pub name: String,
+    pub result: ktap::Outcome,
+    pub directive: Option<String>,
+    pub diagnostics: Vec<String>,
+    /// Parameterised cases and sub-suites: their own results.
+    pub cases: Vec<Case>,
+}
+
+#[derive(Serialize, Debug, PartialEq, Eq)]
+pub struct Totals {
+    pub runs: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+}
+
+pub fn results(outcomes: &[Outcome]) -> Results {
+    let checks: Vec<CheckRun> = outcomes.iter().map(check_run).collect();
+    let count = |result: &str| checks.iter().filter(|c| c.result == result).count();
+    let totals = Totals { runs: checks.len(), passed: count("pass"), failed: count("fail"), errors: count("error") };
+    Results { format: FORMAT, version: VERSION, checks, totals }
+}
+
+pub fn to_string(outcomes: &[Outcome]) -> String {
+    serde_json::to_string_pretty(&results(outcomes)).expect("the results serialise")
+}
+
+fn check_run(o: &Outcome) -> CheckRun {
+    let (result, failures, ktap) = match &o.result {
+        Ok(v) => {
+            let failures = v.failures.iter().map(|f| FailureEntry { kind: f.kind(), message: f.to_string() }).collect();
+            let suites = v.ktap.suites.iter().map(|s| suite(s, o.suites.contains(&s.name))).collect();
+            let ktap = Ktap {
+                complete: v.ktap.is_complete(),
+                problems: v.ktap.problems.clone(),
+                counts: v.ktap.counts(),
+                suites,
+            };
+            (if v.passed() { "pass" } else { "fail" }, failures, Some(ktap))
+        }
+        Err(e) => ("error", vec![FailureEntry { kind: "could not boot".into(), message: e.clone() }], None),
+    };
+    CheckRun {
+        name: o.check.clone(),
+        toolchain: o.toolchain.name(),
+        description: o.description.clone(),
+        variant: o.variant.clone(),
+        run: o.run,
+        runs: o.runs,
+        result,
+        seconds: (o.seconds * 1000.0).round() / 1000.0,
+        console_log: o.console_log.display().to_string(),
+        failures,
+        ktap,
+        phases: o.phases.clone(),
+    }
+}
+
+fn suite(s: &TestResult, named_by_check: bool) -> Suite {
+    Suite {
+        name: s.name.clone(),
+        named_by_check,
+        result: s.outcome,
+        counts: s.counts(),
+        cases: s.children.iter().map(case).collect(),
+    }
+}
+
+fn case(t: &TestResult) -> Case {
+    Case {
+        name: t.name.clone(),
+        result: t.outcome,
+        directive: t.directive.clone(),
+        diagnostics: t.diagnostics.clone(),
+        cases: t.children.iter().map(case).collect(),
+    }
+}

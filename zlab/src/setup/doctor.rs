@@ -1,0 +1,299 @@
+//! `zlab doctor`: every tool the s390 Rust kernel build and boot need, with the version found,
+//! the version required, and the command that fixes a problem.
+
+use crate::host::paths::Paths;
+use crate::host::process;
+use crate::inputs::downloads;
+use crate::inputs::pins::Pins;
+use crate::setup::compilers;
+use crate::setup::probe::{at_least, present, version_output, versioned, Finding};
+use crate::toolchain::tools::{minimum, Compiler, Toolchain};
+use crate::toolchain::version::Version;
+use anyhow::{bail, Result};
+use std::path::Path;
+use std::process::Command;
+
+/// The command that fixes any problem in this environment.
+pub fn fix_command() -> &'static str {
+    if std::env::var_os("IN_NIX_SHELL").is_some() {
+        "nix develop"
+    } else {
+        "zlab setup"
+    }
+}
+
+/// The variables that choose tools instead of zlab's defaults (`zlab setup`'s installs).
+const TOOL_VARIABLES: &[&str] = &[
+    "ZLAB_RUSTC",
+    "ZLAB_RUSTDOC",
+    "ZLAB_BINDGEN",
+    "LIBCLANG_PATH",
+    "ZLAB_CROSS_COMPILE",
+    "ZLAB_LLVM",
+    "ZLAB_QEMU",
+    "ZLAB_GDB",
+];
+
+/// How to fix the problems: the fix command, and outside Nix, the variables that may have
+/// chosen the wrong tools.
+fn advice() -> String {
+    let mut text = format!("Fix with `{}`", fix_command());
+    if std::env::var_os("IN_NIX_SHELL").is_none() {
+        let set: Vec<String> =
+            TOOL_VARIABLES.iter().filter_map(|v| std::env::var(v).ok().map(|value| format!("{v}={value}"))).collect();
+        if !set.is_empty() {
+            text.push_str(&format!(", or unset what chose these tools: {}", set.join(" ")));
+        }
+    }
+    text
+}
+
+pub fn run(paths: &Paths) -> Result<()> {
+    let tc = Toolchain::from_env(paths);
+    for note in compilers::notes(&tc) {
+        println!("{note}");
+    }
+    let findings = examine(paths);
+    for f in &findings {
+        let mark = if f.ok { "ok     " } else { "MISSING" };
+        println!("{mark} {:<22} {:<48} needs {}", f.tool, f.found, f.needed);
+    }
+    // Tools only some commands need: shown, never a failure.
+    let mut optional = vec![(gdb(&tc), "zlab boot --gdb")];
+    if tc.compiler == Compiler::Gcc {
+        optional.push((compilers::clang(&tc), "zlab --toolchain llvm"));
+    }
+    for (f, used_by) in &optional {
+        let mark = if f.ok { "ok     " } else { "absent " };
+        println!("{mark} {:<22} {:<48} needs {} (optional: only {used_by})", f.tool, f.found, f.needed);
+    }
+    let problems = findings.iter().filter(|f| !f.ok).count();
+    if problems > 0 {
+        bail!("{problems} problem(s) above. {}", advice());
+    }
+    let absent = optional.iter().filter(|(f, _)| !f.ok).count();
+    let absent = if absent > 0 {
+        format!(" {absent} optional tool(s) absent: `{}` adds them.", fix_command())
+    } else {
+        String::new()
+    };
+    println!("All {} tools are in place.{absent}", findings.len());
+    Ok(())
+}
+
+/// A gdb that can debug an s390x guest: asked to switch to s390, a gdb built for the host alone
+/// (Debian's plain `gdb`) refuses.
+pub fn gdb(tc: &Toolchain) -> Finding {
+    let needed = "gdb with s390x support (gdb-multiarch)".to_string();
+    let Some(version) = version_output(&tc.gdb, &["--version"]) else {
+        return Finding { tool: "gdb (s390x)", found: format!("not found ({})", tc.gdb.display()), needed, ok: false };
+    };
+    let first = version.lines().next().unwrap_or("").trim();
+    let s390 = version_output(&tc.gdb, &["-nx", "-batch", "-ex", "set architecture s390:64-bit"]).is_some();
+    let found = if s390 {
+        format!("{first} ({})", tc.gdb.display())
+    } else {
+        format!("no s390 support in {} ({first})", tc.gdb.display())
+    };
+    Finding { tool: "gdb (s390x)", found, needed, ok: s390 }
+}
+
+/// Fails before any work is done when a tool is missing or too old. A run checks once: the
+/// commands that need tools all call this, and the tools do not change while zlab runs.
+pub fn require(paths: &Paths) -> Result<()> {
+    // One check per toolchain: `zlab test --matrix` uses both in one run.
+    static READY: [std::sync::OnceLock<()>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let ready = &READY[paths.compiler as usize];
+    if ready.get().is_some() {
+        return Ok(());
+    }
+    let problems: Vec<String> = examine(paths)
+        .into_iter()
+        .filter(|f| !f.ok)
+        .map(|f| format!("  {}: found {}, needs {}", f.tool, f.found, f.needed))
+        .collect();
+    if !problems.is_empty() {
+        bail!("the toolchain is not ready:\n{}\n{}; `zlab doctor` shows every tool", problems.join("\n"), advice());
+    }
+    let _ = ready.set(());
+    Ok(())
+}
+
+pub fn examine(paths: &Paths) -> Vec<Finding> {
+    let tc = Toolchain::from_env(paths);
+    let mut out = Vec::new();
+    let rustc = versioned(&tc.rustc, "rustc");
+    let rustc_version = rustc.as_ref().ok().copied();
+    out.push(at_least("rustc", &tc.rustc, rustc, minimum::RUSTC));
+    out.push(rust_src(&tc, rustc_version));
+    out.push(at_least("rustdoc", &tc.rustdoc, versioned(&tc.rustdoc, "rustdoc"), minimum::RUSTC));
+    out.push(at_least("bindgen", &tc.bindgen, versioned(&tc.bindgen, "bindgen"), minimum::BINDGEN));
+    let libclang_version = libclang_version(&tc);
+    out.push(libclang(&tc, libclang_version));
+    out.extend(compilers::findings(&tc, libclang_version));
+    out.push(present("qemu-system-s390x", &tc.qemu, &["--version"]));
+    for tool in ["make", "flex", "bison", "bc"] {
+        out.push(present(tool, Path::new(tool), &["--version"]));
+    }
+    match Pins::load(&paths.source_pins()) {
+        Ok(pins) => {
+            out.push(kernel_source(paths, &pins));
+            out.push(busybox(paths, &pins));
+        }
+        Err(e) => out.push(Finding {
+            tool: "kernel/source.toml",
+            found: format!("{e:#}"),
+            needed: "valid pins".into(),
+            ok: false,
+        }),
+    }
+    out
+}
+
+/// rust-src must exist in rustc's sysroot (the kernel builds `core` from it) and, where its
+/// folder name carries a version (Debian: rustc-1.96.0), match rustc.
+fn rust_src(tc: &Toolchain, rustc: Option<Version>) -> Finding {
+    let needed = "rust-src of the same rustc".to_string();
+    let src = match std::env::var_os("RUST_LIB_SRC") {
+        Some(dir) => Some(Path::new(&dir).to_path_buf()),
+        None => process::stdout_of(Command::new(&tc.rustc).args(["--print", "sysroot"]))
+            .ok()
+            .map(|s| Path::new(s.trim()).join("lib/rustlib/src/rust/library")),
+    };
+    let Some(src) = src.filter(|s| s.join("core/src/lib.rs").is_file()) else {
+        return Finding { tool: "rust-src", found: "not found in rustc's sysroot".into(), needed, ok: false };
+    };
+    let real = std::fs::canonicalize(&src).unwrap_or(src.clone());
+    let src_version = real
+        .ancestors()
+        .filter_map(|d| d.file_name()?.to_str()?.strip_prefix("rustc-"))
+        .find_map(|v| Version::find(v, ""));
+    match (src_version, rustc) {
+        (Some(s), Some(r)) if s != r => Finding {
+            tool: "rust-src",
+            found: format!("{s} ({})", real.display()),
+            needed: format!("{r}, as rustc"),
+            ok: false,
+        },
+        (Some(s), _) => Finding { tool: "rust-src", found: format!("{s} ({})", real.display()), needed, ok: true },
+        (None, _) => Finding { tool: "rust-src", found: format!("present ({})", real.display()), needed, ok: true },
+    }
+}
+
+fn libclang(tc: &Toolchain, version: Option<Version>) -> Finding {
+    let needed = format!(">= {}", minimum::LIBCLANG);
+    match version {
+        Some(v) => Finding {
+            tool: "libclang",
+            found: format!("{v} ({})", tc.libclang_dir.display()),
+            needed,
+            ok: v >= minimum::LIBCLANG,
+        },
+        None => Finding {
+            tool: "libclang",
+            found: format!("not loadable by bindgen from {}", tc.libclang_dir.display()),
+            needed,
+            ok: false,
+        },
+    }
+}
+
+/// The libclang bindgen loads, asked the way the kernel's rust_is_available.sh does: bindgen
+/// runs on a header whose only content makes clang report its own version.
+fn libclang_version(tc: &Toolchain) -> Option<Version> {
+    let dir = std::env::temp_dir().join(format!("zlab-libclang-{}", std::process::id()));
+    let header = dir.join("clang_version.h");
+    let probe = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&header, "#pragma message(\"clang version \" __clang_version__)\n"))
+        .ok()
+        .and_then(|_| Command::new(&tc.bindgen).arg(&header).env("LIBCLANG_PATH", &tc.libclang_dir).output().ok());
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = probe.map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+    text.as_deref().and_then(|t| Version::find(t, "clang version"))
+}
+
+/// The pinned source: given ready-made (Nix: `ZLAB_KERNEL_SOURCE`, `ZLAB_KERNEL_BUILD`), it must
+/// be the pinned release; otherwise the pinned .deb must be there and verified.
+fn kernel_source(paths: &Paths, pins: &Pins) -> Finding {
+    let given = std::env::var_os("ZLAB_KERNEL_SOURCE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("ZLAB_KERNEL_BUILD").map(|b| Path::new(&b).join("source")));
+    let Some(tree) = given else { return pinned_download("kernel source", paths, &pins.kernel.deb) };
+    let needed = format!("Linux {}", pins.kernel.release);
+    let makefile = std::fs::read_to_string(tree.join("Makefile")).unwrap_or_default();
+    let field = |name: &str| {
+        makefile.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim_start_matches([' ', '=']).trim().to_string()))
+    };
+    let found = match (field("VERSION"), field("PATCHLEVEL"), field("SUBLEVEL")) {
+        (Some(v), Some(p), Some(s)) => format!("{v}.{p}.{s}"),
+        _ => {
+            return Finding {
+                tool: "kernel source",
+                found: format!("no kernel Makefile in {}", tree.display()),
+                needed,
+                ok: false,
+            }
+        }
+    };
+    let ok = found == pins.kernel.release;
+    Finding { tool: "kernel source", found: format!("Linux {found} ({})", tree.display()), needed, ok }
+}
+
+/// The guest's busybox: given ready-made (`ZLAB_BUSYBOX`), it must be a static s390x program;
+/// otherwise the pinned .deb must be there and verified.
+fn busybox(paths: &Paths, pins: &Pins) -> Finding {
+    let Some(path) = std::env::var_os("ZLAB_BUSYBOX") else {
+        return pinned_download("busybox (s390x)", paths, &pins.busybox.deb);
+    };
+    let path = Path::new(&path);
+    let header = std::fs::read(path).map(|b| b.into_iter().take(64).collect::<Vec<u8>>()).unwrap_or_default();
+    let (ok, found) = match s390x_elf(&header) {
+        Some(true) => (true, format!("s390x program ({})", path.display())),
+        Some(false) => (false, format!("not an s390x program ({})", path.display())),
+        None => (false, format!("not found or not a program ({})", path.display())),
+    };
+    Finding { tool: "busybox (s390x)", found, needed: "a static s390x busybox".into(), ok }
+}
+
+/// Whether an ELF header is for s390 (EM_S390 = 22, big-endian); None when it is no ELF at all.
+pub fn s390x_elf(header: &[u8]) -> Option<bool> {
+    if header.len() < 20 || &header[..4] != b"\x7fELF" {
+        return None;
+    }
+    let big_endian = header[5] == 2;
+    let machine = if big_endian {
+        u16::from_be_bytes([header[18], header[19]])
+    } else {
+        u16::from_le_bytes([header[18], header[19]])
+    };
+    Some(big_endian && machine == 22)
+}
+
+fn pinned_download(tool: &'static str, paths: &Paths, pin: &crate::inputs::pins::DebPin) -> Finding {
+    let needed = format!("{} {} (pinned SHA256)", pin.package, pin.version);
+    if downloads::given(pin).is_none() && !downloads::location(paths, pin).exists() {
+        return Finding { tool, found: "not downloaded".into(), needed, ok: false };
+    }
+    match downloads::verified(paths, pin) {
+        Ok(path) => Finding { tool, found: format!("verified ({})", path.display()), needed, ok: true },
+        Err(e) => Finding { tool, found: format!("{e:#}"), needed, ok: false },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::s390x_elf;
+
+    #[test]
+    fn elf_machines_are_told_apart() {
+        let mut s390 = vec![0x7f, b'E', b'L', b'F', 2, 2, 1, 0];
+        s390.resize(18, 0);
+        s390.extend([0, 22]);
+        assert_eq!(s390x_elf(&s390), Some(true));
+        let mut x86 = s390.clone();
+        x86[5] = 1;
+        x86[18..20].copy_from_slice(&62u16.to_le_bytes());
+        assert_eq!(s390x_elf(&x86), Some(false));
+        assert_eq!(s390x_elf(b"#!/bin/sh\n"), None);
+    }
+}

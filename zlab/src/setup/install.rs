@@ -1,0 +1,178 @@
+//! `zlab setup`: everything a Debian 12 host needs, installed once. A second run changes nothing.
+
+use crate::host::apt;
+use crate::host::paths::Paths;
+use crate::host::process::{self, which};
+use crate::inputs::downloads;
+use crate::inputs::pins::Pins;
+use crate::toolchain::tools::BINDGEN_CLI_VERSION;
+use anyhow::{bail, Context, Result};
+use std::process::Command;
+
+/// Host packages from the host's own suites, and why each is there.
+pub const DEBIAN_PACKAGES: &[(&str, &str)] = &[
+    ("rustc-web", "rustc 1.96, the kernel's minimum for Rust on s390"),
+    ("rust-web-src", "the Rust standard library source the kernel builds core from"),
+    ("cargo-web", "cargo, to install bindgen-cli (and build zlab where no cargo is present)"),
+    ("libclang1-19", "libclang for bindgen"),
+    ("gcc-s390x-linux-gnu", "the s390x C cross compiler"),
+    ("binutils-s390x-linux-gnu", "the s390x assembler and linker"),
+    ("gcc", "host programs of the kernel build"),
+    ("libc6-dev", "host programs of the kernel build"),
+    ("make", "the kernel build"),
+    ("flex", "the kernel's Kconfig and dtc parsers"),
+    ("bison", "the kernel's Kconfig and dtc parsers"),
+    ("bc", "the kernel build's timeconst"),
+    ("libelf-dev", "objtool and module tools"),
+    ("libssl-dev", "module signing tools"),
+    ("kmod", "module tools"),
+    ("python3", "kernel build scripts"),
+    ("xz-utils", "unpacking the kernel source tarball"),
+    ("gdb-multiarch", "gdb for the s390x guest (zlab boot --gdb)"),
+    ("clang-19", "the LLVM toolchain (zlab --toolchain llvm): clang of libclang's version"),
+    ("lld-19", "the LLVM toolchain: ld.lld"),
+    ("llvm-19", "the LLVM toolchain: llvm-objcopy, llvm-ar, llvm-nm and the rest"),
+];
+
+/// The s390x system emulator; on Debian 12 it is only in bookworm-backports.
+const QEMU_PACKAGE: &str = "qemu-system-s390x";
+
+/// Everything: packages as root, then bindgen-cli and the pinned downloads into the zlab home of
+/// whoever will use them. Under `sudo` that is the user who ran sudo, not root.
+pub fn run(paths: &Paths, user_only: bool) -> Result<()> {
+    if user_only {
+        return report(&user_part(paths)?, "bindgen-cli and both pinned downloads are in place");
+    }
+    require_debian_root()?;
+    let done = packages(paths)?;
+    match sudo_user() {
+        Some(user) => {
+            report(&done, "every package is installed")?;
+            as_user(paths, &user)
+        }
+        None => {
+            let mut done = done;
+            done.extend(user_part(paths)?);
+            report(&done, "every package, bindgen-cli and both pinned downloads are in place")
+        }
+    }
+}
+
+fn report(done: &[String], everything_there: &str) -> Result<()> {
+    if done.is_empty() {
+        println!("zlab setup: nothing to do — {everything_there}.");
+    } else {
+        println!("zlab setup: done —\n  {}", done.join("\n  "));
+    }
+    println!("Next: `zlab doctor` to see every tool and version, `zlab test` to build, boot and check.");
+    Ok(())
+}
+
+fn packages(paths: &Paths) -> Result<Vec<String>> {
+    let mut done = Vec::new();
+    let missing: Vec<&str> = DEBIAN_PACKAGES.iter().map(|(p, _)| *p).filter(|p| !installed(p)).collect();
+    let qemu_missing = !installed(QEMU_PACKAGE);
+    if !missing.is_empty() || qemu_missing {
+        eprintln!("zlab: apt-get update");
+        process::run(Command::new("apt-get").args(["update", "-q"]))?;
+    }
+    if !missing.is_empty() {
+        eprintln!("zlab: installing {}", missing.join(" "));
+        apt::install_on_host(&missing, None)?;
+        done.push(format!("installed {}", missing.join(", ")));
+    }
+    if qemu_missing {
+        let backports =
+            if has_candidate(QEMU_PACKAGE)? { None } else { Some(format!("{}-backports", apt::host_codename()?)) };
+        let apt_dir = paths.apt_dir().join("host-backports");
+        eprintln!(
+            "zlab: installing {QEMU_PACKAGE}{}",
+            backports.as_deref().map(|b| format!(" from {b}")).unwrap_or_default()
+        );
+        apt::install_on_host(&[QEMU_PACKAGE], backports.as_deref().map(|b| (apt_dir.as_path(), b)))?;
+        done.push(format!("installed {QEMU_PACKAGE}"));
+    }
+    Ok(done)
+}
+
+/// What needs no root: bindgen-cli and the verified downloads, in this user's zlab home.
+fn user_part(paths: &Paths) -> Result<Vec<String>> {
+    let pins = Pins::load(&paths.source_pins())?;
+    let mut done = Vec::new();
+    if install_bindgen(paths)? {
+        done.push(format!("installed bindgen-cli {BINDGEN_CLI_VERSION} in {}", paths.tools_root().display()));
+    }
+    for fetched in downloads::fetch_missing(paths, &pins.debs())? {
+        done.push(format!("downloaded and verified {fetched}"));
+    }
+    Ok(done)
+}
+
+/// The user behind `sudo zlab setup`: sudo sets HOME to root's, so without this the user's
+/// tools and downloads would land in root's cache, where the user's own zlab never looks.
+fn sudo_user() -> Option<String> {
+    let user = std::env::var("SUDO_USER").ok().filter(|u| !u.is_empty() && u != "root")?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    (unsafe { libc::geteuid() } == 0).then_some(user)
+}
+
+/// Runs `bin/zlab setup --user-only` as `user`: files in their home are theirs, made by them.
+fn as_user(paths: &Paths, user: &str) -> Result<()> {
+    eprintln!("zlab: bindgen-cli and the pinned downloads go into {user}'s zlab home; continuing as {user}");
+    process::run(
+        Command::new("runuser")
+            .args(["-u", user, "--"])
+            .arg(paths.repo.join("bin/zlab"))
+            .args(["setup", "--user-only"])
+            .current_dir(&paths.repo)
+            // Root's bin/zlab exported its own target dir, which the user cannot write.
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("ZLAB_HOME"),
+    )
+    .with_context(|| format!("setting up {user}'s part; as {user}, `./bin/zlab setup --user-only` retries just that"))
+}
+
+fn require_debian_root() -> Result<()> {
+    if which("apt-get").is_none() || which("dpkg-query").is_none() {
+        bail!(
+            "zlab setup installs Debian packages and needs apt-get; on other systems use the Nix flake (`nix develop`)"
+        );
+    }
+    let uid = process::stdout_of(Command::new("id").arg("-u"))?;
+    if uid.trim() != "0" {
+        bail!("zlab setup installs system packages: run it as root (e.g. `sudo ./bin/zlab setup`)");
+    }
+    Ok(())
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${db:Status-Status}", package])
+        .output()
+        .map(|o| o.status.success() && o.stdout == b"installed")
+        .unwrap_or(false)
+}
+
+fn has_candidate(package: &str) -> Result<bool> {
+    let policy = process::stdout_of(Command::new("apt-cache").args(["policy", package]))?;
+    Ok(policy.lines().any(|l| l.trim_start().starts_with("Candidate:") && !l.contains("(none)")))
+}
+
+/// Installs the pinned bindgen-cli under zlab's tools folder; false when it is already there.
+fn install_bindgen(paths: &Paths) -> Result<bool> {
+    let root = paths.tools_root();
+    let bindgen = root.join("bin/bindgen");
+    let current = Command::new(&bindgen).arg("--version").output().ok().filter(|o| o.status.success());
+    if current.is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == format!("bindgen {BINDGEN_CLI_VERSION}")) {
+        return Ok(false);
+    }
+    let cargo = which("cargo").context("no cargo found; install Debian's cargo-web (`apt-get install cargo-web`)")?;
+    eprintln!("zlab: cargo install bindgen-cli {BINDGEN_CLI_VERSION} (about two minutes)");
+    process::run(
+        Command::new(cargo)
+            .args(["install", "--locked", "--quiet", "bindgen-cli", "--version", BINDGEN_CLI_VERSION, "--root"])
+            .arg(&root),
+    )
+    .context("installing bindgen-cli")?;
+    Ok(true)
+}
