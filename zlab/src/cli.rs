@@ -1,7 +1,7 @@
 //! The command line. Each subcommand's help says what it does, what it needs first, and where
 //! its output goes.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,8 @@ pub struct Cli {
     /// with clang, ld.lld, llvm-*). Each has its own build dirs and run logs
     #[arg(long, global = true, value_enum, env = "ZLAB_TOOLCHAIN", default_value = "gcc")]
     pub toolchain: crate::toolchain::tools::Compiler,
+    #[command(flatten)]
+    pub env: crate::environment::Environment,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -91,26 +93,7 @@ pub enum Command {
         output: Option<std::path::PathBuf>,
     },
     /// Measure the edit → verdict loop phase by phase (and, with --cold and --peer, a fresh kernel build against the kernel's own kunit.py); --write keeps the numbers in docs/benchmarks.md
-    Bench {
-        /// The check whose module is touched before each run
-        #[arg(long, default_value = "hello")]
-        check: String,
-        /// Runs per measurement (the median is reported)
-        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
-        runs: u32,
-        /// Also build the test kernel from nothing in a scratch dir and boot rust-doctests with it (about 5 min)
-        #[arg(long)]
-        cold: bool,
-        /// Also run the kernel's tools/testing/kunit/kunit.py on the same tree from an empty build dir (about 8 min)
-        #[arg(long)]
-        peer: bool,
-        /// Also build s390 defconfig with Rust from nothing, the yardstick for the test kernel's build time (most of an hour)
-        #[arg(long)]
-        defconfig: bool,
-        /// Write docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg
-        #[arg(long)]
-        write: bool,
-    },
+    Bench(BenchArgs),
     /// Compare the checks' build (`zlab build`'s, brought up to date first) with a clean build from nothing in other folders: the SHA256 of bzImage, vmlinux, every .ko, modules/ and an initramfs, naming the ELF sections that differ (one kernel build from nothing: about 5 min)
     Repro {
         /// A variant from kernel/variants.toml
@@ -118,43 +101,74 @@ pub enum Command {
         variant: String,
     },
     /// Boot the kernel in qemu-system-s390x: a shell on the console, or a check's guest straight to a verdict
-    Boot {
-        /// Boot this check's guest (its modules and commands); without it, every module is in /lib/modules
-        #[arg(long)]
-        check: Option<String>,
-        /// Give the console to you: after the check's commands (if any), a busybox shell
-        #[arg(long)]
-        interactive: bool,
-        /// Start QEMU halted with a gdbstub on 127.0.0.1 and print the gdb-multiarch command that
-        /// attaches (with vmlinux's symbols and the kernel's gdb scripts). Boots the variant's
-        /// debug twin (kernel/variants.toml `gdb`, e.g. test -> debug). A check is still judged
-        /// when its guest powers off, but its time limit is off: a guest stopped in gdb is not hung
-        #[arg(long)]
-        gdb: bool,
-        /// The gdbstub's port on 127.0.0.1 (default: a free one)
-        #[arg(long, requires = "gdb")]
-        gdb_port: Option<u16>,
-    },
+    Boot(BootArgs),
     /// Run boot checks from checks/ (all when no name is given): build what is missing, boot, judge the console
-    Test {
-        names: Vec<String>,
-        /// Print the results as JSON on stdout (fields: docs/results.md); the human report goes to stderr
-        #[arg(long)]
-        json: bool,
-        /// Also write the results as JUnit XML to FILE, for CI test reports (GitLab, GitHub, Jenkins)
-        #[arg(long, value_name = "FILE")]
-        junit: Option<std::path::PathBuf>,
-        /// Only list the checks
-        #[arg(long)]
-        list: bool,
-        /// Boot each check this many times in a row (a soak test: any failure is a flake to find)
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-        repeat: u32,
-        /// Run the checks with every toolchain (gcc, then llvm: one kernel each) and end with a
-        /// check × toolchain table
-        #[arg(long)]
-        matrix: bool,
-    },
+    Test(TestArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g. `source <(zlab completions bash)`
     Completions { shell: clap_complete::Shell },
+}
+
+// `zlab bench`
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// The check whose module is touched before each run
+    #[arg(long, default_value = "hello")]
+    pub check: String,
+    /// Runs per measurement (the median is reported)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Also build the test kernel from nothing in a scratch dir and boot rust-doctests with it (about 5 min)
+    #[arg(long)]
+    pub cold: bool,
+    /// Also run the kernel's tools/testing/kunit/kunit.py on the same tree from an empty build dir (about 8 min)
+    #[arg(long)]
+    pub peer: bool,
+    /// Also build s390 defconfig with Rust from nothing, the yardstick for the test kernel's build time (most of an hour)
+    #[arg(long)]
+    pub defconfig: bool,
+    /// Write docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg
+    #[arg(long)]
+    pub write: bool,
+}
+
+// `zlab boot`
+#[derive(Args, Debug)]
+pub struct BootArgs {
+    /// Boot this check's guest (its modules and commands); without it, every module is in /lib/modules
+    #[arg(long)]
+    pub check: Option<String>,
+    /// Give the console to you: after the check's commands (if any), a busybox shell
+    #[arg(long)]
+    pub interactive: bool,
+    /// Start QEMU halted with a gdbstub on 127.0.0.1 and print the gdb-multiarch command that
+    /// attaches (with vmlinux's symbols and the kernel's gdb scripts). Boots the variant's
+    /// debug twin (kernel/variants.toml `gdb`, e.g. test -> debug). A check is still judged
+    /// when its guest powers off, but its time limit is off: a guest stopped in gdb is not hung
+    #[arg(long)]
+    pub gdb: bool,
+    /// The gdbstub's port on 127.0.0.1 (default: a free one)
+    #[arg(long, requires = "gdb")]
+    pub gdb_port: Option<u16>,
+}
+
+// `zlab test`
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    pub names: Vec<String>,
+    /// Print the results as JSON on stdout (fields: docs/results.md); the human report goes to stderr
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the results as JUnit XML to FILE, for CI test reports (GitLab, GitHub, Jenkins)
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Only list the checks
+    #[arg(long)]
+    pub list: bool,
+    /// Boot each check this many times in a row (a soak test: any failure is a flake to find)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+    /// Run the checks with every toolchain (gcc, then llvm: one kernel each) and end with a
+    /// check × toolchain table
+    #[arg(long)]
+    pub matrix: bool,
 }

@@ -2,20 +2,21 @@
 
 use crate::build::kernel::Kernel;
 use crate::build::{kernel, modules};
+use crate::cli::{BootArgs, TestArgs};
+use crate::context::RunContext;
 use crate::guest::gdb::Debugger;
 use crate::guest::init::Ending;
 use crate::guest::qemu;
 use crate::guest::session::{self, Kernels};
-use crate::host::paths::Paths;
 use crate::inputs::check::Check;
 use crate::run::runner;
 use crate::setup::doctor;
-use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Result};
+use std::process::ExitCode;
 
-pub fn fetch(paths: &Paths) -> Result<()> {
-    let pins = crate::inputs::pins::Pins::load(&paths.source_pins())?;
-    let fetched = crate::inputs::downloads::fetch_missing(paths, &pins.debs())?;
+pub fn fetch(ctx: &RunContext) -> Result<()> {
+    let pins = ctx.pins()?;
+    let fetched = crate::inputs::downloads::fetch_missing(ctx, &pins.debs())?;
     if fetched.is_empty() {
         println!("zlab fetch: both pinned downloads are present and verified");
     }
@@ -25,17 +26,18 @@ pub fn fetch(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-pub fn new(paths: &Paths, name: &str) -> Result<()> {
-    let made = crate::build::scaffold::create(paths, name)?;
+pub fn new(ctx: &RunContext, name: &str) -> Result<()> {
+    let made = crate::build::scaffold::create(&ctx.paths, name)?;
     println!("made {} and {}", made.module_dir.display(), made.check.display());
     println!("Next: `zlab test {name}` builds it, boots it and runs its KUnit suite; then edit {name}.rs.");
     println!("Editor: rerun `zlab rust-analyzer` so rust-analyzer knows the new module.");
     Ok(())
 }
 
-pub fn rust_analyzer(paths: &Paths, variant: &str, output: Option<std::path::PathBuf>) -> Result<()> {
+pub fn rust_analyzer(ctx: &RunContext, variant: &str, output: Option<std::path::PathBuf>) -> Result<()> {
+    let paths = &ctx.paths;
     let output = output.unwrap_or_else(|| paths.repo.join("rust-project.json"));
-    let written = crate::build::rust_analyzer::write(paths, variant, &output)?;
+    let written = crate::build::rust_analyzer::write(ctx, variant, &output)?;
     println!("wrote {} ({} crates)", written.file.display(), written.crates);
     println!("  kernel crates: {}", crate::build::rust_analyzer::KERNEL_CRATES.join(", "));
     for (folder, krate) in &written.modules {
@@ -46,16 +48,16 @@ pub fn rust_analyzer(paths: &Paths, variant: &str, output: Option<std::path::Pat
     Ok(())
 }
 
-pub fn modules(paths: &Paths, names: &[String], variant: &str, list: bool) -> Result<()> {
-    let all = modules::list(paths)?;
+pub fn modules(ctx: &RunContext, names: &[String], variant: &str, list: bool) -> Result<()> {
+    let all = modules::list(&ctx.paths)?;
     if list {
         all.iter().for_each(|m| println!("{m}"));
         return Ok(());
     }
     let names = if names.is_empty() { all } else { names.to_vec() };
-    let kernel = kernel::build(paths, variant, None)?;
+    let kernel = kernel::build(ctx, variant, None)?;
     let mut failed = 0;
-    for built in modules::build_each(paths, &kernel, &names) {
+    for built in modules::build_each(ctx, &kernel, &names) {
         match built.result {
             Ok(ko) => println!("ok     {:<16} {}", built.name, ko.display()),
             Err(e) => {
@@ -74,84 +76,56 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }
 
-pub fn initramfs(paths: &Paths, check: Option<&str>) -> Result<()> {
-    let (check, ending, kernel) = guest_for(paths, check, false)?;
-    let guest = session::prepare(paths, &kernel, &check, ending)?;
+pub fn initramfs(ctx: &RunContext, check: Option<&str>) -> Result<()> {
+    let (check, ending, kernel) = guest_for(ctx, check, false)?;
+    let guest = session::prepare(ctx, &kernel, &check, ending)?;
     println!("{}", guest.machine.initrd.display());
     Ok(())
 }
 
 /// A check's guest, powering off at the end; or, without a check, the interactive guest. Either
 /// way with the kernel it boots (the variant's gdb twin when `for_gdb`), built once.
-fn guest_for(paths: &Paths, check: Option<&str>, for_gdb: bool) -> Result<(Check, Ending, Kernel)> {
+fn guest_for(ctx: &RunContext, check: Option<&str>, for_gdb: bool) -> Result<(Check, Ending, Kernel)> {
     let variant_of =
-        |name: &str| if for_gdb { crate::inputs::variants::for_gdb(paths, name) } else { Ok(name.to_string()) };
+        |name: &str| if for_gdb { crate::inputs::variants::for_gdb(&ctx.paths, name) } else { Ok(name.to_string()) };
     match check {
         Some(name) => {
-            let check = one_check(paths, name)?;
-            let kernel = Kernels::default().get(paths, &variant_of(&check.variant)?)?;
+            let check = one_check(ctx, name)?;
+            let kernel = Kernels::default().get(ctx, &variant_of(&check.variant)?)?;
             Ok((check, Ending::PowerOff, kernel))
         }
         None => {
             // Built first so the in-tree samples exist when the guest's module list is made.
-            let kernel = kernel::build(paths, &variant_of(crate::inputs::variants::DEFAULT)?, None)?;
-            Ok((everything(paths, &kernel)?, Ending::Shell, kernel))
+            let kernel = kernel::build(ctx, &variant_of(crate::inputs::variants::DEFAULT)?, None)?;
+            Ok((Check::interactive(modules::list(&ctx.paths)?, kernel.rust_samples()), Ending::Shell, kernel))
         }
     }
 }
 
-fn one_check(paths: &Paths, name: &str) -> Result<Check> {
-    Ok(runner::select(paths, &[name.to_string()])?.remove(0))
-}
-
-/// Without a check: every zlab module and every in-tree Rust sample in /lib/modules, and a shell.
-fn everything(paths: &Paths, kernel: &Kernel) -> Result<Check> {
-    let kernel_samples = std::fs::read_dir(kernel.dir.join("samples/rust"))
-        .map(|d| {
-            let mut v: Vec<String> = d
-                .filter_map(|e| e.ok()?.file_name().to_str().map(str::to_string))
-                .filter(|n| n.ends_with(".ko"))
-                .map(|n| format!("samples/rust/{n}"))
-                .collect();
-            v.sort();
-            v
-        })
-        .unwrap_or_default();
-    Ok(Check {
-        name: "interactive".into(),
-        description: "interactive shell".into(),
-        variant: crate::inputs::variants::DEFAULT.into(),
-        timeout: crate::inputs::check::DEFAULT_TIMEOUT_SECS,
-        modules: modules::list(paths)?,
-        kernel_modules: kernel_samples,
-        kernel_args: vec![],
-        expect: vec![],
-        forbid: vec![],
-        step: vec![],
-        ktap: vec![],
-        // A person at the shell expects a module's KUnit suite to run when they load it.
-        kunit: crate::inputs::check::Kunit::All,
-    })
+fn one_check(ctx: &RunContext, name: &str) -> Result<Check> {
+    Ok(runner::select(ctx, &[name.to_string()])?.remove(0))
 }
 
 /// `gdb`: None boots normally; Some(port) waits for a debugger (on a free port when None).
-pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool, gdb: Option<Option<u16>>) -> Result<()> {
-    doctor::require(paths)?;
-    let tc = Toolchain::from_env(paths);
-    let (check, ending, kernel) = guest_for(paths, check, gdb.is_some())?;
+pub fn boot(ctx: &RunContext, args: &BootArgs) -> Result<()> {
+    let gdb = args.gdb.then_some(args.gdb_port);
+    let (check, interactive) = (args.check.as_deref(), args.interactive);
+    doctor::require(ctx)?;
+    let tc = &ctx.tools;
+    let (check, ending, kernel) = guest_for(ctx, check, gdb.is_some())?;
     let debugger = match gdb {
-        Some(port) => Some(debugger(&tc, &kernel, port)?),
+        Some(port) => Some(debugger(ctx, &kernel, port)?),
         None => None,
     };
     if interactive || ending == Ending::Shell {
-        let session::Guest { mut machine, lock: _lock, .. } = session::prepare(paths, &kernel, &check, Ending::Shell)?;
+        let session::Guest { mut machine, lock: _lock, .. } = session::prepare(ctx, &kernel, &check, Ending::Shell)?;
         if let Some(debugger) = &debugger {
             session::attach(&mut machine, debugger);
         }
-        return qemu::run_interactive(qemu::command(&tc, &machine));
+        return qemu::run_interactive(qemu::command(tc, &machine));
     }
-    let (run, verdict, _) = runner::boot_and_judge(paths, &tc, &kernel, &check, true, debugger.as_ref())?;
-    println!("\nconsole: {}", paths.run_dir(&check.name).join("console.log").display());
+    let (run, verdict, _) = runner::boot_and_judge(ctx, &kernel, &check, true, debugger.as_ref())?;
+    println!("\nconsole: {}", ctx.paths.run_dir(&check.name).join("console.log").display());
     if !verdict.passed() {
         for failure in &verdict.failures {
             println!("  - {failure}");
@@ -164,37 +138,34 @@ pub fn boot(paths: &Paths, check: Option<&str>, interactive: bool, gdb: Option<O
 
 /// The debugger for `kernel`; a warning, not an error, when no s390-capable gdb is installed
 /// (the command can still be run once it is).
-fn debugger(tc: &Toolchain, kernel: &Kernel, port: Option<u16>) -> Result<Debugger> {
+fn debugger(ctx: &RunContext, kernel: &Kernel, port: Option<u16>) -> Result<Debugger> {
+    let tc = &ctx.tools;
     let found = doctor::gdb(tc);
     if !found.ok {
         eprintln!(
             "zlab: warning: the command below needs {}; here: {}. `{}` installs it, or set ZLAB_GDB",
             found.needed,
             found.found,
-            doctor::fix_command()
+            doctor::fix_command(&ctx.env)
         );
     }
     Debugger::new(&tc.gdb, kernel, port)
 }
 
-/// What `zlab test` reports besides the human summary.
-pub struct Reports<'a> {
-    pub json: bool,
-    pub junit: Option<&'a std::path::Path>,
-}
-
-pub fn test(paths: &Paths, names: &[String], list: bool, repeat: u32, matrix: bool, reports: Reports) -> Result<()> {
-    if list {
-        for c in runner::select(paths, names)? {
+/// Exit status 1 when a check failed.
+pub fn test(ctx: &RunContext, args: &TestArgs) -> Result<ExitCode> {
+    let TestArgs { names, repeat, matrix, .. } = args;
+    let (repeat, matrix) = (*repeat, *matrix);
+    if args.list {
+        for c in runner::select(ctx, names)? {
             println!("{:<24} {}", c.name, c.description);
         }
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
-    if reports.json {
+    if args.json {
         crate::ui::output::reserve_stdout_for_data();
     }
-    let outcomes =
-        if matrix { crate::run::matrix::run(paths, names, repeat)? } else { runner::run(paths, names, repeat)? };
+    let outcomes = if matrix { crate::run::matrix::run(ctx, names, repeat)? } else { runner::run(ctx, names, repeat)? };
     let all_passed = if matrix {
         crate::run::matrix::summarize(&outcomes)
     } else if repeat > 1 {
@@ -202,17 +173,14 @@ pub fn test(paths: &Paths, names: &[String], list: bool, repeat: u32, matrix: bo
     } else {
         runner::summarize(&outcomes)
     };
-    if let Some(file) = reports.junit {
+    if let Some(file) = &args.junit {
         crate::report::junit::write(file, &outcomes)?;
         crate::note!("zlab: JUnit report: {}", file.display());
     }
-    if reports.json {
+    if args.json {
         println!("{}", crate::report::json::to_string(&outcomes));
     }
-    if !all_passed {
-        std::process::exit(1);
-    }
-    Ok(())
+    Ok(if all_passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The shell completion script for `shell`, from the command line's own definition.

@@ -11,22 +11,26 @@
 //! report   the verdicts                                             → JSON, JUnit
 //! ```
 //!
-//! Beside the pipeline: `ui` (what the user sees), `host` (where files live, running tools),
-//! `toolchain` (which tools and what they say of themselves), `setup` (installing and checking
-//! them), `repro` (two builds compared) and `bench` (the loop measured). `cli` is the command
-//! line and `commands` the glue between it and the stages.
+//! Before the pipeline: `environment` (every variable zlab reads, declared once), `ui` (what the
+//! user sees), `host` (where files live, running tools), `toolchain` (which tools, and what they
+//! say of themselves), `context` (one run's environment, paths, tools and pins, built once in
+//! main and passed down) and `setup` (the tools installed and checked). After it: `repro` (two
+//! builds compared) and `bench` (the loop measured). `cli` is the command line and `commands`
+//! the glue between it and the stages.
 
-pub mod bench;
-pub mod build;
-pub mod cli;
-pub mod commands;
-pub mod guest;
+pub mod environment;
+pub mod ui;
 pub mod host;
+pub mod toolchain;
+pub mod context;
+pub mod setup;
 pub mod inputs;
+pub mod build;
+pub mod guest;
 pub mod judge;
+pub mod run;
 pub mod report;
 pub mod repro;
-pub mod run;
-pub mod setup;
-pub mod toolchain;
-pub mod ui;
+pub mod bench;
+pub mod cli;
+pub mod commands;

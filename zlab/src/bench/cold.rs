@@ -2,7 +2,8 @@
 //! rust-doctests` booting that kernel: zlab's end to end, to set beside kunit.py's.
 
 use super::warm::zlab_test_with;
-use crate::host::paths::{remove_dir, Paths};
+use crate::context::RunContext;
+use crate::host::paths::remove_dir;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::process::Command;
@@ -22,23 +23,17 @@ impl Cold {
     }
 }
 
-pub fn fresh_build(paths: &Paths) -> Result<Cold> {
-    let dir = paths.home.join("bench/cold-test");
+pub fn fresh_build(ctx: &RunContext) -> Result<Cold> {
+    let dir = ctx.paths.home.join("bench/cold-test");
     remove_dir(&dir)?;
     let started = Instant::now();
-    let status = Command::new(std::env::current_exe()?)
-        .args(["build", "--dir"])
-        .arg(&dir)
-        .env("ZLAB_REPO", &paths.repo)
-        .env("ZLAB_HOME", &paths.home)
-        .status()
-        .context("running zlab build")?;
+    let status = super::zlab_process(ctx)?.args(["build", "--dir"]).arg(&dir).status().context("running zlab build")?;
     if !status.success() {
         bail!("the fresh build in {} failed ({status})", dir.display());
     }
     let build_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let result = zlab_test_with(paths, "rust-doctests", &[("ZLAB_KERNEL_BUILD", &dir)])?;
+    let result = zlab_test_with(ctx, "rust-doctests", &[("ZLAB_KERNEL_BUILD", &dir)])?;
     let cold = Cold {
         date: today(),
         build_seconds: super::stats::round(build_seconds),

@@ -3,9 +3,8 @@
 //! longer than the rest of the bench, so it runs only with `--defconfig` and is kept with its date.
 
 use super::cold::today;
-use crate::host::paths::{remove_dir, Paths};
-use crate::inputs::pins::Pins;
-use crate::toolchain::tools::Toolchain;
+use crate::context::RunContext;
+use crate::host::paths::remove_dir;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -17,11 +16,11 @@ pub struct Defconfig {
     pub objects: usize,
 }
 
-pub fn build(paths: &Paths) -> Result<Defconfig> {
-    let pins = Pins::load(&paths.source_pins())?;
-    let source = crate::inputs::source::unpacked(paths, &pins.kernel)?;
-    let tc = Toolchain::from_env(paths);
-    let dir = paths.home.join("bench/defconfig");
+pub fn build(ctx: &RunContext) -> Result<Defconfig> {
+    let pins = ctx.pins()?;
+    let source = crate::inputs::source::unpacked(ctx, &pins.kernel)?;
+    let tc = &ctx.tools;
+    let dir = ctx.paths.home.join("bench/defconfig");
     remove_dir(&dir)?;
     std::fs::create_dir_all(&dir)?;
     let log = dir.join("zlab-build.log");

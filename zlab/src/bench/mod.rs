@@ -3,6 +3,9 @@
 //! measurement runs zlab as a new process, as a developer would. `--write` keeps the numbers in
 //! docs/benchmarks.json and renders docs/benchmarks.md with its chart.
 
+use crate::cli::BenchArgs;
+use crate::context::RunContext;
+use crate::toolchain::tools::Compiler;
 mod chart;
 mod cold;
 mod defconfig;
@@ -12,36 +15,27 @@ mod results;
 mod stats;
 mod warm;
 
-use crate::host::paths::Paths;
 use anyhow::Result;
 
-pub struct Options {
-    pub check: String,
-    pub runs: u32,
-    pub cold: bool,
-    pub peer: bool,
-    pub defconfig: bool,
-    pub write: bool,
-}
-
-pub fn run(paths: &Paths, opts: &Options) -> Result<()> {
+pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
+    let paths = &ctx.paths;
     let mut results = results::Results::load(paths)?;
-    results.machine = results::Machine::here(paths);
+    results.machine = results::Machine::here(ctx);
     eprintln!("zlab bench: warm loop, {} runs of `touch` + `zlab test {}`", opts.runs, opts.check);
-    results.warm = Some(warm::edit_loop(paths, &opts.check, opts.runs)?);
+    results.warm = Some(warm::edit_loop(ctx, &opts.check, opts.runs)?);
     eprintln!("zlab bench: boot and the Rust doctests, {} runs of `zlab test rust-doctests`", opts.runs);
-    results.doctests = Some(warm::doctests(paths, opts.runs)?);
+    results.doctests = Some(warm::doctests(ctx, opts.runs)?);
     if opts.cold {
         eprintln!("zlab bench: a fresh build of the test kernel and its rust-doctests boot (minutes)");
-        results.cold = Some(cold::fresh_build(paths)?);
+        results.cold = Some(cold::fresh_build(ctx)?);
     }
     if opts.peer {
         eprintln!("zlab bench: kunit.py run --arch=s390 on the same tree, fresh (minutes)");
-        results.peer = Some(peer::kunit_py(paths)?);
+        results.peer = Some(peer::kunit_py(ctx)?);
     }
     if opts.defconfig {
         eprintln!("zlab bench: s390 defconfig with Rust, built from nothing (long: most of an hour on 2 cores)");
-        results.defconfig = Some(defconfig::build(paths)?);
+        results.defconfig = Some(defconfig::build(ctx)?);
     }
     print!("{}", report::summary(&results));
     if opts.write {
@@ -50,4 +44,14 @@ pub fn run(paths: &Paths, opts: &Options) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// This zlab as a new process, as a developer would run it, with this run's repository, home
+/// and toolchain.
+fn zlab_process(ctx: &RunContext) -> Result<std::process::Command> {
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.env("ZLAB_REPO", &ctx.paths.repo)
+        .env("ZLAB_HOME", &ctx.paths.home)
+        .env(Compiler::VARIABLE, ctx.paths.compiler.name());
+    Ok(cmd)
 }

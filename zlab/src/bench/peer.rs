@@ -2,9 +2,8 @@
 //! tree and toolchain, from an empty build dir, running the same Rust doctests.
 
 use super::cold::today;
-use crate::host::paths::{remove_dir, Paths};
-use crate::inputs::pins::Pins;
-use crate::toolchain::tools::Toolchain;
+use crate::context::RunContext;
+use crate::host::paths::remove_dir;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::process::Command;
@@ -27,11 +26,11 @@ pub struct Peer {
     pub rerun_seconds: Option<f64>,
 }
 
-pub fn kunit_py(paths: &Paths) -> Result<Peer> {
-    let pins = Pins::load(&paths.source_pins())?;
-    let source = crate::inputs::source::unpacked(paths, &pins.kernel)?;
-    let tc = Toolchain::from_env(paths);
-    let work = paths.home.join("bench");
+pub fn kunit_py(ctx: &RunContext) -> Result<Peer> {
+    let pins = ctx.pins()?;
+    let source = crate::inputs::source::unpacked(ctx, &pins.kernel)?;
+    let tc = &ctx.tools;
+    let work = ctx.paths.home.join("bench");
     let build = work.join("kunit-py");
     remove_dir(&build)?;
     std::fs::create_dir_all(&work)?;

@@ -5,6 +5,7 @@ use super::cold::{today, Cold};
 use super::defconfig::Defconfig;
 use super::peer::Peer;
 use super::warm::{Doctests, EditLoop};
+use crate::context::RunContext;
 use crate::host::paths::Paths;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -32,8 +33,8 @@ pub struct Machine {
 }
 
 impl Machine {
-    pub fn here(paths: &Paths) -> Machine {
-        let tc = crate::toolchain::tools::Toolchain::from_env(paths);
+    pub fn here(ctx: &RunContext) -> Machine {
+        let tc = &ctx.tools;
         let first_line = |cmd: &mut std::process::Command| {
             crate::host::process::stdout_of(cmd)
                 .ok()
@@ -46,7 +47,7 @@ impl Machine {
             host: std::env::consts::ARCH.to_string(),
             qemu: first_line(std::process::Command::new(&tc.qemu).arg("--version")),
             rustc: first_line(std::process::Command::new(&tc.rustc).arg("--version")),
-            kernel: crate::inputs::pins::Pins::load(&paths.source_pins()).map(|p| p.kernel.release).unwrap_or_default(),
+            kernel: ctx.pins().map(|p| p.kernel.release.clone()).unwrap_or_default(),
         }
     }
 }

@@ -2,13 +2,12 @@
 //! into phases; and the rust-doctests boot, timed by the guest's own printk timestamps.
 
 use super::stats::Stats;
-use crate::host::paths::Paths;
+use crate::context::RunContext;
 use crate::run::phases::Phases;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{Instant, SystemTime};
 
 /// The rest of the loop's wall time: starting zlab, `doctor`, reading checks, writing reports.
@@ -38,19 +37,19 @@ pub struct Doctests {
     pub wall_check: Stats,
 }
 
-pub fn edit_loop(paths: &Paths, check_name: &str, runs: u32) -> Result<EditLoop> {
-    let check = crate::run::runner::select(paths, &[check_name.to_string()])?.remove(0);
+pub fn edit_loop(ctx: &RunContext, check_name: &str, runs: u32) -> Result<EditLoop> {
+    let check = crate::run::runner::select(ctx, &[check_name.to_string()])?.remove(0);
     let Some(module) = check.modules.first() else {
         bail!("check {check_name} loads no module of modules/, so there is nothing to edit; try hello, echo or kunit_demo")
     };
-    let folder = paths.modules_dir().join(module);
-    zlab_test(paths, check_name)?; // from here on everything but the touched module is built
+    let folder = ctx.paths.modules_dir().join(module);
+    zlab_test(ctx, check_name)?; // from here on everything but the touched module is built
     let mut walls = Vec::new();
     let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for _ in 0..runs {
         let started = Instant::now();
         touch_sources(&folder)?;
-        let result = zlab_test(paths, check_name)?;
+        let result = zlab_test(ctx, check_name)?;
         let wall = started.elapsed().as_secs_f64();
         walls.push(wall);
         let mut accounted = 0.0;
@@ -71,13 +70,13 @@ pub fn edit_loop(paths: &Paths, check_name: &str, runs: u32) -> Result<EditLoop>
     })
 }
 
-pub fn doctests(paths: &Paths, runs: u32) -> Result<Doctests> {
-    zlab_test(paths, "rust-doctests")?;
+pub fn doctests(ctx: &RunContext, runs: u32) -> Result<Doctests> {
+    zlab_test(ctx, "rust-doctests")?;
     let (mut init, mut kunit, mut boot, mut check) = (vec![], vec![], vec![], vec![]);
     let mut passed = 0;
     for _ in 0..runs {
         let started = Instant::now();
-        let result = zlab_test(paths, "rust-doctests")?;
+        let result = zlab_test(ctx, "rust-doctests")?;
         check.push(started.elapsed().as_secs_f64());
         boot.push(phases_of(&result)?.boot().context("zlab's JSON lacks a phase of the boot")?);
         passed = result["ktap"]["counts"]["passed"].as_u64().unwrap_or(0);
@@ -99,13 +98,13 @@ pub fn doctests(paths: &Paths, runs: u32) -> Result<Doctests> {
 }
 
 /// `zlab -q test NAME --json` as a new process; the check's entry of the JSON, which must pass.
-pub fn zlab_test(paths: &Paths, check: &str) -> Result<Value> {
-    zlab_test_with(paths, check, &[])
+pub fn zlab_test(ctx: &RunContext, check: &str) -> Result<Value> {
+    zlab_test_with(ctx, check, &[])
 }
 
-pub fn zlab_test_with(paths: &Paths, check: &str, env: &[(&str, &std::path::Path)]) -> Result<Value> {
-    let mut cmd = Command::new(std::env::current_exe()?);
-    cmd.args(["-q", "test", check, "--json"]).env("ZLAB_REPO", &paths.repo).env("ZLAB_HOME", &paths.home);
+pub fn zlab_test_with(ctx: &RunContext, check: &str, env: &[(&str, &std::path::Path)]) -> Result<Value> {
+    let mut cmd = super::zlab_process(ctx)?;
+    cmd.args(["-q", "test", check, "--json"]);
     for (name, value) in env {
         cmd.env(name, value);
     }

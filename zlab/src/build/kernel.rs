@@ -2,11 +2,10 @@
 
 use crate::build::progress::BuildProgress;
 use crate::build::stamp;
+use crate::context::RunContext;
 use crate::host::lock::DirLock;
-use crate::host::paths::Paths;
 use crate::host::process;
 use crate::inputs::kconfig;
-use crate::inputs::pins::Pins;
 use crate::inputs::source;
 use crate::inputs::variants;
 use crate::note;
@@ -38,6 +37,17 @@ impl Kernel {
     pub fn module_file(&self, relative: &str) -> PathBuf {
         self.dir.join(relative)
     }
+    /// The in-tree Rust samples this build made (`samples/rust/*.ko`), sorted.
+    pub fn rust_samples(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(self.dir.join("samples/rust")) else { return vec![] };
+        let mut samples: Vec<String> = dir
+            .filter_map(|e| e.ok()?.file_name().to_str().map(str::to_string))
+            .filter(|n| n.ends_with(".ko"))
+            .map(|n| format!("samples/rust/{n}"))
+            .collect();
+        samples.sort();
+        samples
+    }
 }
 
 /// Names the variant a finished build dir was configured as; written after a successful build.
@@ -45,13 +55,13 @@ const VARIANT_MARKER: &str = "zlab-variant";
 
 /// A kernel built elsewhere (Nix's `kernel` package), used as it is: `ZLAB_KERNEL_BUILD` names
 /// its build dir, and the variant it was built as must be the one asked for.
-pub fn prebuilt(paths: &Paths, variant: &str) -> Option<Result<Kernel>> {
-    let dir = PathBuf::from(std::env::var_os("ZLAB_KERNEL_BUILD")?);
+pub fn prebuilt(ctx: &RunContext, variant: &str) -> Option<Result<Kernel>> {
+    let dir = ctx.env.kernel_build.clone()?;
     Some(read_prebuilt(&dir, variant).map(|(source, dir)| Kernel {
         variant: variant.to_string(),
         source,
         dir,
-        modules_out: paths.build_dir(variant).join(MODULES_OUT),
+        modules_out: ctx.paths.build_dir(variant).join(MODULES_OUT),
     }))
 }
 
@@ -75,22 +85,24 @@ fn read_prebuilt(dir: &Path, variant: &str) -> Result<(PathBuf, PathBuf)> {
 
 /// Builds the variant in `dir` (default: its build dir under zlab's home), or returns the
 /// prebuilt kernel that `ZLAB_KERNEL_BUILD` names.
-pub fn build(paths: &Paths, variant_name: &str, dir: Option<&Path>) -> Result<Kernel> {
-    if let Some(kernel) = prebuilt(paths, variant_name) {
+pub fn build(ctx: &RunContext, variant_name: &str, dir: Option<&Path>) -> Result<Kernel> {
+    let paths = &ctx.paths;
+    if let Some(kernel) = prebuilt(ctx, variant_name) {
         return kernel;
     }
     let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| paths.build_dir(variant_name));
-    let pins = Pins::load(&paths.source_pins())?;
+    let pins = ctx.pins()?;
     source::clean_stale(paths);
-    let source = source::unpacked(paths, &pins.kernel)?;
-    build_from(paths, variant_name, &source, &dir)
+    let source = source::unpacked(ctx, &pins.kernel)?;
+    build_from(ctx, variant_name, &source, &dir)
 }
 
 /// Whether `dir` holds a finished build of the variant from `source` with today's inputs.
-pub fn up_to_date(paths: &Paths, variant_name: &str, source: &Path, dir: &Path) -> Result<bool> {
-    let tc = Toolchain::from_env(paths);
+pub fn up_to_date(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Path) -> Result<bool> {
+    let paths = &ctx.paths;
+    let tc = &ctx.tools;
     let (merged, _) = variants::merged_fragments(paths, &variants::load(paths, variant_name)?)?;
-    Ok(is_finished(dir, &fingerprint(&tc, variant_name, &merged, source), source))
+    Ok(is_finished(dir, &fingerprint(tc, variant_name, &merged, source), source))
 }
 
 fn fingerprint(tc: &Toolchain, variant: &str, merged_fragments: &str, source: &Path) -> String {
@@ -106,16 +118,17 @@ fn is_finished(dir: &Path, fingerprint: &str, source: &Path) -> bool {
 const BZIMAGE: &str = "arch/s390/boot/bzImage";
 
 /// Builds the variant from the kernel tree `source` in `dir`.
-pub fn build_from(paths: &Paths, variant_name: &str, source: &Path, dir: &Path) -> Result<Kernel> {
-    doctor::require(paths)?;
-    let tc = Toolchain::from_env(paths);
-    let pins = Pins::load(&paths.source_pins())?;
+pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Path) -> Result<Kernel> {
+    let paths = &ctx.paths;
+    doctor::require(ctx)?;
+    let tc = &ctx.tools;
+    let pins = ctx.pins()?;
     let variant = variants::load(paths, variant_name)?;
     let (source, dir) = (source.to_path_buf(), dir.to_path_buf());
     let _lock = DirLock::acquire(&dir)?;
 
     let (merged, settings) = variants::merged_fragments(paths, &variant)?;
-    let fingerprint = fingerprint(&tc, variant_name, &merged, &source);
+    let fingerprint = fingerprint(tc, variant_name, &merged, &source);
     let kernel = Kernel {
         variant: variant_name.to_string(),
         source: source.clone(),
@@ -127,8 +140,8 @@ pub fn build_from(paths: &Paths, variant_name: &str, source: &Path, dir: &Path) 
         return Ok(kernel);
     }
 
-    require_rust_available(&tc, &source, &dir)?;
-    configure(&tc, &source, &dir, &merged)?;
+    require_rust_available(tc, &source, &dir)?;
+    configure(tc, &source, &dir, &merged)?;
     let config = std::fs::read_to_string(dir.join(".config"))?;
     let mismatches = kconfig::verify(&kconfig::effective(&settings), &kconfig::parse_config(&config), &source);
     if !mismatches.is_empty() {

@@ -2,9 +2,9 @@
 //! kept in the build dir (Kbuild's MO=) so the repository stays clean.
 
 use crate::build::kernel::Kernel;
+use crate::context::RunContext;
 use crate::host::lock::DirLock;
 use crate::host::paths::Paths;
-use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
@@ -27,21 +27,21 @@ pub fn list(paths: &Paths) -> Result<Vec<String>> {
 }
 
 /// Builds each named module; one module's failure does not stop the others.
-pub fn build_each(paths: &Paths, kernel: &Kernel, names: &[String]) -> Vec<Built> {
+pub fn build_each(ctx: &RunContext, kernel: &Kernel, names: &[String]) -> Vec<Built> {
     names
         .iter()
-        .map(|name| Built { name: name.clone(), result: build_one(paths, kernel, name).map_err(|e| format!("{e:#}")) })
+        .map(|name| Built { name: name.clone(), result: build_one(ctx, kernel, name).map_err(|e| format!("{e:#}")) })
         .collect()
 }
 
-fn build_one(paths: &Paths, kernel: &Kernel, name: &str) -> Result<PathBuf> {
-    let src = paths.modules_dir().join(name);
+fn build_one(ctx: &RunContext, kernel: &Kernel, name: &str) -> Result<PathBuf> {
+    let src = ctx.paths.modules_dir().join(name);
     if !src.join("Kbuild").is_file() {
         bail!("modules/{name} has no Kbuild file (is the name right? `zlab modules --list` shows them)");
     }
     let out = kernel.modules_out.join(name);
     let _lock = DirLock::acquire(&out)?;
-    let tc = Toolchain::from_env(paths);
+    let tc = &ctx.tools;
     let mut make = tc.kernel_make(&kernel.source, &kernel.dir);
     make.arg(format!("M={}", src.display()))
         .arg(format!("MO={}", out.display()))

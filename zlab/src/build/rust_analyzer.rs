@@ -4,10 +4,9 @@
 
 use crate::build::kernel::{self, Kernel};
 use crate::build::modules;
+use crate::context::RunContext;
 use crate::host::lock::DirLock;
-use crate::host::paths::Paths;
 use crate::host::process;
-use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -42,9 +41,10 @@ pub struct Written {
 }
 
 /// Writes rust-project.json for the variant's kernel and every module to `output`.
-pub fn write(paths: &Paths, variant: &str, output: &Path) -> Result<Written> {
-    let kernel = kernel::build(paths, variant, None)?;
-    let text = generate(paths, &kernel)?;
+pub fn write(ctx: &RunContext, variant: &str, output: &Path) -> Result<Written> {
+    let paths = &ctx.paths;
+    let kernel = kernel::build(ctx, variant, None)?;
+    let text = generate(ctx, &kernel)?;
     let project: Project = serde_json::from_str(&text).context("the kernel's rust-project.json does not parse")?;
     let modules = check(&project, &paths.modules_dir(), &modules::list(paths)?)?;
     let staged = output.with_extension("json.partial");
@@ -54,10 +54,11 @@ pub fn write(paths: &Paths, variant: &str, output: &Path) -> Result<Written> {
 }
 
 /// Runs the kernel's `make M=<modules/> rust-analyzer`, its output kept outside the repository.
-fn generate(paths: &Paths, kernel: &Kernel) -> Result<String> {
+fn generate(ctx: &RunContext, kernel: &Kernel) -> Result<String> {
+    let paths = &ctx.paths;
     let out = paths.home.join("rust-analyzer").join(&kernel.variant);
     let _lock = DirLock::acquire(&out)?;
-    let tc = Toolchain::from_env(paths);
+    let tc = &ctx.tools;
     let mut make = tc.kernel_make(&kernel.source, &kernel.dir);
     make.arg(format!("M={}", paths.modules_dir().display())).arg(format!("MO={}", out.display())).arg("rust-analyzer");
     let run = process::dies_with_zlab(&mut make, libc::SIGTERM).output().context("could not run make")?;

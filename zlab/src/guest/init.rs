@@ -1,11 +1,10 @@
 //! What runs inside the guest: busybox as userspace, and an init script that runs a check's steps
 //! between markers the verdict reads back from the console.
 
-use crate::host::paths::Paths;
+use crate::context::RunContext;
 use crate::host::process;
 use crate::inputs::check::Step;
 use crate::inputs::downloads;
-use crate::inputs::pins::Pins;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::process::Command;
@@ -24,16 +23,17 @@ pub enum Ending {
 }
 
 /// The s390x busybox binary: `ZLAB_BUSYBOX`, else extracted once from the pinned .deb.
-pub fn busybox(paths: &Paths) -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("ZLAB_BUSYBOX") {
-        return Ok(PathBuf::from(path));
+pub fn busybox(ctx: &RunContext) -> Result<PathBuf> {
+    let paths = &ctx.paths;
+    if let Some(path) = &ctx.env.busybox {
+        return Ok(path.clone());
     }
-    let pins = Pins::load(&paths.source_pins())?;
+    let pins = ctx.pins()?;
     let target = paths.home.join("guest").join(format!("busybox-{}", &pins.busybox.deb.sha256[..12]));
     if target.is_file() {
         return Ok(target);
     }
-    let deb = downloads::verified(paths, &pins.busybox.deb)?;
+    let deb = downloads::verified(ctx, &pins.busybox.deb)?;
     std::fs::create_dir_all(target.parent().unwrap_or(&paths.home))?;
     let partial = target.with_extension("partial");
     process::run(Command::new("sh").arg("-c").arg(format!(

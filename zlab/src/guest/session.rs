@@ -3,12 +3,12 @@
 
 use crate::build::kernel::{self, Kernel};
 use crate::build::modules;
+use crate::context::RunContext;
 use crate::guest::gdb::Debugger;
 use crate::guest::init::{self, Ending};
 use crate::guest::initramfs::{self, Contents};
 use crate::guest::qemu::Machine;
 use crate::host::lock::DirLock;
-use crate::host::paths::Paths;
 use crate::inputs::check::Check;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
@@ -24,11 +24,11 @@ pub struct Kernels {
 }
 
 impl Kernels {
-    pub fn get(&mut self, paths: &Paths, variant: &str) -> Result<Kernel> {
+    pub fn get(&mut self, ctx: &RunContext, variant: &str) -> Result<Kernel> {
         let entry = self
             .built
             .entry(variant.to_string())
-            .or_insert_with(|| kernel::build(paths, variant, None).map_err(|e| format!("{e:#}")));
+            .or_insert_with(|| kernel::build(ctx, variant, None).map_err(|e| format!("{e:#}")));
         match entry {
             Ok(kernel) => Ok(kernel.clone()),
             Err(e) => bail!("the {variant} kernel did not build: {e}"),
@@ -37,10 +37,10 @@ impl Kernels {
 }
 
 /// Builds the check's zlab modules and lists every module file the guest gets.
-pub fn guest_modules(paths: &Paths, kernel: &Kernel, check: &Check) -> Result<Vec<(String, PathBuf)>> {
+pub fn guest_modules(ctx: &RunContext, kernel: &Kernel, check: &Check) -> Result<Vec<(String, PathBuf)>> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    for built in modules::build_each(paths, kernel, &check.modules) {
+    for built in modules::build_each(ctx, kernel, &check.modules) {
         match built.result {
             Ok(ko) => files.push((format!("{}.ko", built.name), ko)),
             Err(e) => errors.push(format!("module {} did not build:\n{e}", built.name)),
@@ -74,14 +74,14 @@ pub struct Guest {
 
 /// The check's guest, ready to boot: its modules built and its initramfs written into the
 /// check's run folder.
-pub fn prepare(paths: &Paths, kernel: &Kernel, check: &Check, ending: Ending) -> Result<Guest> {
-    let dir = paths.run_dir(&check.name);
+pub fn prepare(ctx: &RunContext, kernel: &Kernel, check: &Check, ending: Ending) -> Result<Guest> {
+    let dir = ctx.paths.run_dir(&check.name);
     let lock = DirLock::acquire(&dir)?;
     let started = Instant::now();
-    let modules = guest_modules(paths, kernel, check)?;
+    let modules = guest_modules(ctx, kernel, check)?;
     let modules_took = started.elapsed();
     let started = Instant::now();
-    let busybox = init::busybox(paths)?;
+    let busybox = init::busybox(ctx)?;
     let initrd = initramfs::create(kernel, &dir, &Contents { busybox: &busybox, steps: &check.step, ending, modules })?;
     let machine = Machine {
         kernel: kernel.bzimage(),

@@ -18,9 +18,9 @@ pub struct SourceEntry {
 
 /// The host's Debian mirror: `ZLAB_DEBIAN_MIRROR`, else the URI of the first `deb` entry in
 /// /etc/apt that serves the host's own release (e.g. `bookworm`).
-pub fn host_mirror() -> Result<String> {
-    if let Ok(uri) = std::env::var("ZLAB_DEBIAN_MIRROR") {
-        return Ok(uri);
+pub fn host_mirror(given: Option<&str>) -> Result<String> {
+    if let Some(uri) = given {
+        return Ok(uri.to_string());
     }
     let codename = host_codename()?;
     let entries = read_host_sources()?;
@@ -185,11 +185,11 @@ fn file_name_from_spec(spec: &str) -> String {
 }
 
 /// Installs host packages with the host's own apt configuration. `backports`, when given, adds
-/// that suite from the host's mirror for this call only, and installs `packages` from it.
-pub fn install_on_host(packages: &[&str], backports: Option<(&Path, &str)>) -> Result<()> {
+/// that suite from the host's mirror (or `mirror`) for this call only, and installs `packages` from it.
+pub fn install_on_host(packages: &[&str], backports: Option<(&Path, &str)>, mirror: Option<&str>) -> Result<()> {
     let mut cmd = Command::new("apt-get");
     if let Some((dir, suite)) = backports {
-        let mirror = host_mirror()?;
+        let mirror = host_mirror(mirror)?;
         std::fs::create_dir_all(dir.join("lists/partial"))?;
         std::fs::write(dir.join("sources.list"), format!("deb [signed-by={KEYRING}] {mirror} {suite} main\n"))?;
         let opts = [

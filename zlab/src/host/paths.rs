@@ -1,6 +1,7 @@
 //! Where things live: the repository (pins, fragments, modules, checks) and zlab's home
 //! (downloads, tools, unpacked source, build dirs, run logs), which stays outside git.
 
+use crate::environment::Environment;
 use crate::toolchain::tools::Compiler;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -17,9 +18,9 @@ impl Paths {
     /// The repository is found from `ZLAB_REPO` or by walking up from the current directory to
     /// the folder that holds `kernel/source.toml`; the home is `ZLAB_HOME`, else
     /// `$XDG_CACHE_HOME/zlab`, else `~/.cache/zlab`.
-    pub fn discover(compiler: Compiler) -> Result<Paths> {
-        let repo = match std::env::var_os("ZLAB_REPO") {
-            Some(dir) => PathBuf::from(dir),
+    pub fn discover(env: &Environment, compiler: Compiler) -> Result<Paths> {
+        let repo = match &env.repo {
+            Some(dir) => dir.clone(),
             None => find_repo(&std::env::current_dir()?)?,
         };
         if !repo.join("kernel/source.toml").is_file() {
@@ -28,7 +29,7 @@ impl Paths {
                 repo.display()
             );
         }
-        Ok(Paths { repo, home: default_home()?, compiler })
+        Ok(Paths { repo, home: home(env)?, compiler })
     }
 
     pub fn source_pins(&self) -> PathBuf {
@@ -76,15 +77,15 @@ fn find_repo(start: &Path) -> Result<PathBuf> {
     })
 }
 
-fn default_home() -> Result<PathBuf> {
-    if let Some(home) = std::env::var_os("ZLAB_HOME") {
-        return Ok(PathBuf::from(home));
+fn home(env: &Environment) -> Result<PathBuf> {
+    if let Some(home) = &env.home {
+        return Ok(home.clone());
     }
-    if let Some(cache) = std::env::var_os("XDG_CACHE_HOME") {
+    if let Some(cache) = &env.xdg_cache_home {
         return Ok(PathBuf::from(cache).join("zlab"));
     }
     let home =
-        std::env::var_os("HOME").context("neither ZLAB_HOME nor HOME is set; set ZLAB_HOME to a writable folder")?;
+        env.user_home.as_ref().context("neither ZLAB_HOME nor HOME is set; set ZLAB_HOME to a writable folder")?;
     Ok(PathBuf::from(home).join(".cache/zlab"))
 }
 

@@ -38,6 +38,28 @@ pub struct Check {
     pub kunit: Kunit,
 }
 
+impl Check {
+    /// The guest `zlab boot` gives a person without a check: the given modules in /lib/modules,
+    /// no expectations, and a shell.
+    pub fn interactive(modules: Vec<String>, kernel_modules: Vec<String>) -> Check {
+        Check {
+            name: "interactive".into(),
+            description: "interactive shell".into(),
+            variant: default_variant(),
+            timeout: DEFAULT_TIMEOUT_SECS,
+            modules,
+            kernel_modules,
+            kernel_args: vec![],
+            expect: vec![],
+            forbid: vec![],
+            step: vec![],
+            ktap: vec![],
+            // A person at the shell expects a module's KUnit suite to run when they load it.
+            kunit: Kunit::All,
+        }
+    }
+}
+
 /// Which KUnit suites run in the guest. Unfiltered, KUnit runs the kernel's built-in suites at
 /// every boot (350 Rust doctests: about 0.8 s of each boot under TCG) and each module's suite
 /// at insmod.

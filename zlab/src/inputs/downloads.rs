@@ -2,6 +2,8 @@
 //! zlab's private apt configuration (snapshot.debian.org when the mirror has dropped them) with
 //! the SHA256 checked before anything uses them.
 
+use crate::context::RunContext;
+use crate::environment::Environment;
 use crate::host::apt::{self, PrivateApt};
 use crate::host::paths::Paths;
 use crate::inputs::pins::{self, DebPin};
@@ -21,9 +23,9 @@ fn override_var(pin: &DebPin) -> &'static str {
 
 /// The file the pin's variable points at, and the variable, when it is set. zlab never writes
 /// nor deletes anything beside such a file.
-pub fn given(pin: &DebPin) -> Option<(PathBuf, &'static str)> {
-    let variable = override_var(pin);
-    std::env::var_os(variable).map(|path| (PathBuf::from(path), variable))
+pub fn given(env: &Environment, pin: &DebPin) -> Option<(PathBuf, &'static str)> {
+    let path = if pin.arch == "s390x" { &env.busybox_deb } else { &env.kernel_deb };
+    path.clone().map(|path| (path, override_var(pin)))
 }
 
 /// Where zlab keeps its own download of the pin.
@@ -32,13 +34,13 @@ fn own_path(paths: &Paths, pin: &DebPin) -> PathBuf {
 }
 
 /// Where the pinned .deb is or will be.
-pub fn location(paths: &Paths, pin: &DebPin) -> PathBuf {
-    given(pin).map_or_else(|| own_path(paths, pin), |(path, _)| path)
+pub fn location(ctx: &RunContext, pin: &DebPin) -> PathBuf {
+    given(&ctx.env, pin).map_or_else(|| own_path(&ctx.paths, pin), |(path, _)| path)
 }
 
 /// The pinned .deb, verified. Fails with what to run when it is missing.
-pub fn verified(paths: &Paths, pin: &DebPin) -> Result<PathBuf> {
-    verified_from(paths, pin, given(pin))
+pub fn verified(ctx: &RunContext, pin: &DebPin) -> Result<PathBuf> {
+    verified_from(&ctx.paths, pin, given(&ctx.env, pin))
 }
 
 fn verified_from(paths: &Paths, pin: &DebPin, given: Option<(PathBuf, &str)>) -> Result<PathBuf> {
@@ -71,22 +73,23 @@ fn verified_from(paths: &Paths, pin: &DebPin, given: Option<(PathBuf, &str)>) ->
 /// Each comes from the host's mirror through zlab's private apt or, when the mirror cannot give
 /// it (a superseded version it has dropped), from snapshot.debian.org by its SHA1; the SHA256
 /// is checked either way before the file moves into place.
-pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
+pub fn fetch_missing(ctx: &RunContext, wanted: &[&DebPin]) -> Result<Vec<String>> {
+    let paths = &ctx.paths;
     let mut missing: Vec<&DebPin> = Vec::new();
     for pin in wanted.iter().copied() {
-        if given(pin).is_some() {
+        if given(&ctx.env, pin).is_some() {
             // A file zlab did not download is checked, never replaced.
-            verified(paths, pin)?;
-        } else if !present_and_verified(paths, pin) {
+            verified(ctx, pin)?;
+        } else if !present_and_verified(ctx, pin) {
             missing.push(pin);
         }
     }
     if missing.is_empty() {
         return Ok(Vec::new());
     }
-    let mirror_uri = apt::host_mirror().map_err(|e| format!("{e:#}"));
+    let mirror_uri = apt::host_mirror(ctx.env.debian_mirror.as_deref()).map_err(|e| format!("{e:#}"));
     let mirror = match &mirror_uri {
-        Ok(uri) => Mirror::open(paths, uri, &missing).map_err(|e| format!("{e:#}")),
+        Ok(uri) => Mirror::open(ctx, uri, &missing).map_err(|e| format!("{e:#}")),
         Err(why) => Err(why.clone()),
     };
     if let Err(why) = &mirror {
@@ -112,7 +115,7 @@ pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
                     Ok(uri) => format!("{uri}/{}", pin.pool),
                     Err(_) => "no mirror found".to_string(),
                 };
-                let url = from_snapshot(pin, &scratch.0, &mirror_url, &mirror_error, mirror.is_ok())?;
+                let url = from_snapshot(&ctx.env, pin, &scratch.0, &mirror_url, &mirror_error, mirror.is_ok())?;
                 (scratch.0.join(pin.file_name()), Some(url))
             }
         };
@@ -134,7 +137,7 @@ struct Mirror {
 }
 
 impl Mirror {
-    fn open(paths: &Paths, uri: &str, pins: &[&DebPin]) -> Result<Mirror> {
+    fn open(ctx: &RunContext, uri: &str, pins: &[&DebPin]) -> Result<Mirror> {
         let host_arch =
             crate::host::process::stdout_of(std::process::Command::new("dpkg").arg("--print-architecture"))?
                 .trim()
@@ -148,7 +151,7 @@ impl Mirror {
             }
         }
         let archs: Vec<String> = suites.iter().map(|(_, a)| a.to_string()).collect();
-        let apt = PrivateApt::create(&paths.apt_dir(), uri, &suites)?;
+        let apt = PrivateApt::create(&ctx.paths.apt_dir(), uri, &suites)?;
         crate::note!(
             "zlab: reading package lists for {}",
             suites.iter().map(|(s, a)| format!("{s}/{a}")).collect::<Vec<_>>().join(", ")
@@ -170,13 +173,14 @@ impl Mirror {
 /// The pin from snapshot.debian.org into `dest`, after the mirror failed; returns the URL.
 /// When both fail, the error names both attempts and what to do.
 fn from_snapshot(
+    env: &Environment,
     pin: &DebPin,
     dest: &std::path::Path,
     mirror_url: &str,
     mirror_error: &str,
     lists_read: bool,
 ) -> Result<String> {
-    let url = snapshot::url(&snapshot::base(), pin);
+    let url = snapshot::url(&snapshot::base(env), pin);
     let (package, version) = (&pin.package, &pin.version);
     let why = if lists_read { "no longer has" } else { "cannot give" };
     warn(&format!("the mirror {why} {package} {version}; trying snapshot.debian.org by SHA1: {url}"));
@@ -205,8 +209,8 @@ fn warn(message: &str) {
     );
 }
 
-fn present_and_verified(paths: &Paths, pin: &DebPin) -> bool {
-    let path = own_path(paths, pin);
+fn present_and_verified(ctx: &RunContext, pin: &DebPin) -> bool {
+    let path = own_path(&ctx.paths, pin);
     if !path.exists() {
         return false;
     }

@@ -2,6 +2,7 @@
 //! (superseded backports and binNMUs go within weeks). Its by-hash form, `/file/<sha1>`, needs
 //! no time stamp; the bytes are checked against the pin's SHA256 like a mirror's.
 
+use crate::environment::Environment;
 use crate::host::process;
 use crate::inputs::pins::DebPin;
 use anyhow::{Context, Result};
@@ -17,8 +18,8 @@ pub const DEFAULT_BASE: &str = "https://snapshot.debian.org";
 const APT_HELPER: &str = "/usr/lib/apt/apt-helper";
 
 /// The snapshot archive's base URL.
-pub fn base() -> String {
-    base_from(std::env::var(VARIABLE).ok())
+pub fn base(env: &Environment) -> String {
+    base_from(env.snapshot_url.clone())
 }
 
 fn base_from(variable: Option<String>) -> String {

@@ -1,5 +1,6 @@
 //! The pinned kernel source, unpacked once from its verified .deb into zlab's home.
 
+use crate::context::RunContext;
 use crate::host::paths::Paths;
 use crate::host::process;
 use crate::inputs::downloads;
@@ -11,9 +12,10 @@ use std::process::Command;
 /// Marks a completely unpacked tree; written last, so a tree without it is never used.
 const MARKER: &str = ".zlab-unpacked";
 
-pub fn unpacked(paths: &Paths, pin: &KernelPin) -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("ZLAB_KERNEL_SOURCE") {
-        return Ok(PathBuf::from(dir));
+pub fn unpacked(ctx: &RunContext, pin: &KernelPin) -> Result<PathBuf> {
+    let paths = &ctx.paths;
+    if let Some(dir) = &ctx.env.kernel_source {
+        return Ok(dir.clone());
     }
     let dir = paths.sources().join(format!("linux-{}-{}", pin.release, &pin.deb.sha256[..12]));
     if dir.join(MARKER).is_file() {
@@ -21,7 +23,7 @@ pub fn unpacked(paths: &Paths, pin: &KernelPin) -> Result<PathBuf> {
     }
     let staging = paths.sources().join(format!(".unpacking-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    unpack(paths, pin, &staging)?;
+    unpack(ctx, pin, &staging)?;
     std::fs::write(staging.join(MARKER), &pin.deb.sha256)?;
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::rename(&staging, &dir).with_context(|| format!("moving the unpacked tree to {}", dir.display()))?;
@@ -29,8 +31,8 @@ pub fn unpacked(paths: &Paths, pin: &KernelPin) -> Result<PathBuf> {
 }
 
 /// Unpacks the verified pinned source into `dest` (created; must not exist or be empty).
-pub fn unpack(paths: &Paths, pin: &KernelPin, dest: &Path) -> Result<()> {
-    let deb = downloads::verified(paths, &pin.deb)?;
+pub fn unpack(ctx: &RunContext, pin: &KernelPin, dest: &Path) -> Result<()> {
+    let deb = downloads::verified(ctx, &pin.deb)?;
     crate::note!("zlab: unpacking Linux {} into {}", pin.release, dest.display());
     let _ = std::fs::remove_dir(dest);
     if dest.exists() {

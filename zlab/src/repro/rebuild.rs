@@ -15,11 +15,11 @@
 
 use crate::build::kernel::{self, Kernel};
 use crate::build::modules;
+use crate::context::RunContext;
 use crate::guest::init::{self, Ending};
 use crate::guest::initramfs::{self, Contents};
 use crate::host::lock::DirLock;
 use crate::host::paths::{remove_dir, Paths};
-use crate::inputs::pins::Pins;
 use crate::inputs::source;
 use crate::repro::compare::{self, Compared};
 use crate::setup::doctor;
@@ -83,42 +83,43 @@ fn repro_home(paths: &Paths) -> PathBuf {
 
 const INITRAMFS: &str = "initramfs.cpio";
 
-pub fn run(paths: &Paths, variant: &str) -> Result<()> {
-    doctor::require(paths)?;
-    if let Some(dir) = std::env::var_os("ZLAB_KERNEL_BUILD") {
+pub fn run(ctx: &RunContext, variant: &str) -> Result<()> {
+    let paths = &ctx.paths;
+    doctor::require(ctx)?;
+    if let Some(dir) = &ctx.env.kernel_build {
         bail!(
             "ZLAB_KERNEL_BUILD={} names a kernel built elsewhere; zlab repro compares zlab's own build of the checks' kernel with a clean build. Unset ZLAB_KERNEL_BUILD",
-            Path::new(&dir).display()
+            dir.display()
         );
     }
-    let pins = Pins::load(&paths.source_pins())?;
+    let pins = ctx.pins()?;
     let home = repro_home(paths);
     // One repro per toolchain at a time: a second waits instead of removing the first's trees.
     let _one_repro = DirLock::acquire(&home)?;
     remove_old_first_tree(&home)?;
 
     note!("zlab repro: first build: the checks' build, brought up to date as `zlab build` does");
-    let checks = kernel::build(paths, variant, None).context("the first build (the checks' build)")?;
+    let checks = kernel::build(ctx, variant, None).context("the first build (the checks' build)")?;
     let trees = Trees::new(paths, &checks.source, &checks.dir);
     let (first, second) = (&trees.first, &trees.second);
 
     note!("zlab repro: second build, from nothing, in {}", trees.second_root.display());
     remove_dir(&trees.second_root)?;
-    source::unpack(paths, &pins.kernel, &second.source)?;
+    source::unpack(ctx, &pins.kernel, &second.source)?;
     let clean =
-        kernel::build_from(paths, variant, &second.source, &second.build).context("the second build (from nothing)")?;
-    guest_of(paths, &clean, second).context("the second build's modules")?;
+        kernel::build_from(ctx, variant, &second.source, &second.build).context("the second build (from nothing)")?;
+    guest_of(ctx, &clean, second).context("the second build's modules")?;
 
     // The clean build took minutes, in which another zlab may have rebuilt the checks' build:
     // hold it still while its modules are built and it is compared.
     let _checks_still = DirLock::acquire(&first.build)?;
-    if !kernel::up_to_date(paths, variant, &first.source, &first.build)? {
+    if !kernel::up_to_date(ctx, variant, &first.source, &first.build)? {
         bail!(
             "the checks' build {} changed while zlab repro ran (another zlab rebuilt it, or the source was edited); run zlab repro again",
             first.build.display()
         );
     }
-    let module_names = guest_of(paths, &checks, first).context("the checks' build's modules")?;
+    let module_names = guest_of(ctx, &checks, first).context("the checks' build's modules")?;
 
     let compared = compare_trees(first, second, &module_names)?;
     let report = home.join("report.txt");
@@ -167,17 +168,17 @@ fn remove_old_first_tree(home: &Path) -> Result<bool> {
 /// Every module of modules/ built against `kernel` into the tree's modules folder, and an
 /// initramfs with all of them in its guest folder. Returns the modules' files, relative to the
 /// modules folder.
-fn guest_of(paths: &Paths, kernel: &Kernel, tree: &Tree) -> Result<BTreeSet<String>> {
+fn guest_of(ctx: &RunContext, kernel: &Kernel, tree: &Tree) -> Result<BTreeSet<String>> {
     let kernel = Kernel { modules_out: tree.modules.clone(), ..kernel.clone() };
-    let names = modules::list(paths)?;
+    let names = modules::list(&ctx.paths)?;
     let mut files = Vec::new();
     let mut relative = BTreeSet::new();
-    for built in modules::build_each(paths, &kernel, &names) {
+    for built in modules::build_each(ctx, &kernel, &names) {
         let ko = built.result.map_err(|e| anyhow::anyhow!("module {} did not build:\n{e}", built.name))?;
         relative.insert(format!("{0}/{0}.ko", built.name));
         files.push((format!("{}.ko", built.name), ko));
     }
-    let busybox = init::busybox(paths)?;
+    let busybox = init::busybox(ctx)?;
     let contents = Contents { busybox: &busybox, steps: &[], ending: Ending::PowerOff, modules: files };
     initramfs::create(&kernel, &tree.guest, &contents)?;
     Ok(relative)

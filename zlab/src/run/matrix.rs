@@ -1,18 +1,20 @@
 //! `zlab test --matrix`: the checks under every toolchain (GCC, then LLVM), each with its own
 //! kernel, then one table of check × toolchain.
 
+use crate::context::RunContext;
 use crate::host::paths::Paths;
 use crate::run::runner::{self, Outcome};
 use crate::say;
 use crate::toolchain::tools::Compiler;
 use anyhow::{Context, Result};
 
-pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>> {
+pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcome>> {
+    let paths = &ctx.paths;
     let mut outcomes = Vec::new();
     for compiler in Compiler::ALL {
         crate::note!("zlab: matrix: the checks built with {}", compiler.name());
-        let paths = Paths { compiler, ..paths.clone() };
-        let ran = runner::run(&paths, names, repeat).with_context(|| format!("the {} toolchain", compiler.name()))?;
+        let _paths = Paths { compiler, ..paths.clone() };
+        let ran = runner::run(ctx, names, repeat).with_context(|| format!("the {} toolchain", compiler.name()))?;
         outcomes.extend(ran);
     }
     Ok(outcomes)

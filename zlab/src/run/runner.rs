@@ -1,17 +1,16 @@
 //! `zlab test`: every check (or the named ones) built, booted and judged, then a summary.
 
 use crate::build::kernel::Kernel;
+use crate::context::RunContext;
 use crate::guest::gdb::Debugger;
 use crate::guest::init::Ending;
 use crate::guest::qemu::{self, Run};
 use crate::guest::session::{self, Kernels};
-use crate::host::paths::Paths;
 use crate::inputs::check::{self, Check};
-use crate::inputs::pins::Pins;
 use crate::judge::verdict::{self, Verdict};
 use crate::run::phases::Phases;
 use crate::setup::doctor;
-use crate::toolchain::tools::{Compiler, Toolchain};
+use crate::toolchain::tools::Compiler;
 use crate::ui::output::{self, Colour};
 use crate::{note, say};
 use anyhow::{bail, Result};
@@ -51,9 +50,9 @@ impl Outcome {
 
 /// The checks to run: all of checks/, or the named ones (an unknown name is an error). Each
 /// also expects the kernel's banner with the pinned release, so a stale kernel never passes.
-pub fn select(paths: &Paths, names: &[String]) -> Result<Vec<Check>> {
-    let release = Pins::load(&paths.source_pins())?.kernel.release;
-    let mut all = check::load_dir(&paths.checks_dir())?;
+pub fn select(ctx: &RunContext, names: &[String]) -> Result<Vec<Check>> {
+    let release = ctx.pins()?.kernel.release.clone();
+    let mut all = check::load_dir(&ctx.paths.checks_dir())?;
     for check in &mut all {
         check.expect.push(format!("Linux version {release} "));
     }
@@ -75,11 +74,12 @@ pub fn select(paths: &Paths, names: &[String]) -> Result<Vec<Check>> {
 
 /// Runs each check `repeat` times in a row (its kernel built once); under `-v` each console is
 /// shown as it boots.
-pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>> {
+pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcome>> {
+    let paths = &ctx.paths;
     let echo_console = output::verbose();
-    let checks = select(paths, names)?;
-    doctor::require(paths)?;
-    let tc = Toolchain::from_env(paths);
+    let checks = select(ctx, names)?;
+    doctor::require(ctx)?;
+    let _tc = &ctx.tools;
     let mut kernels = Kernels::default();
     let mut outcomes = Vec::new();
     let runs = checks.iter().flat_map(|check| (1..=repeat).map(move |n| (check, n)));
@@ -88,7 +88,7 @@ pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>>
         let attempt = if repeat > 1 { format!(" (run {n}/{repeat})") } else { String::new() };
         note!("zlab: check {}{attempt} — {}", check.name, check.description);
         let mut phases = Phases::default();
-        let result = run_one(paths, &tc, &mut kernels, check, echo_console, &mut phases).map_err(|e| format!("{e:#}"));
+        let result = run_one(ctx, &mut kernels, check, echo_console, &mut phases).map_err(|e| format!("{e:#}"));
         let outcome = Outcome {
             check: check.name.clone(),
             toolchain: paths.compiler,
@@ -108,20 +108,13 @@ pub fn run(paths: &Paths, names: &[String], repeat: u32) -> Result<Vec<Outcome>>
     Ok(outcomes)
 }
 
-fn run_one(
-    paths: &Paths,
-    tc: &Toolchain,
-    kernels: &mut Kernels,
-    check: &Check,
-    echo: bool,
-    phases: &mut Phases,
-) -> Result<Verdict> {
+fn run_one(ctx: &RunContext, kernels: &mut Kernels, check: &Check, echo: bool, phases: &mut Phases) -> Result<Verdict> {
     let started = Instant::now();
-    let kernel = kernels.get(paths, &check.variant)?;
+    let kernel = kernels.get(ctx, &check.variant)?;
     phases.kernel = started.elapsed().as_secs_f64();
-    let (run, verdict, boot_phases) = boot_and_judge(paths, tc, &kernel, check, echo, None)?;
+    let (run, verdict, boot_phases) = boot_and_judge(ctx, &kernel, check, echo, None)?;
     *phases = Phases { kernel: phases.kernel, ..boot_phases };
-    let log = paths.run_dir(&check.name).join("console.log");
+    let log = ctx.paths.run_dir(&check.name).join("console.log");
     note!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
     Ok(verdict)
 }
@@ -129,16 +122,15 @@ fn run_one(
 /// Boots the check's guest to power-off (or its time limit), console in the check's run
 /// folder, and judges it. Under a debugger the guest waits for gdb and has no time limit.
 pub fn boot_and_judge(
-    paths: &Paths,
-    tc: &Toolchain,
+    ctx: &RunContext,
     kernel: &Kernel,
     check: &Check,
     echo: bool,
     debugger: Option<&Debugger>,
 ) -> Result<(Run, Verdict, Phases)> {
     let session::Guest { mut machine, lock: _lock, modules_took, initramfs_took } =
-        session::prepare(paths, kernel, check, Ending::PowerOff)?;
-    let log = paths.run_dir(&check.name).join("console.log");
+        session::prepare(ctx, kernel, check, Ending::PowerOff)?;
+    let log = ctx.paths.run_dir(&check.name).join("console.log");
     let limit = match debugger {
         Some(debugger) => {
             session::attach(&mut machine, debugger);
@@ -146,7 +138,7 @@ pub fn boot_and_judge(
         }
         None => Some(Duration::from_secs(check.timeout)),
     };
-    let run = qemu::run_captured(qemu::command(tc, &machine), &log, limit, echo)?;
+    let run = qemu::run_captured(qemu::command(&ctx.tools, &machine), &log, limit, echo)?;
     let verdict = verdict::judge(check, &run);
     let phases =
         Phases { modules: modules_took.as_secs_f64(), initramfs: initramfs_took.as_secs_f64(), ..Phases::default() }

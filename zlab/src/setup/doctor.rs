@@ -1,7 +1,8 @@
 //! `zlab doctor`: every tool the s390 Rust kernel build and boot need, with the version found,
 //! the version required, and the command that fixes a problem.
 
-use crate::host::paths::Paths;
+use crate::context::RunContext;
+use crate::environment::Environment;
 use crate::host::process;
 use crate::inputs::downloads;
 use crate::inputs::pins::Pins;
@@ -14,33 +15,20 @@ use std::path::Path;
 use std::process::Command;
 
 /// The command that fixes any problem in this environment.
-pub fn fix_command() -> &'static str {
-    if std::env::var_os("IN_NIX_SHELL").is_some() {
+pub fn fix_command(env: &Environment) -> &'static str {
+    if env.in_nix_shell {
         "nix develop"
     } else {
         "zlab setup"
     }
 }
 
-/// The variables that choose tools instead of zlab's defaults (`zlab setup`'s installs).
-const TOOL_VARIABLES: &[&str] = &[
-    "ZLAB_RUSTC",
-    "ZLAB_RUSTDOC",
-    "ZLAB_BINDGEN",
-    "LIBCLANG_PATH",
-    "ZLAB_CROSS_COMPILE",
-    "ZLAB_LLVM",
-    "ZLAB_QEMU",
-    "ZLAB_GDB",
-];
-
 /// How to fix the problems: the fix command, and outside Nix, the variables that may have
 /// chosen the wrong tools.
-fn advice() -> String {
-    let mut text = format!("Fix with `{}`", fix_command());
-    if std::env::var_os("IN_NIX_SHELL").is_none() {
-        let set: Vec<String> =
-            TOOL_VARIABLES.iter().filter_map(|v| std::env::var(v).ok().map(|value| format!("{v}={value}"))).collect();
+fn advice(env: &Environment) -> String {
+    let mut text = format!("Fix with `{}`", fix_command(env));
+    if !env.in_nix_shell {
+        let set = env.tool_choices();
         if !set.is_empty() {
             text.push_str(&format!(", or unset what chose these tools: {}", set.join(" ")));
         }
@@ -48,20 +36,20 @@ fn advice() -> String {
     text
 }
 
-pub fn run(paths: &Paths) -> Result<()> {
-    let tc = Toolchain::from_env(paths);
-    for note in compilers::notes(&tc) {
+pub fn run(ctx: &RunContext) -> Result<()> {
+    let tc = &ctx.tools;
+    for note in compilers::notes(tc) {
         println!("{note}");
     }
-    let findings = examine(paths);
+    let findings = examine(ctx);
     for f in &findings {
         let mark = if f.ok { "ok     " } else { "MISSING" };
         println!("{mark} {:<22} {:<48} needs {}", f.tool, f.found, f.needed);
     }
     // Tools only some commands need: shown, never a failure.
-    let mut optional = vec![(gdb(&tc), "zlab boot --gdb")];
+    let mut optional = vec![(gdb(tc), "zlab boot --gdb")];
     if tc.compiler == Compiler::Gcc {
-        optional.push((compilers::clang(&tc), "zlab --toolchain llvm"));
+        optional.push((compilers::clang(tc), "zlab --toolchain llvm"));
     }
     for (f, used_by) in &optional {
         let mark = if f.ok { "ok     " } else { "absent " };
@@ -69,11 +57,11 @@ pub fn run(paths: &Paths) -> Result<()> {
     }
     let problems = findings.iter().filter(|f| !f.ok).count();
     if problems > 0 {
-        bail!("{problems} problem(s) above. {}", advice());
+        bail!("{problems} problem(s) above. {}", advice(&ctx.env));
     }
     let absent = optional.iter().filter(|(f, _)| !f.ok).count();
     let absent = if absent > 0 {
-        format!(" {absent} optional tool(s) absent: `{}` adds them.", fix_command())
+        format!(" {absent} optional tool(s) absent: `{}` adds them.", fix_command(&ctx.env))
     } else {
         String::new()
     };
@@ -100,45 +88,49 @@ pub fn gdb(tc: &Toolchain) -> Finding {
 
 /// Fails before any work is done when a tool is missing or too old. A run checks once: the
 /// commands that need tools all call this, and the tools do not change while zlab runs.
-pub fn require(paths: &Paths) -> Result<()> {
+pub fn require(ctx: &RunContext) -> Result<()> {
     // One check per toolchain: `zlab test --matrix` uses both in one run.
     static READY: [std::sync::OnceLock<()>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-    let ready = &READY[paths.compiler as usize];
+    let ready = &READY[ctx.paths.compiler as usize];
     if ready.get().is_some() {
         return Ok(());
     }
-    let problems: Vec<String> = examine(paths)
+    let problems: Vec<String> = examine(ctx)
         .into_iter()
         .filter(|f| !f.ok)
         .map(|f| format!("  {}: found {}, needs {}", f.tool, f.found, f.needed))
         .collect();
     if !problems.is_empty() {
-        bail!("the toolchain is not ready:\n{}\n{}; `zlab doctor` shows every tool", problems.join("\n"), advice());
+        bail!(
+            "the toolchain is not ready:\n{}\n{}; `zlab doctor` shows every tool",
+            problems.join("\n"),
+            advice(&ctx.env)
+        );
     }
     let _ = ready.set(());
     Ok(())
 }
 
-pub fn examine(paths: &Paths) -> Vec<Finding> {
-    let tc = Toolchain::from_env(paths);
+pub fn examine(ctx: &RunContext) -> Vec<Finding> {
+    let tc = &ctx.tools;
     let mut out = Vec::new();
     let rustc = versioned(&tc.rustc, "rustc");
     let rustc_version = rustc.as_ref().ok().copied();
     out.push(at_least("rustc", &tc.rustc, rustc, minimum::RUSTC));
-    out.push(rust_src(&tc, rustc_version));
+    out.push(rust_src(ctx, rustc_version));
     out.push(at_least("rustdoc", &tc.rustdoc, versioned(&tc.rustdoc, "rustdoc"), minimum::RUSTC));
     out.push(at_least("bindgen", &tc.bindgen, versioned(&tc.bindgen, "bindgen"), minimum::BINDGEN));
-    let libclang_version = libclang_version(&tc);
-    out.push(libclang(&tc, libclang_version));
-    out.extend(compilers::findings(&tc, libclang_version));
+    let libclang_version = libclang_version(tc);
+    out.push(libclang(tc, libclang_version));
+    out.extend(compilers::findings(tc, libclang_version));
     out.push(present("qemu-system-s390x", &tc.qemu, &["--version"]));
     for tool in ["make", "flex", "bison", "bc"] {
         out.push(present(tool, Path::new(tool), &["--version"]));
     }
-    match Pins::load(&paths.source_pins()) {
+    match ctx.pins() {
         Ok(pins) => {
-            out.push(kernel_source(paths, &pins));
-            out.push(busybox(paths, &pins));
+            out.push(kernel_source(ctx, pins));
+            out.push(busybox(ctx, pins));
         }
         Err(e) => out.push(Finding {
             tool: "kernel/source.toml",
@@ -152,10 +144,11 @@ pub fn examine(paths: &Paths) -> Vec<Finding> {
 
 /// rust-src must exist in rustc's sysroot (the kernel builds `core` from it) and, where its
 /// folder name carries a version (Debian: rustc-1.96.0), match rustc.
-fn rust_src(tc: &Toolchain, rustc: Option<Version>) -> Finding {
+fn rust_src(ctx: &RunContext, rustc: Option<Version>) -> Finding {
+    let tc = &ctx.tools;
     let needed = "rust-src of the same rustc".to_string();
-    let src = match std::env::var_os("RUST_LIB_SRC") {
-        Some(dir) => Some(Path::new(&dir).to_path_buf()),
+    let src = match &ctx.env.rust_lib_src {
+        Some(dir) => Some(dir.clone()),
         None => process::stdout_of(Command::new(&tc.rustc).args(["--print", "sysroot"]))
             .ok()
             .map(|s| Path::new(s.trim()).join("lib/rustlib/src/rust/library")),
@@ -214,11 +207,9 @@ fn libclang_version(tc: &Toolchain) -> Option<Version> {
 
 /// The pinned source: given ready-made (Nix: `ZLAB_KERNEL_SOURCE`, `ZLAB_KERNEL_BUILD`), it must
 /// be the pinned release; otherwise the pinned .deb must be there and verified.
-fn kernel_source(paths: &Paths, pins: &Pins) -> Finding {
-    let given = std::env::var_os("ZLAB_KERNEL_SOURCE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("ZLAB_KERNEL_BUILD").map(|b| Path::new(&b).join("source")));
-    let Some(tree) = given else { return pinned_download("kernel source", paths, &pins.kernel.deb) };
+fn kernel_source(ctx: &RunContext, pins: &Pins) -> Finding {
+    let given = ctx.env.kernel_source.clone().or_else(|| ctx.env.kernel_build.as_ref().map(|b| b.join("source")));
+    let Some(tree) = given else { return pinned_download("kernel source", ctx, &pins.kernel.deb) };
     let needed = format!("Linux {}", pins.kernel.release);
     let makefile = std::fs::read_to_string(tree.join("Makefile")).unwrap_or_default();
     let field = |name: &str| {
@@ -241,9 +232,9 @@ fn kernel_source(paths: &Paths, pins: &Pins) -> Finding {
 
 /// The guest's busybox: given ready-made (`ZLAB_BUSYBOX`), it must be a static s390x program;
 /// otherwise the pinned .deb must be there and verified.
-fn busybox(paths: &Paths, pins: &Pins) -> Finding {
-    let Some(path) = std::env::var_os("ZLAB_BUSYBOX") else {
-        return pinned_download("busybox (s390x)", paths, &pins.busybox.deb);
+fn busybox(ctx: &RunContext, pins: &Pins) -> Finding {
+    let Some(path) = &ctx.env.busybox else {
+        return pinned_download("busybox (s390x)", ctx, &pins.busybox.deb);
     };
     let path = Path::new(&path);
     let header = std::fs::read(path).map(|b| b.into_iter().take(64).collect::<Vec<u8>>()).unwrap_or_default();
@@ -269,12 +260,12 @@ pub fn s390x_elf(header: &[u8]) -> Option<bool> {
     Some(big_endian && machine == 22)
 }
 
-fn pinned_download(tool: &'static str, paths: &Paths, pin: &crate::inputs::pins::DebPin) -> Finding {
+fn pinned_download(tool: &'static str, ctx: &RunContext, pin: &crate::inputs::pins::DebPin) -> Finding {
     let needed = format!("{} {} (pinned SHA256)", pin.package, pin.version);
-    if downloads::given(pin).is_none() && !downloads::location(paths, pin).exists() {
+    if downloads::given(&ctx.env, pin).is_none() && !downloads::location(ctx, pin).exists() {
         return Finding { tool, found: "not downloaded".into(), needed, ok: false };
     }
-    match downloads::verified(paths, pin) {
+    match downloads::verified(ctx, pin) {
         Ok(path) => Finding { tool, found: format!("verified ({})", path.display()), needed, ok: true },
         Err(e) => Finding { tool, found: format!("{e:#}"), needed, ok: false },
     }

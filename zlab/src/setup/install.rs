@@ -1,10 +1,10 @@
 //! `zlab setup`: everything a Debian 12 host needs, installed once. A second run changes nothing.
 
+use crate::context::RunContext;
+use crate::environment::Environment;
 use crate::host::apt;
-use crate::host::paths::Paths;
 use crate::host::process::{self, which};
 use crate::inputs::downloads;
-use crate::inputs::pins::Pins;
 use crate::toolchain::tools::BINDGEN_CLI_VERSION;
 use anyhow::{bail, Context, Result};
 use std::process::Command;
@@ -39,20 +39,20 @@ const QEMU_PACKAGE: &str = "qemu-system-s390x";
 
 /// Everything: packages as root, then bindgen-cli and the pinned downloads into the zlab home of
 /// whoever will use them. Under `sudo` that is the user who ran sudo, not root.
-pub fn run(paths: &Paths, user_only: bool) -> Result<()> {
+pub fn run(ctx: &RunContext, user_only: bool) -> Result<()> {
     if user_only {
-        return report(&user_part(paths)?, "bindgen-cli and both pinned downloads are in place");
+        return report(&user_part(ctx)?, "bindgen-cli and both pinned downloads are in place");
     }
     require_debian_root()?;
-    let done = packages(paths)?;
-    match sudo_user() {
+    let done = packages(ctx)?;
+    match sudo_user(&ctx.env) {
         Some(user) => {
             report(&done, "every package is installed")?;
-            as_user(paths, &user)
+            as_user(ctx, &user)
         }
         None => {
             let mut done = done;
-            done.extend(user_part(paths)?);
+            done.extend(user_part(ctx)?);
             report(&done, "every package, bindgen-cli and both pinned downloads are in place")
         }
     }
@@ -68,7 +68,7 @@ fn report(done: &[String], everything_there: &str) -> Result<()> {
     Ok(())
 }
 
-fn packages(paths: &Paths) -> Result<Vec<String>> {
+fn packages(ctx: &RunContext) -> Result<Vec<String>> {
     let mut done = Vec::new();
     let missing: Vec<&str> = DEBIAN_PACKAGES.iter().map(|(p, _)| *p).filter(|p| !installed(p)).collect();
     let qemu_missing = !installed(QEMU_PACKAGE);
@@ -78,31 +78,35 @@ fn packages(paths: &Paths) -> Result<Vec<String>> {
     }
     if !missing.is_empty() {
         eprintln!("zlab: installing {}", missing.join(" "));
-        apt::install_on_host(&missing, None)?;
+        apt::install_on_host(&missing, None, None)?;
         done.push(format!("installed {}", missing.join(", ")));
     }
     if qemu_missing {
         let backports =
             if has_candidate(QEMU_PACKAGE)? { None } else { Some(format!("{}-backports", apt::host_codename()?)) };
-        let apt_dir = paths.apt_dir().join("host-backports");
+        let apt_dir = ctx.paths.apt_dir().join("host-backports");
         eprintln!(
             "zlab: installing {QEMU_PACKAGE}{}",
             backports.as_deref().map(|b| format!(" from {b}")).unwrap_or_default()
         );
-        apt::install_on_host(&[QEMU_PACKAGE], backports.as_deref().map(|b| (apt_dir.as_path(), b)))?;
+        apt::install_on_host(
+            &[QEMU_PACKAGE],
+            backports.as_deref().map(|b| (apt_dir.as_path(), b)),
+            ctx.env.debian_mirror.as_deref(),
+        )?;
         done.push(format!("installed {QEMU_PACKAGE}"));
     }
     Ok(done)
 }
 
 /// What needs no root: bindgen-cli and the verified downloads, in this user's zlab home.
-fn user_part(paths: &Paths) -> Result<Vec<String>> {
-    let pins = Pins::load(&paths.source_pins())?;
+fn user_part(ctx: &RunContext) -> Result<Vec<String>> {
+    let pins = ctx.pins()?;
     let mut done = Vec::new();
-    if install_bindgen(paths)? {
-        done.push(format!("installed bindgen-cli {BINDGEN_CLI_VERSION} in {}", paths.tools_root().display()));
+    if install_bindgen(ctx)? {
+        done.push(format!("installed bindgen-cli {BINDGEN_CLI_VERSION} in {}", ctx.paths.tools_root().display()));
     }
-    for fetched in downloads::fetch_missing(paths, &pins.debs())? {
+    for fetched in downloads::fetch_missing(ctx, &pins.debs())? {
         done.push(format!("downloaded and verified {fetched}"));
     }
     Ok(done)
@@ -110,14 +114,15 @@ fn user_part(paths: &Paths) -> Result<Vec<String>> {
 
 /// The user behind `sudo zlab setup`: sudo sets HOME to root's, so without this the user's
 /// tools and downloads would land in root's cache, where the user's own zlab never looks.
-fn sudo_user() -> Option<String> {
-    let user = std::env::var("SUDO_USER").ok().filter(|u| !u.is_empty() && u != "root")?;
+fn sudo_user(env: &Environment) -> Option<String> {
+    let user = env.sudo_user.clone().filter(|u| !u.is_empty() && u != "root")?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     (unsafe { libc::geteuid() } == 0).then_some(user)
 }
 
 /// Runs `bin/zlab setup --user-only` as `user`: files in their home are theirs, made by them.
-fn as_user(paths: &Paths, user: &str) -> Result<()> {
+fn as_user(ctx: &RunContext, user: &str) -> Result<()> {
+    let paths = &ctx.paths;
     eprintln!("zlab: bindgen-cli and the pinned downloads go into {user}'s zlab home; continuing as {user}");
     process::run(
         Command::new("runuser")
@@ -159,8 +164,8 @@ fn has_candidate(package: &str) -> Result<bool> {
 }
 
 /// Installs the pinned bindgen-cli under zlab's tools folder; false when it is already there.
-fn install_bindgen(paths: &Paths) -> Result<bool> {
-    let root = paths.tools_root();
+fn install_bindgen(ctx: &RunContext) -> Result<bool> {
+    let root = ctx.paths.tools_root();
     let bindgen = root.join("bin/bindgen");
     let current = Command::new(&bindgen).arg("--version").output().ok().filter(|o| o.status.success());
     if current.is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == format!("bindgen {BINDGEN_CLI_VERSION}")) {

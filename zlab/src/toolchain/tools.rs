@@ -1,7 +1,7 @@
 //! The tools zlab drives, taken from the environment (Nix's dev shell sets these) or from what
 //! `zlab setup` installed on a Debian host. Nothing here checks them; `doctor` does.
 
-use crate::host::paths::Paths;
+use crate::environment::{non_empty, Environment};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,44 +87,41 @@ pub const BINDGEN_CLI_VERSION: &str = "0.73.2";
 /// Where Debian 12's libclang1-19 puts libclang.so.
 pub const DEBIAN_LIBCLANG_DIR: &str = "/usr/lib/llvm-19/lib";
 
-fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
-}
-
 impl Toolchain {
-    pub fn from_env(paths: &Paths) -> Toolchain {
+    /// The tools `env` names, else zlab's defaults: what `zlab setup` installs on Debian 12
+    /// (`tools_root` holds its bindgen), else the bare names on PATH.
+    pub fn new(env: &Environment, tools_root: &Path, compiler: Compiler) -> Toolchain {
         // On Debian the rustup rustc that may come first on PATH is too old and has no rust-src;
         // Debian's rustc-web lives in /usr/bin.
-        let rustc = env_path("ZLAB_RUSTC").unwrap_or_else(|| first_existing(&["/usr/bin/rustc"], "rustc"));
-        let rustdoc = env_path("ZLAB_RUSTDOC").unwrap_or_else(|| sibling(&rustc, "rustdoc"));
-        let installed_bindgen = paths.tools_root().join("bin/bindgen");
-        let bindgen = env_path("ZLAB_BINDGEN").unwrap_or_else(|| {
+        let rustc = non_empty(&env.rustc).unwrap_or_else(|| first_existing(&["/usr/bin/rustc"], "rustc"));
+        let rustdoc = non_empty(&env.rustdoc).unwrap_or_else(|| sibling(&rustc, "rustdoc"));
+        let installed_bindgen = tools_root.join("bin/bindgen");
+        let bindgen = non_empty(&env.bindgen).unwrap_or_else(|| {
             if installed_bindgen.exists() {
                 installed_bindgen
             } else {
                 PathBuf::from("bindgen")
             }
         });
-        let libclang_dir = env_path("LIBCLANG_PATH").unwrap_or_else(|| PathBuf::from(DEBIAN_LIBCLANG_DIR));
-        let cross_compile = std::env::var("ZLAB_CROSS_COMPILE").unwrap_or_else(|_| {
+        let libclang_dir = non_empty(&env.libclang_path).unwrap_or_else(|| PathBuf::from(DEBIAN_LIBCLANG_DIR));
+        // Empty is meaningful here: the host's own compilers, on an s390x host.
+        let cross_compile = env.cross_compile.clone().unwrap_or_else(|| {
             if std::env::consts::ARCH == "s390x" {
                 String::new()
             } else {
                 "s390x-linux-gnu-".to_string()
             }
         });
-        let qemu = env_path("ZLAB_QEMU").unwrap_or_else(|| PathBuf::from("qemu-system-s390x"));
-        let gdb = env_path("ZLAB_GDB").unwrap_or_else(|| PathBuf::from("gdb-multiarch"));
-        let jobs = std::env::var("ZLAB_JOBS")
-            .ok()
-            .and_then(|j| j.parse().ok())
+        let qemu = non_empty(&env.qemu).unwrap_or_else(|| PathBuf::from("qemu-system-s390x"));
+        let gdb = non_empty(&env.gdb).unwrap_or_else(|| PathBuf::from("gdb-multiarch"));
+        let jobs = env
+            .jobs
+            .filter(|&j| j > 0)
             .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-        let compiler = paths.compiler;
-        let llvm = std::env::var("ZLAB_LLVM").ok().filter(|v| !v.is_empty());
-        let llvm = llvm.unwrap_or_else(|| DEBIAN_LLVM_PREFIX.to_string());
-        let mut extra_make_flags = words_of("ZLAB_KERNEL_MAKE_FLAGS");
+        let llvm = env.llvm.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| DEBIAN_LLVM_PREFIX.to_string());
+        let mut extra_make_flags = words(&env.kernel_make_flags);
         if compiler == Compiler::Gcc {
-            extra_make_flags.extend(words_of("ZLAB_GCC_MAKE_FLAGS"));
+            extra_make_flags.extend(words(&env.gcc_make_flags));
         }
         Toolchain {
             compiler,
@@ -196,8 +193,8 @@ fn reproducible_build_env() -> Vec<(&'static str, OsString)> {
     ]
 }
 
-fn words_of(variable: &str) -> Vec<String> {
-    std::env::var(variable).map(|flags| flags.split_whitespace().map(str::to_string).collect()).unwrap_or_default()
+fn words(flags: &Option<String>) -> Vec<String> {
+    flags.as_deref().map(|f| f.split_whitespace().map(str::to_string).collect()).unwrap_or_default()
 }
 
 fn first_existing(candidates: &[&str], fallback: &str) -> PathBuf {
