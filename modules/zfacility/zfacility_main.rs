@@ -77,11 +77,22 @@ mod shim {
         unsafe { zfacility_stcke() }
     }
 
-    /// The TOD clock via STCKF. Only call this if facility 25 is installed.
-    pub(crate) fn stckf() -> u64 {
-        // SAFETY: As for `stcke`. Without facility 25 STCKF is an operation exception; the
-        // caller checks the facility bit first.
-        unsafe { zfacility_stckf() }
+    /// The TOD clock via STCKF, or `None` if this CPU lacks facility 25 (store clock fast).
+    ///
+    /// On a CPU without facility 25, STCKF is an operation exception: a kernel oops. A safe
+    /// function must not rely on its caller to check that, so this one asks the CPU itself.
+    /// (This kernel's minimum architecture level includes facility 25, so on any machine it
+    /// boots on the answer is `Some`; the check makes the wrapper sound on its own.)
+    pub(crate) fn stckf() -> Option<u64> {
+        // Ask the CPU (STFLE), not the kernel's list: `facilities=25` on the command line would
+        // set the bit there even on a CPU without it.
+        let (cpu, _) = super::Facilities::from_stfle();
+        if !cpu.has(super::FAC_STCKF) {
+            return None;
+        }
+        // SAFETY: No arguments; STCKF writes a local of the C function, and STFLE just said
+        // that facility 25 is installed, so the instruction exists.
+        Some(unsafe { zfacility_stckf() })
     }
 }
 
@@ -180,10 +191,9 @@ fn report() -> Result<KVec<u8>> {
         writeln!(t, "identification: {:06X}", id.ident)?;
         writeln!(t, "machine: {:04X}", id.machine)?;
         writeln!(t, "tod: {tod:#018x}")?;
-        if stfle.has(FAC_STCKF) {
-            writeln!(t, "tod_fast: {:#018x}", shim::stckf())?;
-        } else {
-            writeln!(t, "tod_fast: unavailable (no facility {FAC_STCKF})")?;
+        match shim::stckf() {
+            Some(fast) => writeln!(t, "tod_fast: {fast:#018x}")?,
+            None => writeln!(t, "tod_fast: unavailable (no facility {FAC_STCKF})")?,
         }
         writeln!(t, "tod_unix_seconds: {}", tod_to_unix_seconds(tod))
     };
