@@ -152,8 +152,11 @@ impl CpuId {
 }
 
 /// Bits 0-51 of the TOD clock count microseconds (bit 51 is 1 us): shift right by 12.
-fn tod_to_unix_seconds(tod: u64) -> u64 {
-    (tod >> 12) / 1_000_000 - TOD_UNIX_EPOCH_SECS
+///
+/// `None` for a TOD before 1970 (a clock never set, say), which has no Unix time. A plain `-`
+/// there would panic with `CONFIG_RUST_OVERFLOW_CHECKS` and wrap to a huge number without.
+fn tod_to_unix_seconds(tod: u64) -> Option<u64> {
+    ((tod >> 12) / 1_000_000).checked_sub(TOD_UNIX_EPOCH_SECS)
 }
 
 /// A byte buffer that `write!` can format into; allocation failure becomes `fmt::Error`.
@@ -195,7 +198,10 @@ fn report() -> Result<KVec<u8>> {
             Some(fast) => writeln!(t, "tod_fast: {fast:#018x}")?,
             None => writeln!(t, "tod_fast: unavailable (no facility {FAC_STCKF})")?,
         }
-        writeln!(t, "tod_unix_seconds: {}", tod_to_unix_seconds(tod))
+        match tod_to_unix_seconds(tod) {
+            Some(secs) => writeln!(t, "tod_unix_seconds: {secs}"),
+            None => writeln!(t, "tod_unix_seconds: unavailable (TOD before 1970)"),
+        }
     };
     fmt(&mut t).map_err(|_| ENOMEM)?;
     Ok(t.0)
