@@ -48,7 +48,7 @@ mod shim {
         fn zfacility_stfle(list: *mut u64, doublewords: c_uint) -> c_uint;
         fn zfacility_kernel_facilities(list: *mut u64, doublewords: c_uint);
         fn zfacility_stidp() -> u64;
-        fn zfacility_stcke() -> u64;
+        fn zfacility_stcke(clock: *mut u8);
         fn zfacility_stckf() -> u64;
     }
 
@@ -71,10 +71,12 @@ mod shim {
         unsafe { zfacility_stidp() }
     }
 
-    /// The TOD clock via STCKE.
-    pub(crate) fn stcke() -> u64 {
-        // SAFETY: No arguments; the store clock instruction writes a local of the C function.
-        unsafe { zfacility_stcke() }
+    /// The 16 bytes STCKE stores (`ZFACILITY_STCKE_BYTES` in zfacility_shim.h).
+    pub(crate) fn stcke() -> [u8; 16] {
+        let mut clock = [0; 16];
+        // SAFETY: `clock` is valid for writes of 16 bytes, which is all the C function writes.
+        unsafe { zfacility_stcke(clock.as_mut_ptr()) };
+        clock
     }
 
     /// The TOD clock via STCKF, or `None` if this CPU lacks facility 25 (store clock fast).
@@ -151,12 +153,37 @@ impl CpuId {
     }
 }
 
-/// Bits 0-51 of the TOD clock count microseconds (bit 51 is 1 us): shift right by 12.
-///
-/// `None` for a TOD before 1970 (a clock never set, say), which has no Unix time. A plain `-`
-/// there would panic with `CONFIG_RUST_OVERFLOW_CHECKS` and wrap to a huge number without.
-fn tod_to_unix_seconds(tod: u64) -> Option<u64> {
-    ((tod >> 12) / 1_000_000).checked_sub(TOD_UNIX_EPOCH_SECS)
+/// The TOD clock as STCKE stores it, big-endian like every operand in storage: byte 0 the epoch
+/// index, bytes 1-8 bits 0-63 of the clock, then finer bits and the programmable field.
+struct Tod {
+    /// How often bits 0-63 have wrapped (first on 2042-09-17). Zero on a CPU without the
+    /// multiple-epoch facility (139).
+    epoch_index: u8,
+    /// Bits 0-63 of the clock, what STCK and STCKF store: bit 51 is 1 us since 1900-01-01.
+    clock: u64,
+}
+
+impl Tod {
+    fn read() -> Tod {
+        let raw = shim::stcke();
+        Tod {
+            epoch_index: raw[0],
+            clock: u64::from_be_bytes([
+                raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8],
+            ]),
+        }
+    }
+
+    /// Seconds since 1970-01-01, or `None` for a TOD before 1970 (a clock never set, say).
+    ///
+    /// A plain `-` there would panic with `CONFIG_RUST_OVERFLOW_CHECKS` and wrap to a huge
+    /// number without.
+    fn unix_seconds(&self) -> Option<u64> {
+        // Bit 51 is 1 us, so shift right by 12. The epoch index goes above the 52 bits left:
+        // after the 2042 wrap, bits 0-63 alone would look like 1900 again.
+        let micros = (u64::from(self.epoch_index) << 52) | (self.clock >> 12);
+        (micros / 1_000_000).checked_sub(TOD_UNIX_EPOCH_SECS)
+    }
 }
 
 /// A byte buffer that `write!` can format into; allocation failure becomes `fmt::Error`.
@@ -183,7 +210,7 @@ fn report() -> Result<KVec<u8>> {
     let (stfle, doublewords) = Facilities::from_stfle();
     let kernel = Facilities::from_kernel();
     let id = CpuId::read();
-    let tod = shim::stcke();
+    let tod = Tod::read();
 
     let mut t = Text(KVec::new());
     let fmt = |t: &mut Text| -> core::fmt::Result {
@@ -193,12 +220,13 @@ fn report() -> Result<KVec<u8>> {
         writeln!(t, "version: {:02X}", id.version)?;
         writeln!(t, "identification: {:06X}", id.ident)?;
         writeln!(t, "machine: {:04X}", id.machine)?;
-        writeln!(t, "tod: {tod:#018x}")?;
+        writeln!(t, "tod: {:#018x}", tod.clock)?;
+        writeln!(t, "tod_epoch_index: {}", tod.epoch_index)?;
         match shim::stckf() {
             Some(fast) => writeln!(t, "tod_fast: {fast:#018x}")?,
             None => writeln!(t, "tod_fast: unavailable (no facility {FAC_STCKF})")?,
         }
-        match tod_to_unix_seconds(tod) {
+        match tod.unix_seconds() {
             Some(secs) => writeln!(t, "tod_unix_seconds: {secs}"),
             None => writeln!(t, "tod_unix_seconds: unavailable (TOD before 1970)"),
         }
@@ -233,7 +261,7 @@ impl kernel::InPlaceModule for ZFacility {
             id.ident,
             id.machine
         );
-        pr_info!("TOD clock: {:#018x}\n", shim::stcke());
+        pr_info!("TOD clock: {:#018x}\n", Tod::read().clock);
 
         try_pin_init!(Self {
             _dev <- MiscDeviceRegistration::register(MiscDeviceOptions {
