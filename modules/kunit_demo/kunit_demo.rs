@@ -110,8 +110,10 @@ impl kernel::Module for KunitDemo {
 }
 
 // `#[kunit_tests(NAME)]` turns every `#[test]` fn into a KUnit case of suite NAME. Inside, the
-// `assert!`/`assert_eq!` macros report failures to KUnit instead of panicking. A test may return
-// a `Result`: an `Err` marks the case as failed.
+// `assert!`/`assert_eq!` macros report failures to KUnit instead of panicking. Write equality as
+// `assert_eq!(a, b)`, as in any Rust test; in Linux 7.3 a failure still prints the expression
+// (`a == b`), not the two values: rust/kernel/kunit.rs forwards `assert_eq!` to `assert!`. A
+// test may return a `Result`: an `Err` marks the case as failed.
 #[kunit_tests(zlab_kunit_demo)]
 mod tests {
     use super::*;
@@ -157,11 +159,11 @@ mod tests {
             length: 8,
         }
         .to_bytes();
-        assert!(Header::parse(&good[..HEADER_LEN - 1]) == Err(EINVAL));
+        assert_eq!(Header::parse(&good[..HEADER_LEN - 1]), Err(EINVAL));
         // The same magic in ASCII: the classic EBCDIC/ASCII mix-up.
         let mut ascii = good;
         ascii[0..4].copy_from_slice(b"ZLAB");
-        assert!(Header::parse(&ascii) == Err(EINVAL));
+        assert_eq!(Header::parse(&ascii), Err(EINVAL));
     }
 
     #[test]
