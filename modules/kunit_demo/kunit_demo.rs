@@ -194,11 +194,12 @@ mod tests {
     #[test]
     fn split_rejects_bad_rdw() {
         // Length counts the RDW itself, so 3 is impossible; 9 runs past the buffer; the two
-        // bytes after the length must be zero; a lone 2-byte tail is not an RDW.
-        assert!(split_records(&[0, 3, 0, 0]).is_err());
-        assert!(split_records(&[0, 9, 0, 0, 1]).is_err());
-        assert!(split_records(&[0, 4, 0, 1]).is_err());
-        assert!(split_records(&[0, 4, 0, 0, 0, 4]).is_err());
+        // bytes after the length must be zero; a lone 2-byte tail is not an RDW. Compare with the
+        // error itself: `is_err()` would also pass on ENOMEM from a failed `push`.
+        assert_eq!(split_records(&[0, 3, 0, 0]), Err(EINVAL));
+        assert_eq!(split_records(&[0, 9, 0, 0, 1]), Err(EINVAL));
+        assert_eq!(split_records(&[0, 4, 0, 1]), Err(EINVAL));
+        assert_eq!(split_records(&[0, 4, 0, 0, 0, 4]), Err(EINVAL));
     }
 
     #[test]
