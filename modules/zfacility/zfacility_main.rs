@@ -300,3 +300,65 @@ impl MiscDevice for Report {
         iov.simple_read_from_buffer(kiocb.ki_pos_mut(), &me.text)
     }
 }
+
+// What needs no hardware, tested with KUnit at insmod: the bit numbering, and the TOD
+// conversion in the cases a real clock reaches only before 1970 or after 2042.
+#[kunit_tests(zlab_zfacility)]
+mod tests {
+    use super::*;
+
+    /// The TOD clock at 1970-01-01 00:00:00 UTC: 2208988800 s * 10^6 us * 4096 (bit 51 = 1 us).
+    const TOD_AT_UNIX_EPOCH: u64 = 0x7d91_048b_ca00_0000;
+
+    #[test]
+    fn facility_bits_count_from_the_left() {
+        let mut list = [0; FAC_DWORDS];
+        list[0] = 1 << 63; // facility 0: the leftmost bit of the first doubleword
+        list[2] = 1; // facility 191: the rightmost bit of the third
+        let facilities = Facilities(list);
+        assert!(facilities.has(0));
+        assert!(facilities.has(191));
+        assert!(!facilities.has(63));
+        assert!(!facilities.has(FAC_DWORDS * 64)); // past the list: not installed, no panic
+        assert_eq!(facilities.installed().count(), 2);
+    }
+
+    #[test]
+    fn tod_to_unix_seconds() {
+        let epoch = Tod {
+            epoch_index: 0,
+            clock: TOD_AT_UNIX_EPOCH,
+        };
+        assert_eq!(epoch.unix_seconds(), Some(0));
+        let one_second_later = Tod {
+            epoch_index: 0,
+            clock: TOD_AT_UNIX_EPOCH + 4_096_000_000,
+        };
+        assert_eq!(one_second_later.unix_seconds(), Some(1));
+    }
+
+    #[test]
+    fn tod_before_1970_has_no_unix_time() {
+        let never_set = Tod {
+            epoch_index: 0,
+            clock: 0,
+        };
+        assert_eq!(never_set.unix_seconds(), None);
+        let just_before = Tod {
+            epoch_index: 0,
+            clock: TOD_AT_UNIX_EPOCH - 1,
+        };
+        assert_eq!(just_before.unix_seconds(), None);
+    }
+
+    #[test]
+    fn epoch_index_carries_past_2042() {
+        // Bits 0-63 wrap to 0 at 2042-09-17 23:53:47 UTC (Unix time 2294610827); epoch index 1
+        // says the clock is on its second time round, not back in 1900.
+        let wrapped = Tod {
+            epoch_index: 1,
+            clock: 0,
+        };
+        assert_eq!(wrapped.unix_seconds(), Some(2_294_610_827));
+    }
+}
