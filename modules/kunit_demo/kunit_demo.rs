@@ -110,8 +110,10 @@ impl kernel::Module for KunitDemo {
 }
 
 // `#[kunit_tests(NAME)]` turns every `#[test]` fn into a KUnit case of suite NAME. Inside, the
-// `assert!`/`assert_eq!` macros report failures to KUnit instead of panicking. A test may return
-// a `Result`: an `Err` marks the case as failed.
+// `assert!`/`assert_eq!` macros report failures to KUnit instead of panicking. Write equality as
+// `assert_eq!(a, b)`, as in any Rust test; in Linux 7.3 a failure still prints the expression
+// (`a == b`), not the two values: rust/kernel/kunit.rs forwards `assert_eq!` to `assert!`. A
+// test may return a `Result`: an `Err` marks the case as failed.
 #[kunit_tests(zlab_kunit_demo)]
 mod tests {
     use super::*;
@@ -157,11 +159,11 @@ mod tests {
             length: 8,
         }
         .to_bytes();
-        assert!(Header::parse(&good[..HEADER_LEN - 1]) == Err(EINVAL));
+        assert_eq!(Header::parse(&good[..HEADER_LEN - 1]), Err(EINVAL));
         // The same magic in ASCII: the classic EBCDIC/ASCII mix-up.
         let mut ascii = good;
         ascii[0..4].copy_from_slice(b"ZLAB");
-        assert!(Header::parse(&ascii) == Err(EINVAL));
+        assert_eq!(Header::parse(&ascii), Err(EINVAL));
     }
 
     #[test]
@@ -192,11 +194,12 @@ mod tests {
     #[test]
     fn split_rejects_bad_rdw() {
         // Length counts the RDW itself, so 3 is impossible; 9 runs past the buffer; the two
-        // bytes after the length must be zero; a lone 2-byte tail is not an RDW.
-        assert!(split_records(&[0, 3, 0, 0]).is_err());
-        assert!(split_records(&[0, 9, 0, 0, 1]).is_err());
-        assert!(split_records(&[0, 4, 0, 1]).is_err());
-        assert!(split_records(&[0, 4, 0, 0, 0, 4]).is_err());
+        // bytes after the length must be zero; a lone 2-byte tail is not an RDW. Compare with the
+        // error itself: `is_err()` would also pass on ENOMEM from a failed `push`.
+        assert_eq!(split_records(&[0, 3, 0, 0]), Err(EINVAL));
+        assert_eq!(split_records(&[0, 9, 0, 0, 1]), Err(EINVAL));
+        assert_eq!(split_records(&[0, 4, 0, 1]), Err(EINVAL));
+        assert_eq!(split_records(&[0, 4, 0, 0, 0, 4]), Err(EINVAL));
     }
 
     #[test]
@@ -231,9 +234,15 @@ mod tests {
             .lock()
             .push(Header::parse(&h.to_bytes())?, GFP_KERNEL)?;
 
-        let guard = log.lock();
-        assert_eq!(guard.len(), 2);
-        assert_eq!(guard[0], guard[1]);
+        // A failed KUnit assertion ends the test's thread at once, without running destructors
+        // (rust/kernel/kunit.rs says so): a guard alive then would never unlock the mutex. Copy
+        // out what to check, let the guard go, then assert.
+        let (len, first, second) = {
+            let guard = log.lock();
+            (guard.len(), guard.first().copied(), guard.get(1).copied())
+        };
+        assert_eq!(len, 2);
+        assert_eq!(first, second);
         Ok(())
     }
 }

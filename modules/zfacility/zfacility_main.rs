@@ -48,7 +48,7 @@ mod shim {
         fn zfacility_stfle(list: *mut u64, doublewords: c_uint) -> c_uint;
         fn zfacility_kernel_facilities(list: *mut u64, doublewords: c_uint);
         fn zfacility_stidp() -> u64;
-        fn zfacility_stcke() -> u64;
+        fn zfacility_stcke(clock: *mut u8);
         fn zfacility_stckf() -> u64;
     }
 
@@ -71,17 +71,30 @@ mod shim {
         unsafe { zfacility_stidp() }
     }
 
-    /// The TOD clock via STCKE.
-    pub(crate) fn stcke() -> u64 {
-        // SAFETY: No arguments; the store clock instruction writes a local of the C function.
-        unsafe { zfacility_stcke() }
+    /// The 16 bytes STCKE stores (`ZFACILITY_STCKE_BYTES` in zfacility_shim.h).
+    pub(crate) fn stcke() -> [u8; 16] {
+        let mut clock = [0; 16];
+        // SAFETY: `clock` is valid for writes of 16 bytes, which is all the C function writes.
+        unsafe { zfacility_stcke(clock.as_mut_ptr()) };
+        clock
     }
 
-    /// The TOD clock via STCKF. Only call this if facility 25 is installed.
-    pub(crate) fn stckf() -> u64 {
-        // SAFETY: As for `stcke`. Without facility 25 STCKF is an operation exception; the
-        // caller checks the facility bit first.
-        unsafe { zfacility_stckf() }
+    /// The TOD clock via STCKF, or `None` if this CPU lacks facility 25 (store clock fast).
+    ///
+    /// On a CPU without facility 25, STCKF is an operation exception: a kernel oops. A safe
+    /// function must not rely on its caller to check that, so this one asks the CPU itself.
+    /// (This kernel's minimum architecture level includes facility 25, so on any machine it
+    /// boots on the answer is `Some`; the check makes the wrapper sound on its own.)
+    pub(crate) fn stckf() -> Option<u64> {
+        // Ask the CPU (STFLE), not the kernel's list: `facilities=25` on the command line would
+        // set the bit there even on a CPU without it.
+        let (cpu, _) = super::Facilities::from_stfle();
+        if !cpu.has(super::FAC_STCKF) {
+            return None;
+        }
+        // SAFETY: No arguments; STCKF writes a local of the C function, and STFLE just said
+        // that facility 25 is installed, so the instruction exists.
+        Some(unsafe { zfacility_stckf() })
     }
 }
 
@@ -140,9 +153,37 @@ impl CpuId {
     }
 }
 
-/// Bits 0-51 of the TOD clock count microseconds (bit 51 is 1 us): shift right by 12.
-fn tod_to_unix_seconds(tod: u64) -> u64 {
-    (tod >> 12) / 1_000_000 - TOD_UNIX_EPOCH_SECS
+/// The TOD clock as STCKE stores it, big-endian like every operand in storage: byte 0 the epoch
+/// index, bytes 1-8 bits 0-63 of the clock, then finer bits and the programmable field.
+struct Tod {
+    /// How often bits 0-63 have wrapped (first on 2042-09-17). Zero on a CPU without the
+    /// multiple-epoch facility (139).
+    epoch_index: u8,
+    /// Bits 0-63 of the clock, what STCK and STCKF store: bit 51 is 1 us since 1900-01-01.
+    clock: u64,
+}
+
+impl Tod {
+    fn read() -> Tod {
+        let raw = shim::stcke();
+        Tod {
+            epoch_index: raw[0],
+            clock: u64::from_be_bytes([
+                raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8],
+            ]),
+        }
+    }
+
+    /// Seconds since 1970-01-01, or `None` for a TOD before 1970 (a clock never set, say).
+    ///
+    /// A plain `-` there would panic with `CONFIG_RUST_OVERFLOW_CHECKS` and wrap to a huge
+    /// number without.
+    fn unix_seconds(&self) -> Option<u64> {
+        // Bit 51 is 1 us, so shift right by 12. The epoch index goes above the 52 bits left:
+        // after the 2042 wrap, bits 0-63 alone would look like 1900 again.
+        let micros = (u64::from(self.epoch_index) << 52) | (self.clock >> 12);
+        (micros / 1_000_000).checked_sub(TOD_UNIX_EPOCH_SECS)
+    }
 }
 
 /// A byte buffer that `write!` can format into; allocation failure becomes `fmt::Error`.
@@ -169,7 +210,7 @@ fn report() -> Result<KVec<u8>> {
     let (stfle, doublewords) = Facilities::from_stfle();
     let kernel = Facilities::from_kernel();
     let id = CpuId::read();
-    let tod = shim::stcke();
+    let tod = Tod::read();
 
     let mut t = Text(KVec::new());
     let fmt = |t: &mut Text| -> core::fmt::Result {
@@ -179,13 +220,16 @@ fn report() -> Result<KVec<u8>> {
         writeln!(t, "version: {:02X}", id.version)?;
         writeln!(t, "identification: {:06X}", id.ident)?;
         writeln!(t, "machine: {:04X}", id.machine)?;
-        writeln!(t, "tod: {tod:#018x}")?;
-        if stfle.has(FAC_STCKF) {
-            writeln!(t, "tod_fast: {:#018x}", shim::stckf())?;
-        } else {
-            writeln!(t, "tod_fast: unavailable (no facility {FAC_STCKF})")?;
+        writeln!(t, "tod: {:#018x}", tod.clock)?;
+        writeln!(t, "tod_epoch_index: {}", tod.epoch_index)?;
+        match shim::stckf() {
+            Some(fast) => writeln!(t, "tod_fast: {fast:#018x}")?,
+            None => writeln!(t, "tod_fast: unavailable (no facility {FAC_STCKF})")?,
         }
-        writeln!(t, "tod_unix_seconds: {}", tod_to_unix_seconds(tod))
+        match tod.unix_seconds() {
+            Some(secs) => writeln!(t, "tod_unix_seconds: {secs}"),
+            None => writeln!(t, "tod_unix_seconds: unavailable (TOD before 1970)"),
+        }
     };
     fmt(&mut t).map_err(|_| ENOMEM)?;
     Ok(t.0)
@@ -217,7 +261,7 @@ impl kernel::InPlaceModule for ZFacility {
             id.ident,
             id.machine
         );
-        pr_info!("TOD clock: {:#018x}\n", shim::stcke());
+        pr_info!("TOD clock: {:#018x}\n", Tod::read().clock);
 
         try_pin_init!(Self {
             _dev <- MiscDeviceRegistration::register(MiscDeviceOptions {
@@ -254,5 +298,67 @@ impl MiscDevice for Report {
     fn read_iter(mut kiocb: Kiocb<'_, KBox<Self>>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let me = kiocb.file();
         iov.simple_read_from_buffer(kiocb.ki_pos_mut(), &me.text)
+    }
+}
+
+// What needs no hardware, tested with KUnit at insmod: the bit numbering, and the TOD
+// conversion in the cases a real clock reaches only before 1970 or after 2042.
+#[kunit_tests(zlab_zfacility)]
+mod tests {
+    use super::*;
+
+    /// The TOD clock at 1970-01-01 00:00:00 UTC: 2208988800 s * 10^6 us * 4096 (bit 51 = 1 us).
+    const TOD_AT_UNIX_EPOCH: u64 = 0x7d91_048b_ca00_0000;
+
+    #[test]
+    fn facility_bits_count_from_the_left() {
+        let mut list = [0; FAC_DWORDS];
+        list[0] = 1 << 63; // facility 0: the leftmost bit of the first doubleword
+        list[2] = 1; // facility 191: the rightmost bit of the third
+        let facilities = Facilities(list);
+        assert!(facilities.has(0));
+        assert!(facilities.has(191));
+        assert!(!facilities.has(63));
+        assert!(!facilities.has(FAC_DWORDS * 64)); // past the list: not installed, no panic
+        assert_eq!(facilities.installed().count(), 2);
+    }
+
+    #[test]
+    fn tod_to_unix_seconds() {
+        let epoch = Tod {
+            epoch_index: 0,
+            clock: TOD_AT_UNIX_EPOCH,
+        };
+        assert_eq!(epoch.unix_seconds(), Some(0));
+        let one_second_later = Tod {
+            epoch_index: 0,
+            clock: TOD_AT_UNIX_EPOCH + 4_096_000_000,
+        };
+        assert_eq!(one_second_later.unix_seconds(), Some(1));
+    }
+
+    #[test]
+    fn tod_before_1970_has_no_unix_time() {
+        let never_set = Tod {
+            epoch_index: 0,
+            clock: 0,
+        };
+        assert_eq!(never_set.unix_seconds(), None);
+        let just_before = Tod {
+            epoch_index: 0,
+            clock: TOD_AT_UNIX_EPOCH - 1,
+        };
+        assert_eq!(just_before.unix_seconds(), None);
+    }
+
+    #[test]
+    fn epoch_index_carries_past_2042() {
+        // Bits 0-63 wrap to 0 at 2042-09-17 23:53:47 UTC (Unix time 2294610827); epoch index 1
+        // says the clock is on its second time round, not back in 1900.
+        let wrapped = Tod {
+            epoch_index: 1,
+            clock: 0,
+        };
+        assert_eq!(wrapped.unix_seconds(), Some(2_294_610_827));
     }
 }

@@ -49,13 +49,23 @@ u64 zfacility_stidp(void)
 	return raw;
 }
 
-/* Bits 0-63 of the TOD clock, via STCKE (get_tod_clock() in asm/timex.h). */
-u64 zfacility_stcke(void)
+/*
+ * STCKE: the 16-byte extended TOD clock into @clock. Byte 0 is the epoch index, bytes 1-8 are
+ * bits 0-63 of the clock (all that get_tod_clock() in asm/timex.h returns).
+ */
+void zfacility_stcke(u8 *clock)
 {
-	return get_tod_clock();
+	union tod_clock clk;
+
+	BUILD_BUG_ON(sizeof(clk) != ZFACILITY_STCKE_BYTES);
+	store_tod_clock_ext(&clk);
+	memcpy(clock, &clk, sizeof(clk));
 }
 
-/* The same through STCK FAST: cheaper, needs facility 25. */
+/*
+ * The same through STCK FAST: cheaper, needs facility 25 (without it, an operation exception).
+ * The Rust wrapper stckf() checks the facility with STFLE before it calls this.
+ */
 u64 zfacility_stckf(void)
 {
 	return get_tod_clock_fast();

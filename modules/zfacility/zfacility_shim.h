@@ -11,7 +11,9 @@
 unsigned int zfacility_stfle(u64 *list, unsigned int doublewords);
 void zfacility_kernel_facilities(u64 *list, unsigned int doublewords);
 u64 zfacility_stidp(void);
-u64 zfacility_stcke(void);
+/* STCKE stores 16 bytes: zfacility_stcke()'s @clock must have room for them. */
+#define ZFACILITY_STCKE_BYTES 16
+void zfacility_stcke(u8 *clock);
 u64 zfacility_stckf(void);
 
 #endif /* ZFACILITY_SHIM_H */
