@@ -7,6 +7,7 @@ use zlab::setup::{doctor, install};
 use zlab::ui::output::{self, Colour, Stream, Verbosity};
 
 fn main() {
+    output::end_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     // The zlab processes this run starts (bench's) build with the same toolchain.
     std::env::set_var(zlab::toolchain::tools::Compiler::VARIABLE, cli.toolchain.name());

@@ -63,6 +63,18 @@ pub fn is_terminal(stream: Stream) -> bool {
     }
 }
 
+/// Makes a write to a closed pipe (`zlab doctor | head -1`) end zlab as it ends `cat`: killed by
+/// SIGPIPE, without a message, the shell's status 141. Rust ignores SIGPIPE, so every `println!`
+/// would panic instead. A success status would be a lie: under `set -o pipefail` a `zlab test`
+/// whose reader left early has not shown its verdict. zlab writes into no pipe but its own stdout
+/// and stderr (its children's stdin is /dev/null), so no other write can end it this way.
+pub fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: signal() with SIG_DFL only restores the default action; called before any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Writes text to the human stream as it is (no newline added), flushed.
 pub fn human_write(bytes: &[u8]) {
     let _ = match human_stream() {
