@@ -11,6 +11,7 @@ fn main() {
     let cli = Cli::parse();
     // The zlab processes this run starts (bench's) build with the same toolchain.
     std::env::set_var(zlab::toolchain::tools::Compiler::VARIABLE, cli.toolchain.name());
+    output::set_colour_choice(cli.color);
     output::set_verbosity(match (cli.quiet, cli.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,
