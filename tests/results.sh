@@ -4,7 +4,8 @@
 # kernel prints). The JSON is read back with Python's json module, the JUnit XML with the
 # junitparser library and validated against junit-10.xsd, the JUnit schema of Jenkins' xUnit
 # plugin (shipped in pytest's source release); both come from PyPI into $scratch at test time.
-# Also: -q, colour only on a terminal, NO_COLOR. Ends with `N passed, N failed`.
+# Also: -q, colour only on a terminal, NO_COLOR, CLICOLOR, CLICOLOR_FORCE, --color. Ends with
+# `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -26,6 +27,10 @@ sed -e 's/^description = .*/description = "boot-smoke, expecting a line no kerne
     -e '0,/^expect = \[/s/^expect = \[/expect = ["zlab: this line never appears", /' "$copy/checks/boot-smoke.toml" >"$copy/checks/impossible.toml"
 grep -q "never appears" "$copy/checks/impossible.toml" || echo "tests/results.sh: could not make checks/impossible.toml" >&2
 export ZLAB_REPO=$copy
+# The colour tests set these themselves; the caller's own must not colour the files they check.
+unset NO_COLOR CLICOLOR CLICOLOR_FORCE
+# script(1) passes TERM on to its terminal; a TERM that shows colour, as a user's has.
+export TERM=xterm
 
 python_tools() {
     # A fresh Debian 12 has python3 but no pip; --target installs pass its PEP 668 guard.
@@ -140,6 +145,49 @@ colour_only_on_a_terminal() {
     grep -q "^PASS boot-smoke" "$scratch/nocolor.out" && ! grep -q $'\e\\[3[12]m' "$scratch/nocolor.out"
 }
 
+# has_colour FILE / no_colour FILE: whether FILE holds zlab's red `error:` / any escape code.
+has_colour() { grep -q $'\e\\[31merror:' "$1" || { cat -v "$1"; return 1; }; }
+no_colour() { ! grep -q $'\e' "$1" || { cat -v "$1"; return 1; }; }
+# on_a_terminal FILE [VAR=VALUE…] -- ARGS…: zlab ARGS with a terminal for stdout and stderr
+# (script(1)'s), its output in FILE.
+on_a_terminal() {
+    local file=$1 vars=()
+    shift
+    while [ "$1" != -- ]; do vars+=("$1") && shift; done
+    shift
+    env "${vars[@]}" script -qec "$zlab $*" "$file" >/dev/null 2>&1
+}
+
+# The flag and the environment, on the red `error:` of a check that does not exist (no boot).
+colour_follows_color_and_clicolor() {
+    local t=$scratch/c
+    "$zlab" --color always test no-such-check 2>"$t.always"
+    has_colour "$t.always" || { echo "--color always into a file: plain"; return 1; }
+    CLICOLOR_FORCE=1 "$zlab" test no-such-check 2>"$t.force"
+    has_colour "$t.force" || { echo "CLICOLOR_FORCE=1 into a file: plain"; return 1; }
+    CLICOLOR_FORCE=1 "$zlab" test no-such-check --color never 2>"$t.force-never"
+    no_colour "$t.force-never" || { echo "--color never under CLICOLOR_FORCE: coloured"; return 1; }
+    NO_COLOR=1 CLICOLOR_FORCE=1 "$zlab" test no-such-check 2>"$t.no-force"
+    no_colour "$t.no-force" || { echo "NO_COLOR beside CLICOLOR_FORCE: coloured"; return 1; }
+    on_a_terminal "$t.tty" -- test no-such-check
+    has_colour "$t.tty" || { echo "a terminal: plain"; return 1; }
+    on_a_terminal "$t.never" -- --color never test no-such-check
+    no_colour "$t.never" || { echo "--color never on a terminal: coloured"; return 1; }
+    on_a_terminal "$t.clicolor0" CLICOLOR=0 -- test no-such-check
+    no_colour "$t.clicolor0" || { echo "CLICOLOR=0 on a terminal: coloured"; return 1; }
+    on_a_terminal "$t.dumb" TERM=dumb -- test no-such-check
+    no_colour "$t.dumb" || { echo "TERM=dumb: coloured"; return 1; }
+    on_a_terminal "$t.no-always" NO_COLOR=1 -- test no-such-check --color=always
+    has_colour "$t.no-always" || { echo "--color always under NO_COLOR: plain"; return 1; }
+}
+
+# Forced colour reaches the human report on stderr, never the JSON on stdout.
+forced_colour_leaves_the_json_plain() {
+    "$zlab" --color always test --json boot-smoke >"$scratch/forced.json" 2>"$scratch/forced.err"
+    grep -q $'\e\\[32mPASS' "$scratch/forced.err" || { cat -v "$scratch/forced.err"; return 1; }
+    no_colour "$scratch/forced.json" && python3 -m json.tool "$scratch/forced.json" >/dev/null
+}
+
 "$zlab" --version >/dev/null # built before the timed runs
 if ! python_tools >"$scratch/pip.log" 2>&1; then
     run_test "PyPI tools (junitparser, xmlschema, junit-10.xsd) are installed" cat "$scratch/pip.log" false
@@ -154,4 +202,6 @@ run_test "the JUnit file is valid against junit-10.xsd" junit_validates_against_
 run_test "--repeat 2 --junit: one suite per run" repeat_gives_a_suite_per_run
 run_test "-q: only results, no progress on stderr" quiet_shows_only_results
 run_test "colour on a terminal only, never in files, none under NO_COLOR" colour_only_on_a_terminal
+run_test "--color and CLICOLOR_FORCE colour files; --color never, CLICOLOR=0, TERM=dumb do not; the flag beats the environment" colour_follows_color_and_clicolor
+run_test "zlab --color always test --json: a coloured report on stderr, plain JSON on stdout" forced_colour_leaves_the_json_plain
 summary

@@ -27,6 +27,10 @@ pub struct Cli {
     /// with clang, ld.lld, llvm-*). Each has its own build dirs and run logs
     #[arg(long, global = true, value_enum, env = "ZLAB_TOOLCHAIN", default_value = "gcc")]
     pub toolchain: crate::toolchain::tools::Compiler,
+    /// Colour PASS, FAIL, warnings and errors: auto (on a terminal, unless NO_COLOR or CLICOLOR=0 is set;
+    /// CLICOLOR_FORCE colours everywhere), always, or never
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: clap::ColorChoice,
     #[command(flatten)]
     pub env: crate::environment::Environment,
     #[command(subcommand)]

@@ -8,7 +8,9 @@ use zlab::setup::{doctor, install};
 use zlab::ui::output::{self, Colour, Stream, Verbosity};
 
 fn main() -> ExitCode {
+    output::end_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
+    output::set_colour_choice(cli.color);
     output::set_verbosity(match (cli.quiet, cli.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,

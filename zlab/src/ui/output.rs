@@ -1,8 +1,12 @@
-//! Where zlab's words go and how they look: `-q` and `-v`, colour only on a terminal, and under
-//! `zlab test --json` a stdout that carries the JSON alone (the human report moves to stderr).
+//! Where zlab's words go and how they look: `-q` and `-v`, colour as `--color` and the
+//! environment say (by default on a terminal only), and under `zlab test --json` a stdout that
+//! carries the JSON alone (the human report moves to stderr).
 
+use anstyle::AnsiColor;
+pub use clap::ColorChoice;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
@@ -63,6 +67,18 @@ pub fn is_terminal(stream: Stream) -> bool {
     }
 }
 
+/// Makes a write to a closed pipe (`zlab doctor | head -1`) end zlab as it ends `cat`: killed by
+/// SIGPIPE, without a message, the shell's status 141. Rust ignores SIGPIPE, so every `println!`
+/// would panic instead. A success status would be a lie: under `set -o pipefail` a `zlab test`
+/// whose reader left early has not shown its verdict. zlab writes into no pipe but its own stdout
+/// and stderr (its children's stdin is /dev/null), so no other write can end it this way.
+pub fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: signal() with SIG_DFL only restores the default action; called before any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Writes text to the human stream as it is (no newline added), flushed.
 pub fn human_write(bytes: &[u8]) {
     let _ = match human_stream() {
@@ -99,13 +115,55 @@ pub enum Colour {
     Yellow,
 }
 
-/// Colour on a terminal only, and never when NO_COLOR is set to anything but "" (no-color.org).
-pub fn colours(stream: Stream) -> bool {
-    colour_allowed(std::env::var_os("NO_COLOR").as_deref(), is_terminal(stream))
+/// `--color`; auto until main sets it.
+static COLOUR_CHOICE: OnceLock<ColorChoice> = OnceLock::new();
+
+pub fn set_colour_choice(choice: ColorChoice) {
+    let _ = COLOUR_CHOICE.set(choice);
 }
 
-fn colour_allowed(no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
-    terminal && no_color.is_none_or(|v| v.is_empty())
+/// What the environment says about colour, read by anstyle-query: NO_COLOR (no-color.org),
+/// CLICOLOR and CLICOLOR_FORCE (bixense.com/clicolors), TERM and CI.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ColourEnv {
+    pub no_color: bool,
+    pub clicolor_force: bool,
+    /// CLICOLOR: `Some(false)` for "0", `Some(true)` for anything else, `None` when unset.
+    pub clicolor: Option<bool>,
+    /// TERM is set and not "dumb".
+    pub term_has_colour: bool,
+    pub ci: bool,
+}
+
+impl ColourEnv {
+    pub fn of_this_process() -> Self {
+        ColourEnv {
+            no_color: anstyle_query::no_color(),
+            clicolor_force: anstyle_query::clicolor_force(),
+            clicolor: anstyle_query::clicolor(),
+            term_has_colour: anstyle_query::term_supports_color(),
+            ci: anstyle_query::is_ci(),
+        }
+    }
+}
+
+/// Whether a stream shows colour. `--color always|never` decides alone; under auto (anstream's
+/// order) NO_COLOR turns it off, then CLICOLOR_FORCE on, then CLICOLOR=0 off, and otherwise it
+/// takes a terminal whose TERM shows colour (or CLICOLOR=1, or CI).
+pub fn decide_colour(choice: ColorChoice, env: &ColourEnv, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if env.no_color => false,
+        ColorChoice::Auto if env.clicolor_force => true,
+        ColorChoice::Auto if env.clicolor == Some(false) => false,
+        ColorChoice::Auto => terminal && (env.term_has_colour || env.clicolor == Some(true) || env.ci),
+    }
+}
+
+pub fn colours(stream: Stream) -> bool {
+    let choice = COLOUR_CHOICE.get().copied().unwrap_or_default();
+    decide_colour(choice, &ColourEnv::of_this_process(), is_terminal(stream))
 }
 
 /// `text` in `colour` when `stream` shows colours; the text alone otherwise.
@@ -113,12 +171,13 @@ pub fn paint(stream: Stream, colour: Colour, text: &str) -> String {
     if !colours(stream) {
         return text.to_string();
     }
-    let code = match colour {
-        Colour::Green => "32",
-        Colour::Red => "31",
-        Colour::Yellow => "33",
-    };
-    format!("\x1b[{code}m{text}\x1b[0m")
+    let style = match colour {
+        Colour::Green => AnsiColor::Green,
+        Colour::Red => AnsiColor::Red,
+        Colour::Yellow => AnsiColor::Yellow,
+    }
+    .on_default();
+    format!("{style}{text}{style:#}")
 }
 
 /// `paint` for the human report's stream.
@@ -129,21 +188,44 @@ pub fn paint_human(colour: Colour, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::OsStr;
 
-    #[test]
-    fn colour_needs_a_terminal_and_no_no_color() {
-        assert!(colour_allowed(None, true));
-        assert!(colour_allowed(Some(OsStr::new("")), true));
-        assert!(!colour_allowed(Some(OsStr::new("1")), true));
-        assert!(!colour_allowed(None, false));
+    fn env(change: impl FnOnce(&mut ColourEnv)) -> ColourEnv {
+        let mut env = ColourEnv { term_has_colour: true, ..ColourEnv::default() };
+        change(&mut env);
+        env
     }
 
-    /// Test binaries' stdout is a pipe under cargo test's capture, never a terminal here.
     #[test]
-    fn no_escape_codes_off_a_terminal() {
-        if !is_terminal(Stream::Stdout) {
-            assert_eq!(paint(Stream::Stdout, Colour::Green, "PASS"), "PASS");
-        }
+    fn auto_colours_a_terminal_only() {
+        assert!(decide_colour(ColorChoice::Auto, &env(|_| {}), true));
+        assert!(!decide_colour(ColorChoice::Auto, &env(|_| {}), false));
+    }
+
+    #[test]
+    fn auto_follows_the_environment() {
+        let auto = |e: ColourEnv, terminal| decide_colour(ColorChoice::Auto, &e, terminal);
+        assert!(!auto(env(|e| e.no_color = true), true));
+        assert!(!auto(env(|e| (e.no_color, e.clicolor_force) = (true, true)), true), "NO_COLOR wins");
+        assert!(auto(env(|e| e.clicolor_force = true), false), "CLICOLOR_FORCE colours a pipe");
+        assert!(!auto(env(|e| e.clicolor = Some(false)), true));
+        assert!(!auto(env(|e| e.term_has_colour = false), true), "TERM=dumb");
+        assert!(auto(env(|e| (e.term_has_colour, e.clicolor) = (false, Some(true))), true));
+        assert!(auto(env(|e| (e.term_has_colour, e.ci) = (false, true)), true));
+        assert!(!auto(env(|e| e.clicolor = Some(true)), false), "CLICOLOR=1 asks for a terminal");
+    }
+
+    #[test]
+    fn the_flag_overrides_the_environment() {
+        let everything_against = ColourEnv { no_color: true, clicolor: Some(false), ..ColourEnv::default() };
+        assert!(decide_colour(ColorChoice::Always, &everything_against, false));
+        let everything_for =
+            ColourEnv { clicolor_force: true, clicolor: Some(true), term_has_colour: true, ci: true, no_color: false };
+        assert!(!decide_colour(ColorChoice::Never, &everything_for, true));
+    }
+
+    #[test]
+    fn colours_are_the_ansi_codes_the_tests_look_for() {
+        assert_eq!(format!("{}", AnsiColor::Green.on_default()), "\x1b[32m");
+        assert_eq!(format!("{:#}", AnsiColor::Red.on_default()), "\x1b[0m");
     }
 }
