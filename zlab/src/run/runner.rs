@@ -79,7 +79,6 @@ pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcom
     let echo_console = output::verbose();
     let checks = select(ctx, names)?;
     doctor::require(ctx)?;
-    let _tc = &ctx.tools;
     let mut kernels = Kernels::default();
     let mut outcomes = Vec::new();
     let runs = checks.iter().flat_map(|check| (1..=repeat).map(move |n| (check, n)));
