@@ -5,7 +5,7 @@
 # to the host. Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 trap 'rm -rf "$scratch"; rm -f "$probe"' EXIT
@@ -69,9 +69,10 @@ guest_is_isolated() {
 }
 
 test_only_modules_stay_out_of_normal_runs() {
-    local name found=0
-    for name in $(ls zlab/tests/guest-modules); do
-        [ -d "zlab/tests/guest-modules/$name" ] || continue
+    local dir name found=0
+    for dir in zlab/tests/guest-modules/*/; do
+        [ -d "$dir" ] || continue
+        name=$(basename "$dir")
         [ ! -e "modules/$name" ] || { echo "modules/$name exists"; found=1; }
         grep -l "$name" checks/*.toml && found=1
     done

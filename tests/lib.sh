@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # Shared by the test scripts in this folder: `run_test NAME COMMAND…` runs one test, prints
 # `ok` or `FAIL` (with the end of its output), and counts it; `summary` prints the closing
 # `N passed, N failed` line and fails when anything did. Also sets zlab's $home, a shared
 # CARGO_TARGET_DIR, and a $scratch folder removed on exit, and has helpers for the pins and
 # scratch zlab homes (they read the repository at $repo).
+: "${repo:?tests/lib.sh: the script that sources it sets \$repo, the repository, first}"
 home=${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$home/cargo-target}
 scratch=$(mktemp -d)

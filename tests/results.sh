@@ -7,7 +7,7 @@
 # Also: -q, colour only on a terminal, NO_COLOR. Ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 zlab=$repo/bin/zlab
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
@@ -128,10 +128,10 @@ quiet_shows_only_results() {
 # file is not; with NO_COLOR set nothing is.
 colour_only_on_a_terminal() {
     script -qec "$zlab test --json >$scratch/tty.json" "$scratch/tty.out" >/dev/null 2>&1
-    grep -q $'\e\\[32mPASS' "$scratch/tty.out" && grep -q $'\e\\[31mFAIL' "$scratch/tty.out" || {
+    if ! { grep -q $'\e\\[32mPASS' "$scratch/tty.out" && grep -q $'\e\\[31mFAIL' "$scratch/tty.out"; }; then
         cat -v "$scratch/tty.out"
         return 1
-    }
+    fi
     if grep -q $'\e' "$scratch/tty.json" "$scratch/r.json" "$scratch/r.xml"; then
         echo "escape codes in a file"
         return 1
