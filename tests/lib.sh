@@ -31,6 +31,20 @@ until_true() {
     done
 }
 
+# in_own_group COMMAND…: starts COMMAND in the background as a terminal starts a job: in a
+# process group of its own, with SIGINT at its default (a script's background commands would
+# ignore it without job control, and a test run itself started in the background inherits an
+# ignored SIGINT that `set -m` cannot undo). Its pid, the group's id, is in $job. zlab makes no
+# process groups of its own, so `pgrep -g "$job"` finds every process the command started and
+# no other run's, even once the command itself is gone.
+in_own_group() {
+    set -m
+    env --default-signal=INT "$@" &
+    # shellcheck disable=SC2034 # for the script that sources this file
+    job=$!
+    set +m
+}
+
 # pin_field REPO TABLE KEY: one value of REPO/kernel/source.toml.
 pin_field() { python3 -c "import tomllib,sys; print(tomllib.load(open('$1/kernel/source.toml','rb'))['$2']['$3'])"; }
 busybox_deb() { basename "$(pin_field "$repo" busybox pool)"; }
