@@ -4,7 +4,7 @@
 # scripts are produced and name the subcommands. Ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 

@@ -7,7 +7,7 @@
 # Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 ./bin/zlab --version >/dev/null
@@ -134,7 +134,8 @@ given_debs_get_nothing_beside_them() {
     # doctor verifies them too (its verdict on the tools does not matter here).
     ZLAB_HOME=$zhome ZLAB_KERNEL_DEB=$given/kernel.deb ZLAB_BUSYBOX_DEB=$given/busybox.deb "$zlab" doctor 2>&1 |
         grep -E "busybox|linux-source"
-    [ "$(ls -A "$given" | tr '\n' ' ')" = "busybox.deb kernel.deb " ] || { echo "beside them:"; ls -A "$given"; return 1; }
+    [ "$(find "$given" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" = "busybox.deb kernel.deb " ] ||
+        { echo "beside them:"; ls -A "$given"; return 1; }
 }
 
 given_deb_that_fails_is_left_alone() {

@@ -1,9 +1,10 @@
+# shellcheck shell=bash
 # Sourced by the fault tests: a scratch copy of the repository whose modules/ also holds the
 # test-only guest modules (zlab/tests/guest-modules) and whose checks/ also holds checks that
 # load them. The real modules/ and checks/ never see them.
 # Needs tests/lib.sh (for $scratch and repo_copy). Sets: $fault_repo.
 
-fault_repo="$scratch/fault-repo"
+fault_repo="${scratch:?tests/fault-repo.sh: source tests/lib.sh first}/fault-repo"
 repo_copy "$fault_repo"
 cp -r zlab/tests/guest-modules/zlab_* "$fault_repo/modules/"
 

@@ -5,7 +5,7 @@
 # left. Every wait has a time limit. Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 # The debug kernel (`--gdb` boots the test variant's debug twin) is built before any timed wait.
@@ -71,7 +71,7 @@ breakpoint_in_the_module_loader_is_hit() {
         -ex lx-version -ex lx-dmesg -ex delete -ex detach || return 1
     shows gdb.log "^Breakpoint 1, do_init_module \(mod=0x[0-9a-f]+\) at .*kernel/module/main.c:[0-9]+" &&
         shows gdb.log " __s390x_sys_finit_module \(" &&
-        shows gdb.log '^\$1 = "hello"' &&
+        shows gdb.log '^[$]1 = "hello"' &&
         shows gdb.log "^Linux version 7\.3\.4 " &&
         shows gdb.log "^\[ *[0-9.]+\] Run /init as init process" &&
         passed_check

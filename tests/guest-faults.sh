@@ -5,7 +5,7 @@
 # to the host. Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 trap 'rm -rf "$scratch"; rm -f "$probe"' EXIT
@@ -18,60 +18,88 @@ add_check isolation 30 '' "echo guest > $probe && cat $probe
 echo \"net: \$(ls /sys/class/net 2>/dev/null | grep -vx lo | wc -l)\"
 echo \"ccw devices: \$(ls /sys/bus/ccw/devices | wc -l)\""
 
+# The results as JSON on stdout (docs/results.md), the human report on stderr; zlab in a
+# process group of its own, so that what it leaves behind can be told from other runs'.
+json="$scratch/results.json"
 out="$scratch/test.out"
 fault_checks=(fault-panic fault-oops fault-bug fault-warn fault-hang fault-bad-param fault-unresolved fault-broken)
-ZLAB_REPO=$fault_repo ./bin/zlab test "${fault_checks[@]}" hello isolation >"$out" 2>&1
+ZLAB_REPO=$fault_repo in_own_group ./bin/zlab test --json "${fault_checks[@]}" hello isolation \
+    >"$json" 2>"$out" </dev/null
+wait "$job"
 status=$?
 
-# The failure kinds in CHECK's summary row ("kernel panic, init did not finish, step 1 failed").
-kinds_of() {
-    awk -v c="$1" '$1 == c && ($2 == "FAIL" || $2 == "pass") { $1 = $2 = $3 = ""; sub(/^ +/, ""); print }' "$out"
+# from_json CHECK FIELD: CHECK's entry in the JSON, read with Python's json module. FIELD is
+# `result` (pass, fail or error), `console_log`, `kinds` (its failures' kinds, one a line, in
+# the order found) or `messages` (the failures' explanations with their console lines).
+from_json() {
+    python3 - "$json" "$@" <<'PY'
+import json, sys
+path, name, field = sys.argv[1:]
+runs = [c for c in json.load(open(path))["checks"] if c["name"] == name]
+if len(runs) != 1:
+    sys.exit(f"{path}: {len(runs)} entries for {name}")
+check = runs[0]
+if field in ("kinds", "messages"):
+    key = {"kinds": "kind", "messages": "message"}[field]
+    print("\n".join(f[key] for f in check["failures"]))
+else:
+    print(check[field])
+PY
 }
-# CHECK's report: from its PASS/FAIL line up to the next report or the summary.
-report_of() {
-    awk -v c="$1" '/^(PASS|FAIL) / { show = ($2 == c) } /^$/ { show = 0 } show' "$out"
-}
-# The first failure is CHECK's own kind, and the report shows the console lines given.
+
+# The first failure is CHECK's own kind, and the failures show the console lines given.
 fails_first_with() {
-    local check=$1 kind=$2 line
+    local check=$1 kind=$2 result kinds messages line
     shift 2
-    report_of "$check"
-    case "$(kinds_of "$check")" in
-        "$kind"*) ;;
-        *) echo "expected $check to fail first with '$kind'"; return 1 ;;
-    esac
+    result=$(from_json "$check" result) && kinds=$(from_json "$check" kinds) &&
+        messages=$(from_json "$check" messages) || return 1
+    echo "$check: $result"
+    echo "$messages"
+    [ "$result" != pass ] || { echo "expected $check to fail"; return 1; }
+    [ "$(head -n 1 <<<"$kinds")" = "$kind" ] || { echo "expected $check to fail first with '$kind', not: $kinds"; return 1; }
     for line in "$@"; do
-        grep -qF -- "$line" <(report_of "$check") || { echo "its report lacks: $line"; return 1; }
+        grep -qF -- "$line" <<<"$messages" || { echo "its failures lack: $line"; return 1; }
     done
 }
 
+# Exit status 1, the human report's closing line, and the same totals in the JSON (fault-broken
+# is an error: it never booted).
 zlab_fails_and_says_so() {
     tail -n 14 "$out"
-    [ "$status" -ne 0 ] && grep -qx "2 passed, 8 failed" "$out"
+    [ "$status" -eq 1 ] || { echo "zlab exited $status, not 1"; return 1; }
+    grep -qx "2 passed, 8 failed" "$out" || return 1
+    python3 - "$json" <<'PY'
+import json, sys
+totals = json.load(open(sys.argv[1]))["totals"]
+print("totals:", totals)
+assert totals == {"runs": 10, "passed": 2, "failed": 7, "errors": 1}, totals
+PY
 }
 
 healthy_check_still_passes() {
-    report_of hello
-    grep -q "^PASS hello " "$out"
+    [ "$(from_json hello result)" = pass ]
 }
 
-no_qemu_is_left() {
-    ! pgrep -af "qemu-system-s390x.*$home/runs/(fault-|isolation|hello)"
+# Nothing zlab started is left: no process in its group.
+nothing_is_left() {
+    ! pgrep -a -g "$job"
 }
 
 guest_is_isolated() {
-    report_of isolation
-    grep -q "^PASS isolation " "$out" || return 1
+    local log
+    from_json isolation messages
+    [ "$(from_json isolation result)" = pass ] || return 1
     [ ! -e "$probe" ] || { echo "the guest's write reached the host: $probe"; return 1; }
-    grep -q "zlab-out 1| guest" "$home/runs/isolation/console.log" &&
-        grep -q "zlab-out 1| net: 0" "$home/runs/isolation/console.log" &&
-        grep -q "zlab-out 1| ccw devices: 0" "$home/runs/isolation/console.log"
+    log=$(from_json isolation console_log) || return 1
+    grep -q "zlab-out 1| guest" "$log" && grep -q "zlab-out 1| net: 0" "$log" &&
+        grep -q "zlab-out 1| ccw devices: 0" "$log"
 }
 
 test_only_modules_stay_out_of_normal_runs() {
-    local name found=0
-    for name in $(ls zlab/tests/guest-modules); do
-        [ -d "zlab/tests/guest-modules/$name" ] || continue
+    local dir name found=0
+    for dir in zlab/tests/guest-modules/*/; do
+        [ -d "$dir" ] || continue
+        name=$(basename "$dir")
         [ ! -e "modules/$name" ] || { echo "modules/$name exists"; found=1; }
         grep -l "$name" checks/*.toml && found=1
     done
@@ -98,7 +126,7 @@ run_test "a module that does not compile: its name and first error, no boot" \
     fails_first_with fault-broken "could not boot" "module zlab_broken did not build" "error[E0308]: mismatched types" \
     "zlab_broken.rs:21"
 run_test "a healthy check in the same run still passes" healthy_check_still_passes
-run_test "no QEMU is left running" no_qemu_is_left
+run_test "no QEMU, nor anything else zlab started, is left running" nothing_is_left
 run_test "the guest has no network, no devices and no way to the host" guest_is_isolated
 
 summary

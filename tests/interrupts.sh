@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs that are interrupted or overlap, for real: zlab killed (SIGKILL) and Ctrl-C'd (SIGINT to
 # its process group, as a terminal sends it) during a kernel build and during a boot; two zlab
-# runs on one build dir and on one check. Afterwards no make or QEMU may be left, and the next
-# run must work without any cleanup. Prints one line per test and ends with `N passed, N failed`.
+# runs on one build dir and on one check. Afterwards nothing the interrupted zlab started (make,
+# its recipes, QEMU) may be left, and the next run must work without any cleanup. Every wait is
+# for a condition, with a time limit. Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 # shellcheck source=tests/fault-repo.sh
@@ -15,22 +16,34 @@ export ZLAB_REPO=$fault_repo
 zlab="$CARGO_TARGET_DIR/debug/zlab"
 build="$home/build/test"
 
-make_runs_in_build() { pgrep -f "make .*O=$build( |$)" >/dev/null; }
-no_make_in_build() { ! make_runs_in_build; }
-qemu_runs_for() { pgrep -f "qemu-system-s390x.*runs/$1/initramfs" >/dev/null; }
-no_qemu_for() { ! qemu_runs_for "$1"; }
+# Each zlab a test starts in the background runs as a job of its own (in_own_group): the
+# processes below are looked for in that job's process group only, never host-wide, where
+# other zlab runs on the same build dir or check would be found too.
+make_runs_in_build() { pgrep -g "$job" -f "make .*O=$build( |$)" >/dev/null; }
+# Make is walking the kernel tree (a sub-make of scripts/Makefile.build runs for some
+# directory): for a relink, many seconds before vmlinux.o is linked.
+build_under_way() { pgrep -g "$job" -f "make .*scripts/Makefile.build obj=" >/dev/null; }
+qemu_runs_for() { pgrep -g "$job" -f "qemu-system-s390x.*runs/$1/initramfs" >/dev/null; }
+# The guest has begun its first step (zlab -v shows the console as it comes).
+guest_in_step_1() { qemu_runs_for "$1" && grep -q "^zlab-step 1 begin" "$job_log"; }
+nothing_of_the_job_left() { ! pgrep -g "$job" >/dev/null; }
 
-# Starts `zlab ARGS…` as a terminal job: its own process group, and SIGINT not ignored (a
-# script's background commands would ignore it without job control, and a test run itself
-# started in the background inherits an ignored SIGINT that `set -m` cannot undo); its pid in $job.
+# start LOG ARGS…: `zlab ARGS…` as a terminal job (in_own_group: its own process group, SIGINT
+# not ignored), output to LOG (a new file, also in $job_log); its pid in $job.
 start() {
-    set -m
-    env --default-signal=INT "$zlab" "$@" >>"$scratch/job.log" 2>&1 &
-    job=$!
-    set +m
+    job_log=$1
+    shift
+    in_own_group "$zlab" "$@" >"$job_log" 2>&1 </dev/null
+}
+# Ends a job whose test failed before it could stop it, so that it holds no lock for the next.
+abandon() {
+    echo "the job's processes:"
+    pgrep -a -g "$job"
+    kill -KILL -- "-$job" 2>/dev/null
+    wait "$job" 2>/dev/null
 }
 # Stops the job the way SIGNAL says: "KILL" kills zlab alone; "INT" is Ctrl-C at a terminal,
-# which signals the whole foreground process group.
+# which signals the whole foreground process group. Then every process of the job must end.
 stop() {
     case $1 in
         KILL) kill -KILL "$job" ;;
@@ -38,6 +51,7 @@ stop() {
     esac
     wait "$job" 2>/dev/null
     echo "zlab exited with $? after SIG$1"
+    until_true 10 nothing_of_the_job_left || { echo "left running after zlab ended"; abandon; return 1; }
 }
 
 # A build that has real work to do: relinking vmlinux (a few seconds of make).
@@ -45,34 +59,29 @@ relink_needed() { rm -f "$build/vmlinux.o"; }
 
 interrupted_build_recovers() {
     relink_needed
-    start build
-    until_true 60 make_runs_in_build || { echo "make never started"; cat "$scratch/job.log"; return 1; }
-    sleep 1
-    [ -e "$build/vmlinux.o" ] && { echo "the build finished before it could be interrupted"; return 1; }
-    stop "$1"
-    until_true 3 no_make_in_build || { echo "make still runs in $build:"; pgrep -af "O=$build"; return 1; }
+    start "$scratch/job.log" build
+    until_true 60 build_under_way || { echo "make never got to work"; cat "$job_log"; abandon; return 1; }
+    [ -e "$build/vmlinux.o" ] && { echo "vmlinux.o was made before the build could be interrupted"; abandon; return 1; }
+    stop "$1" || return 1
     [ ! -e "$build/zlab-variant" ] || { echo "an unfinished build is marked finished"; return 1; }
     "$zlab" build || return 1
     [ -s "$build/vmlinux.o" ] && [ "$(cat "$build/zlab-variant")" = test ]
 }
 
 interrupted_boot_recovers() {
-    start test slow-clean
-    until_true 90 qemu_runs_for slow-clean || { echo "QEMU never started"; cat "$scratch/job.log"; return 1; }
-    sleep 1
-    stop "$1"
-    until_true 5 no_qemu_for slow-clean || { echo "QEMU outlived zlab:"; pgrep -af qemu-system-s390x; return 1; }
+    start "$scratch/job.log" -v test slow-clean
+    until_true 90 guest_in_step_1 slow-clean || { echo "the guest never reached its step"; cat "$job_log"; abandon; return 1; }
+    stop "$1" || return 1
     "$zlab" test slow-clean
 }
 
 concurrent_builds_wait_for_each_other() {
     relink_needed
-    "$zlab" build >"$scratch/first.log" 2>&1 &
-    local first=$!
-    until_true 60 make_runs_in_build || { echo "make never started"; return 1; }
+    start "$scratch/first.log" build
+    until_true 60 make_runs_in_build || { echo "make never started"; cat "$job_log"; abandon; return 1; }
     "$zlab" build >"$scratch/second.log" 2>&1
     local second=$?
-    wait "$first"
+    wait "$job"
     local first_status=$?
     cat "$scratch/second.log"
     echo "first exited $first_status, second $second"
@@ -82,12 +91,11 @@ concurrent_builds_wait_for_each_other() {
 }
 
 same_check_twice_at_once() {
-    "$zlab" test slow-clean >"$scratch/a.log" 2>&1 &
-    local a=$!
-    until_true 90 qemu_runs_for slow-clean || { echo "QEMU never started"; return 1; }
+    start "$scratch/a.log" test slow-clean
+    until_true 90 qemu_runs_for slow-clean || { echo "QEMU never started"; cat "$job_log"; abandon; return 1; }
     "$zlab" test slow-clean >"$scratch/b.log" 2>&1
     local b=$?
-    wait "$a"
+    wait "$job"
     local a_status=$?
     cat "$scratch/b.log"
     echo "first exited $a_status, second $b"

@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # Shared by the test scripts in this folder: `run_test NAME COMMAND…` runs one test, prints
 # `ok` or `FAIL` (with the end of its output), and counts it; `summary` prints the closing
 # `N passed, N failed` line and fails when anything did. Also sets zlab's $home, a shared
 # CARGO_TARGET_DIR, and a $scratch folder removed on exit, and has helpers for the pins and
 # scratch zlab homes (they read the repository at $repo).
+: "${repo:?tests/lib.sh: the script that sources it sets \$repo, the repository, first}"
 home=${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$home/cargo-target}
 scratch=$(mktemp -d)
@@ -27,6 +29,20 @@ until_true() {
         [ "$SECONDS" -lt "$deadline" ] || return 1
         sleep 0.1
     done
+}
+
+# in_own_group COMMAND…: starts COMMAND in the background as a terminal starts a job: in a
+# process group of its own, with SIGINT at its default (a script's background commands would
+# ignore it without job control, and a test run itself started in the background inherits an
+# ignored SIGINT that `set -m` cannot undo). Its pid, the group's id, is in $job. zlab makes no
+# process groups of its own, so `pgrep -g "$job"` finds every process the command started and
+# no other run's, even once the command itself is gone.
+in_own_group() {
+    set -m
+    env --default-signal=INT "$@" &
+    # shellcheck disable=SC2034 # for the script that sources this file
+    job=$!
+    set +m
 }
 
 # pin_field REPO TABLE KEY: one value of REPO/kernel/source.toml.

@@ -3,7 +3,7 @@
 # no stand-ins. Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 zlab=./bin/zlab
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
@@ -19,13 +19,16 @@ doctor_passes() {
     $zlab doctor
 }
 
+# In a repository copy: the checkout's modules/ is never touched.
 initramfs_is_reproducible() {
-    local cpio first second
-    cpio=$($zlab initramfs --check hello)
-    first=$(sha256sum <"$cpio")
-    touch modules/hello/hello.rs # a rebuilt module must give the same bytes too
-    $zlab initramfs --check hello >/dev/null
-    second=$(sha256sum <"$cpio")
+    local copy="$scratch/initramfs" cpio again first second
+    repo_copy "$copy"
+    cpio=$(ZLAB_REPO=$copy $zlab initramfs --check hello) || { echo "the first zlab initramfs failed"; return 1; }
+    first=$(sha256sum <"$cpio") || return 1
+    touch "$copy/modules/hello/hello.rs" # a rebuilt module must give the same bytes too
+    again=$(ZLAB_REPO=$copy $zlab initramfs --check hello) || { echo "the second zlab initramfs failed"; return 1; }
+    [ "$again" = "$cpio" ] || { echo "the second zlab initramfs wrote $again, the first $cpio"; return 1; }
+    second=$(sha256sum <"$cpio") || return 1
     echo "$first / $second"
     [ "$first" = "$second" ]
 }

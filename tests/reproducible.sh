@@ -6,7 +6,7 @@
 # per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 zlab=./bin/zlab
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"

@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
 # `zlab test --json` and `--junit FILE` end to end, in a repository copy with two checks: one
 # that passes (boot-smoke) and one that cannot (`impossible`: boot-smoke expecting a line no
-# kernel prints). The JSON is read back with Python's json module, the JUnit XML with the
-# junitparser library and validated against junit-10.xsd, the JUnit schema of Jenkins' xUnit
-# plugin (shipped in pytest's source release); both come from PyPI into $scratch at test time.
-# Also: -q, colour only on a terminal, NO_COLOR, CLICOLOR, CLICOLOR_FORCE, --color. Ends with
-# `N passed, N failed`.
+# kernel prints). The JSON is read back with Python's json module, the JUnit XML with its
+# xml.etree, and the JUnit XML is validated by xmllint (Debian's libxml2-utils, installed when
+# missing) against tests/fixtures/junit-10.xsd, the JUnit schema of Jenkins' xUnit plugin, kept
+# in the repository: nothing is downloaded at test time. Also: -q, colour only on a terminal,
+# NO_COLOR, CLICOLOR, CLICOLOR_FORCE, --color. Ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 zlab=$repo/bin/zlab
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 
-JUNITPARSER=junitparser==5.0.3
-XMLSCHEMA=xmlschema==4.3.2
-PYTEST_SDIST=pytest-8.3.3
-export PYTHONPATH=$scratch/py
+xsd=$repo/tests/fixtures/junit-10.xsd
 
 copy=$scratch/repo
 repo_copy "$copy"
@@ -32,17 +29,18 @@ unset NO_COLOR CLICOLOR CLICOLOR_FORCE
 # script(1) passes TERM on to its terminal; a TERM that shows colour, as a user's has.
 export TERM=xterm
 
-python_tools() {
-    # A fresh Debian 12 has python3 but no pip; --target installs pass its PEP 668 guard.
-    if ! python3 -m pip --version >/dev/null 2>&1; then
-        apt-get install -y --no-install-recommends python3-pip >/dev/null || return 1
+# A fresh Debian 12 has no xmllint: Debian's libxml2-utils, as other suites install theirs.
+xmllint_is_installed() {
+    if ! command -v xmllint >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libxml2-utils ||
+            { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libxml2-utils; }
     fi
-    python3 -m pip install --quiet --disable-pip-version-check --target "$scratch/py" "$JUNITPARSER" "$XMLSCHEMA" &&
-        python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
-            -d "$scratch/sdist" "${PYTEST_SDIST/-/==}" &&
-        tar -xzf "$scratch/sdist/$PYTEST_SDIST.tar.gz" -C "$scratch" --strip-components=3 \
-            "$PYTEST_SDIST/testing/example_scripts/junit-10.xsd" &&
-        python3 -c 'import junitparser, xmlschema'
+    xmllint --version
+}
+
+# junit_validates FILE: FILE is valid against the schema.
+junit_validates() {
+    xmllint --noout --schema "$xsd" "$1"
 }
 
 # One run for the report tests: exit status, stdout (the JSON), stderr, the JUnit file.
@@ -77,46 +75,43 @@ print("json ok:", r["totals"])
 PY
 }
 
+# The counts in the attributes and the elements themselves agree, as a CI's reader counts them.
 junit_parses_with_the_right_counts() {
     python3 - "$scratch/r.xml" <<'PY'
 import sys
-from junitparser import JUnitXml, Failure
-xml = JUnitXml.fromfile(sys.argv[1])
-suites = {s.name: s for s in xml}
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+def counts(e):
+    return tuple(int(e.get(k)) for k in ("tests", "failures", "errors"))
+assert root.tag == "testsuites", root.tag
+suites = {s.get("name"): s for s in root.findall("testsuite")}
 assert sorted(suites) == ["boot-smoke", "impossible"], sorted(suites)
-assert (xml.tests, xml.failures, xml.errors) == (2, 1, 0), (xml.tests, xml.failures, xml.errors)
+assert counts(root) == (2, 1, 0), counts(root)
 for name, failures in [("boot-smoke", 0), ("impossible", 1)]:
     s = suites[name]
-    cases = list(s)
-    assert (s.tests, s.failures, len(cases)) == (1, failures, 1), (name, s.tests, s.failures, len(cases))
-    assert (cases[0].classname, cases[0].name) == (name, "boot"), (cases[0].classname, cases[0].name)
-failure = list(suites["impossible"])[0].result[0]
-assert isinstance(failure, Failure) and failure.type == "expected line missing", failure
-assert "zlab: this line never appears" in failure.message, failure.message
-print("junit ok: tests", xml.tests, "failures", xml.failures)
+    cases = s.findall("testcase")
+    assert counts(s) == (1, failures, 0) and len(cases) == 1, (name, counts(s), len(cases))
+    assert (cases[0].get("classname"), cases[0].get("name")) == (name, "boot"), cases[0].attrib
+    assert len(cases[0].findall("failure")) == failures, (name, [c.tag for c in cases[0]])
+failure = suites["impossible"].find("testcase/failure")
+assert failure.get("type") == "expected line missing", failure.attrib
+assert "zlab: this line never appears" in failure.get("message"), failure.get("message")
+print("junit ok: tests", root.get("tests"), "failures", root.get("failures"))
 PY
-}
-
-junit_validates_against_the_schema() {
-    python3 -c 'import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2]); print("valid")' \
-        "$scratch/junit-10.xsd" "$scratch/r.xml"
 }
 
 repeat_gives_a_suite_per_run() {
     "$zlab" -q test --repeat 2 --junit "$scratch/rep.xml" >/dev/null 2>&1
     python3 - "$scratch/rep.xml" <<'PY' && junit_validates "$scratch/rep.xml"
 import sys
-from junitparser import JUnitXml
-xml = JUnitXml.fromfile(sys.argv[1])
-names = sorted(s.name for s in xml)
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+names = sorted(s.get("name") for s in root.findall("testsuite"))
 assert names == ["boot-smoke (run 1/2)", "boot-smoke (run 2/2)", "impossible (run 1/2)", "impossible (run 2/2)"], names
-assert (xml.tests, xml.failures) == (4, 2), (xml.tests, xml.failures)
+assert (root.get("tests"), root.get("failures")) == ("4", "2"), root.attrib
+assert len(root.findall("testsuite/testcase/failure")) == 2, len(root.findall("testsuite/testcase/failure"))
 print(names)
 PY
-}
-
-junit_validates() {
-    python3 -c 'import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])' "$scratch/junit-10.xsd" "$1"
 }
 
 # Warnings stay under -q: another zlab's lock on the shared build dir may add one.
@@ -133,10 +128,10 @@ quiet_shows_only_results() {
 # file is not; with NO_COLOR set nothing is.
 colour_only_on_a_terminal() {
     script -qec "$zlab test --json >$scratch/tty.json" "$scratch/tty.out" >/dev/null 2>&1
-    grep -q $'\e\\[32mPASS' "$scratch/tty.out" && grep -q $'\e\\[31mFAIL' "$scratch/tty.out" || {
+    if ! { grep -q $'\e\\[32mPASS' "$scratch/tty.out" && grep -q $'\e\\[31mFAIL' "$scratch/tty.out"; }; then
         cat -v "$scratch/tty.out"
         return 1
-    }
+    fi
     if grep -q $'\e' "$scratch/tty.json" "$scratch/r.json" "$scratch/r.xml"; then
         echo "escape codes in a file"
         return 1
@@ -189,16 +184,17 @@ forced_colour_leaves_the_json_plain() {
 }
 
 "$zlab" --version >/dev/null # built before the timed runs
-if ! python_tools >"$scratch/pip.log" 2>&1; then
-    run_test "PyPI tools (junitparser, xmlschema, junit-10.xsd) are installed" cat "$scratch/pip.log" false
+failed_before=$failed
+run_test "xmllint is installed (Debian's libxml2-utils)" xmllint_is_installed
+if [ "$failed" -ne "$failed_before" ]; then
     summary
     exit 1
 fi
 report_run
 run_test "zlab test --json: exit 1, JSON alone on stdout, the human report on stderr" exits_1_with_json_alone_on_stdout
 run_test "the JSON has both checks, their failures and the totals" json_has_the_results
-run_test "the JUnit file parses (junitparser) with tests=2 failures=1" junit_parses_with_the_right_counts
-run_test "the JUnit file is valid against junit-10.xsd" junit_validates_against_the_schema
+run_test "the JUnit file parses (xml.etree) with tests=2 failures=1" junit_parses_with_the_right_counts
+run_test "the JUnit file is valid against junit-10.xsd (xmllint)" junit_validates "$scratch/r.xml"
 run_test "--repeat 2 --junit: one suite per run" repeat_gives_a_suite_per_run
 run_test "-q: only results, no progress on stderr" quiet_shows_only_results
 run_test "colour on a terminal only, never in files, none under NO_COLOR" colour_only_on_a_terminal

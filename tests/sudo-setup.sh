@@ -5,7 +5,7 @@
 # owned by the user. Needs root (it adds the user and a sudoers entry). Ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 
@@ -27,6 +27,7 @@ a_sudo_user_exists() {
     rm -rf "$user_home/zlab" && mkdir "$user_home/zlab" &&
         git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$user_home/zlab" &&
         chown -R "$user:$user" "$user_home/zlab"
+    # shellcheck disable=SC2016 # $USER and $HOME are the user's, expanded by their login shell
     as_user 'sudo -n true && echo "sudo works for $USER, HOME=$HOME"'
 }
 

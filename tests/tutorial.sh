@@ -7,7 +7,7 @@
 # Ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 blocks=$scratch/blocks
@@ -46,6 +46,7 @@ set -eo pipefail
 EOF
 
 # save: this session's environment and folder, for the next block.
+# shellcheck disable=SC2016 # expanded by the block's own bash, where $0 is its state file
 save='export -p | grep -v "^declare -x \(PWD\|OLDPWD\|SHLVL\|_\)=" >"$0.env" && pwd >"$0.cwd"'
 
 keep_session() {
