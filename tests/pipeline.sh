@@ -49,13 +49,6 @@ expoline_dropping_rust_is_named() {
     grep -q "CONFIG_RUST" <<<"$out" && grep -q "EXPOLINE off" <<<"$out"
 }
 
-unknown_check_is_refused_before_booting() {
-    local out
-    if out=$($zlab test no-such-check 2>&1); then return 1; fi
-    echo "$out"
-    grep -q "no check named .no-such-check." <<<"$out" && ! grep -q "booted" <<<"$out"
-}
-
 # `zlab new` in a repository copy: the scaffold passes its own check untouched; a second `new`
 # with the same name and bad names are refused, leaving nothing behind.
 new_module_passes_its_check() {
@@ -119,7 +112,6 @@ run_test "setup is idempotent" setup_is_idempotent
 run_test "doctor passes" doctor_passes
 run_test "initramfs is reproducible" initramfs_is_reproducible
 run_test "EXPOLINE dropping RUST is named" expoline_dropping_rust_is_named
-run_test "an unknown check is refused before booting" unknown_check_is_refused_before_booting
 run_test "zlab new makes a module that passes its check; bad and taken names are refused" new_module_passes_its_check
 run_test "zlab bench --runs 1 reports every phase of the loop and the doctest boot" bench_reports_every_phase
 run_test "rust-analyzer: rust-project.json lists the kernel crates and every module" rust_analyzer_lists_kernel_crates_and_modules
