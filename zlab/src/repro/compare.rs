@@ -102,7 +102,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_changed_elf_section_is_named() {
+    fn the_differing_section_of_two_s390x_objects_is_named() {
+        let (a, b) = (elf::fixtures::answer(42), elf::fixtures::answer(43));
+        assert_eq!(where_they_differ(&a, &b), "sections .data");
+        assert_eq!(where_they_differ(&a, &a), "same sections, different headers or padding");
+    }
+
+    #[test]
+    fn a_changed_section_of_the_host_program_is_named() {
         let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
         let text = elf::sections(&exe).unwrap().into_iter().find(|s| s.name == ".text").unwrap();
         let mut changed = exe.clone();
