@@ -88,7 +88,7 @@ impl Drop for Reaper {
 pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo: bool) -> Result<Run> {
     let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let started = Instant::now();
-    let child = crate::host::process::dies_with_zlab(&mut cmd, libc::SIGKILL)
+    let child = crate::host::process::dies_with_zlab(&mut cmd, crate::host::process::Signal::KILL)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -186,7 +186,7 @@ pub fn run_interactive(mut cmd: Command) -> Result<()> {
     eprintln!(
         "zlab: booting; the guest's shell is on this terminal. Leave with `poweroff -f` in the guest (or Ctrl-C)."
     );
-    let status = crate::host::process::dies_with_zlab(&mut cmd, libc::SIGKILL)
+    let status = crate::host::process::dies_with_zlab(&mut cmd, crate::host::process::Signal::KILL)
         .status()
         .with_context(|| format!("could not start {}", cmd.get_program().to_string_lossy()))?;
     if !status.success() {
