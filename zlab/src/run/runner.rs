@@ -9,6 +9,7 @@ use crate::host::paths::Paths;
 use crate::inputs::check::{self, Check};
 use crate::inputs::pins::Pins;
 use crate::judge::verdict::{self, Verdict};
+use crate::run::median::median;
 use crate::run::phases::Phases;
 use crate::setup::doctor;
 use crate::toolchain::tools::{Compiler, Toolchain};
@@ -219,7 +220,7 @@ pub fn summarize_repeats(outcomes: &[Outcome]) -> bool {
             name,
             format!("{passed}/{}", runs.len()),
             seconds[0],
-            seconds[seconds.len() / 2],
+            median(&seconds).unwrap_or_default(),
             seconds[seconds.len() - 1],
             failed_runs.join(", ")
         );
