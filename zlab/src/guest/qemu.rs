@@ -7,7 +7,7 @@ use crate::ui::progress::StatusLine;
 use anyhow::{Context, Result};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -55,7 +55,6 @@ pub struct Run {
     /// The console as text, carriage returns removed.
     pub console: String,
     pub timed_out: bool,
-    pub exit: Option<ExitStatus>,
     /// What QEMU itself said on stderr (a bad option, a missing file).
     pub qemu_errors: String,
     pub elapsed: Duration,
@@ -140,18 +139,15 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo:
         }
     }
     drop(spinner);
-    let exit = if timed_out {
-        let _ = qemu.0.kill();
-        None
-    } else {
-        Some(qemu.0.wait()?)
-    };
+    if !timed_out {
+        // QEMU closed its console: let it finish exiting (a timed-out one the reaper kills).
+        qemu.0.wait()?;
+    }
     drop(qemu);
     let qemu_errors = stderr_reader.join().unwrap_or_default();
     Ok(Run {
         console: String::from_utf8_lossy(&console).into_owned(),
         timed_out,
-        exit,
         qemu_errors,
         elapsed: started.elapsed(),
         line_times,
