@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Bad inputs, each real: a rustc, bindgen and libclang older than the kernel's minimums and a
 # missing QEMU (Debian's own old packages, the machine's rustup rustc); a truncated download and
-# a pin whose SHA256 does not match; a config fragment with an unknown symbol. zlab must name
-# the problem and stop before doing any work, leaving nothing half-written. (Malformed check
-# files, which need no tools, are tested in zlab/tests/cli.rs.)
+# a pin whose SHA256 does not match; a config fragment with an unknown symbol; a ready-made
+# busybox for another machine. zlab must name the problem and stop before doing any work,
+# leaving nothing half-written. (Malformed check files, which need no tools: zlab/tests/cli.rs.)
 # Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -76,6 +76,18 @@ missing_qemu_refused() {
         "qemu-system-s390x" "not found (/nonexistent/qemu-system-s390x)" "zlab setup"
 }
 
+# ZLAB_BUSYBOX (a busybox given ready-made, as Nix does) must be an s390x ELF: the pinned one
+# passes, the host's own shell is refused.
+busybox_for_another_machine_refused() {
+    local unpacked=$scratch/busybox-deb out
+    dpkg-deb -x "$home/downloads/$(busybox_deb)" "$unpacked" || return 1
+    out=$(ZLAB_BUSYBOX=$unpacked/bin/busybox "$zlab" doctor 2>&1)
+    echo "$out" | grep busybox
+    grep -qE "^ok +busybox \(s390x\) +s390x program \($unpacked/bin/busybox\)" <<<"$out" || return 1
+    refused_before_work ZLAB_BUSYBOX=/bin/bash -- "busybox (s390x)" "not an s390x program (/bin/bash)" \
+        "a static s390x busybox"
+}
+
 truncated_download_is_deleted_and_fetched_again() {
     local zhome deb out
     zhome=$(scratch_home truncated)
@@ -119,6 +131,7 @@ run_test "rustc older than 1.96, without rust-src: refused before any work" old_
 run_test "bindgen older than 0.71.1: refused before any work" old_bindgen_refused
 run_test "libclang older than 17.0.1: refused before any work" old_libclang_refused
 run_test "QEMU missing: refused before any work" missing_qemu_refused
+run_test "ZLAB_BUSYBOX for another machine: refused before any work" busybox_for_another_machine_refused
 run_test "a truncated download: named, deleted, fetched again" truncated_download_is_deleted_and_fetched_again
 run_test "a download that fails its pin: refused, nothing left, next run clean" wrong_pin_is_refused_and_leaves_nothing
 run_test "a fragment with an unknown symbol: the symbol and why" unknown_config_symbol_is_named

@@ -236,7 +236,6 @@ fn check_no_panic(console: &str, context: &str) -> Report {
         let run = zlab::guest::qemu::Run {
             console: console.to_string(),
             timed_out,
-            exit: None,
             qemu_errors: String::new(),
             elapsed: std::time::Duration::ZERO,
             line_times: vec![],

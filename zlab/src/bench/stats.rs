@@ -1,5 +1,6 @@
 //! Several runs of one measurement, summarised.
 
+use crate::run::median::median;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -12,15 +13,10 @@ pub struct Stats {
 impl Stats {
     /// None for no samples.
     pub fn of(samples: &[f64]) -> Option<Stats> {
-        let mut sorted = samples.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = match n {
-            0 => return None,
-            n if n % 2 == 1 => sorted[n / 2],
-            n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-        };
-        Some(Stats { min: sorted[0], median: round(median), max: sorted[n - 1] })
+        let median = median(samples)?;
+        let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Some(Stats { min, median: round(median), max })
     }
 }
 

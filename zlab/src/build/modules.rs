@@ -47,7 +47,7 @@ fn build_one(ctx: &RunContext, kernel: &Kernel, name: &str) -> Result<PathBuf> {
         .arg(format!("MO={}", out.display()))
         .arg(format!("-j{}", tc.jobs))
         .arg("modules");
-    let output = crate::host::process::dies_with_zlab(&mut make, libc::SIGTERM)
+    let output = crate::host::process::dies_with_zlab(&mut make, crate::host::process::Signal::TERM)
         .output()
         .with_context(|| format!("could not run make for modules/{name}"))?;
     let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));

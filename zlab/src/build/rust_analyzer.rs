@@ -61,7 +61,7 @@ fn generate(ctx: &RunContext, kernel: &Kernel) -> Result<String> {
     let tc = &ctx.tools;
     let mut make = tc.kernel_make(&kernel.source, &kernel.dir);
     make.arg(format!("M={}", paths.modules_dir().display())).arg(format!("MO={}", out.display())).arg("rust-analyzer");
-    let run = process::dies_with_zlab(&mut make, libc::SIGTERM).output().context("could not run make")?;
+    let run = process::dies_with_zlab(&mut make, process::Signal::TERM).output().context("could not run make")?;
     if !run.status.success() {
         bail!(
             "the kernel's `make rust-analyzer` failed:\n{}{}",

@@ -7,7 +7,7 @@ use crate::ui::progress::StatusLine;
 use anyhow::{Context, Result};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -55,7 +55,6 @@ pub struct Run {
     /// The console as text, carriage returns removed.
     pub console: String,
     pub timed_out: bool,
-    pub exit: Option<ExitStatus>,
     /// What QEMU itself said on stderr (a bad option, a missing file).
     pub qemu_errors: String,
     pub elapsed: Duration,
@@ -88,7 +87,7 @@ impl Drop for Reaper {
 pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo: bool) -> Result<Run> {
     let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let started = Instant::now();
-    let child = crate::host::process::dies_with_zlab(&mut cmd, libc::SIGKILL)
+    let child = crate::host::process::dies_with_zlab(&mut cmd, crate::host::process::Signal::KILL)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -140,18 +139,15 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo:
         }
     }
     drop(spinner);
-    let exit = if timed_out {
-        let _ = qemu.0.kill();
-        None
-    } else {
-        Some(qemu.0.wait()?)
-    };
+    if !timed_out {
+        // QEMU closed its console: let it finish exiting (a timed-out one the reaper kills).
+        qemu.0.wait()?;
+    }
     drop(qemu);
     let qemu_errors = stderr_reader.join().unwrap_or_default();
     Ok(Run {
         console: String::from_utf8_lossy(&console).into_owned(),
         timed_out,
-        exit,
         qemu_errors,
         elapsed: started.elapsed(),
         line_times,
@@ -186,7 +182,7 @@ pub fn run_interactive(mut cmd: Command) -> Result<()> {
     eprintln!(
         "zlab: booting; the guest's shell is on this terminal. Leave with `poweroff -f` in the guest (or Ctrl-C)."
     );
-    let status = crate::host::process::dies_with_zlab(&mut cmd, libc::SIGKILL)
+    let status = crate::host::process::dies_with_zlab(&mut cmd, crate::host::process::Signal::KILL)
         .status()
         .with_context(|| format!("could not start {}", cmd.get_program().to_string_lossy()))?;
     if !status.success() {

@@ -1,6 +1,7 @@
 //! Running external tools with errors that name the command, its exit status and what to do next.
 
 use anyhow::{bail, Context, Result};
+pub use rustix::process::Signal;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -35,7 +36,7 @@ pub fn stdout_of(cmd: &mut Command) -> Result<String> {
 /// carries the log's last lines and its path.
 pub fn run_logged(cmd: &mut Command, log: &Path, step: &str, watch: &mut dyn FnMut(Option<&str>)) -> Result<()> {
     let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
-    let mut child = dies_with_zlab(cmd, libc::SIGTERM)
+    let mut child = dies_with_zlab(cmd, Signal::TERM)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -93,19 +94,19 @@ fn forward_lines<R: std::io::Read + Send + 'static>(
 }
 
 /// Makes the child get `signal` when zlab dies, however it dies (a SIGKILL included), so no
-/// make or QEMU outlives the run that started it and keeps writing into a build dir.
-pub fn dies_with_zlab(cmd: &mut Command, signal: libc::c_int) -> &mut Command {
+/// make or QEMU outlives the run that started it and keeps writing into a build dir. (Linux
+/// sends it when the thread that started the child ends.)
+pub fn dies_with_zlab(cmd: &mut Command, signal: Signal) -> &mut Command {
     use std::os::unix::process::CommandExt;
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: only async-signal-safe calls between fork and exec (prctl, getppid, _exit).
+    let parent = rustix::process::getpid();
+    // SAFETY: between fork and exec the closure makes only raw system calls (prctl, getppid) and
+    // builds an io::Error from an errno: no allocation, no locks, nothing async-signal-unsafe.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, signal as libc::c_ulong, 0, 0, 0) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // zlab may have died before the prctl took effect.
-            if libc::getppid() != parent {
-                libc::_exit(1);
+            rustix::process::set_parent_process_death_signal(Some(signal))?;
+            // zlab may have died before the prctl took effect: then the child must not run.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(rustix::io::Errno::SRCH.into());
             }
             Ok(())
         })
@@ -125,4 +126,29 @@ pub fn which(program: &str) -> Option<std::path::PathBuf> {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn the_child_gets_the_signal_when_its_starter_ends() {
+        // Linux sends the signal when the thread that started the child ends: a thread stands
+        // in for zlab.
+        let starter = std::thread::spawn(|| dies_with_zlab(Command::new("sleep").arg("20"), Signal::TERM).spawn());
+        let mut child = starter.join().unwrap().unwrap();
+        let started = std::time::Instant::now();
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(Signal::TERM.as_raw()), "{status}");
+        assert!(started.elapsed() < Duration::from_secs(10), "sleep ran its course: no signal");
+    }
+
+    #[test]
+    fn a_child_runs_as_usual_while_zlab_lives() {
+        let out = dies_with_zlab(Command::new("sh").args(["-c", "echo alive"]), Signal::KILL).output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(out.stdout, b"alive\n");
+    }
 }

@@ -11,7 +11,10 @@ pub const DEFAULT: &str = "test";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
-    pub description: String,
+    /// What the variant is for, written for whoever reads kernel/variants.toml; zlab requires it
+    /// and never shows it.
+    #[serde(rename = "description")]
+    _description: serde::de::IgnoredAny,
     pub fragments: Vec<String>,
     /// The variant `zlab boot --gdb` boots instead: the same kernel with debug info.
     #[serde(default)]
@@ -54,4 +57,23 @@ pub fn merged_fragments(paths: &Paths, variant: &Variant) -> Result<(String, Vec
         text.push_str(&format!("# --- kernel/configs/{name}.config\n{body}\n"));
     }
     Ok((text, settings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<BTreeMap<String, Variant>, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    #[test]
+    fn a_variant_needs_its_description_and_nothing_unknown() {
+        let ok = parse("[test]\ndescription = \"the test kernel\"\nfragments = [\"base\", \"rust\"]\n").unwrap();
+        assert_eq!(ok["test"].fragments, ["base", "rust"]);
+        let without = parse("[test]\nfragments = [\"base\"]\n").unwrap_err();
+        assert!(without.to_string().contains("missing field `description`"), "{without}");
+        let typo = parse("[test]\ndescription = \"x\"\nfragmets = [\"base\"]\n").unwrap_err();
+        assert!(typo.to_string().contains("unknown field `fragmets`"), "{typo}");
+    }
 }

@@ -88,10 +88,6 @@ impl TestResult {
         }
         counts
     }
-
-    pub fn child(&self, name: &str) -> Option<&TestResult> {
-        self.children.iter().find(|c| c.name == name)
-    }
 }
 
 impl Report {
@@ -686,13 +682,15 @@ ok 1 suite
 ";
         let report = parse(console);
         assert!(report.is_complete(), "{:?}", report.problems);
-        let case = report.suite("suite").and_then(|s| s.child("case")).expect("case");
+        let case = &report.suite("suite").expect("suite").children[0];
+        assert_eq!(case.name, "case");
         assert_eq!(case.children.len(), 2);
         assert_eq!(report.counts(), Counts { passed: 2, failed: 1, skipped: 0 });
         assert_eq!(report.failures(), vec!["suite.case.param-2: EXPECTATION FAILED at lib/x.c:3"]);
         // KUnit's assertion detail lines are indented like a parameter's own
         // lines, so they land on the failing parameter.
-        let param = case.child("param-2").expect("param-2");
+        let param = &case.children[1];
+        assert_eq!(param.name, "param-2");
         assert_eq!(param.diagnostics, ["a == 1 (0x1)"]);
     }
 

@@ -42,8 +42,6 @@ pub struct Tree {
 /// Where both trees are, for one variant and toolchain.
 #[derive(Debug)]
 pub struct Trees {
-    /// `$ZLAB_HOME/repro[.llvm]`: everything repro writes is under it.
-    pub home: PathBuf,
     /// The checks' build, from the source `zlab build` uses.
     pub first: Tree,
     pub second: Tree,
@@ -72,7 +70,6 @@ impl Trees {
                 guest: b.clone(),
             },
             second_root: home.join("second"),
-            home,
         }
     }
 }
@@ -251,9 +248,10 @@ mod tests {
             let (paths, t) = trees(compiler);
             assert_eq!(t.first.build, paths.build_dir("test"));
             assert_eq!(t.first.source, Path::new("/h/src/linux-7.3.4-abc"));
-            assert_eq!(t.home, paths.home.join(format!("repro{}", compiler.dir_suffix())));
+            let home = repro_home(&paths);
+            assert_eq!(home, paths.home.join(format!("repro{}", compiler.dir_suffix())));
             // What repro removes (the second tree, an old `first`) holds nothing of the first tree.
-            for removed in [&t.second_root, &t.home.join("first")] {
+            for removed in [&t.second_root, &home.join("first")] {
                 assert!(!t.first.build.starts_with(removed) && !t.first.source.starts_with(removed), "{removed:?}");
             }
             for second in [&t.second.source, &t.second.build, &t.second.modules, &t.second.guest] {
@@ -264,9 +262,9 @@ mod tests {
 
     #[test]
     fn what_repro_writes_for_the_first_tree_stays_out_of_its_build_dir() {
-        let (_, t) = trees(Compiler::Gcc);
+        let (paths, t) = trees(Compiler::Gcc);
         for ours in [&t.first.modules, &t.first.guest] {
-            assert!(ours.starts_with(&t.home) && !ours.starts_with(&t.first.build), "{ours:?}");
+            assert!(ours.starts_with(repro_home(&paths)) && !ours.starts_with(&t.first.build), "{ours:?}");
         }
     }
 
@@ -294,10 +292,11 @@ mod tests {
 
     #[test]
     fn gcc_and_llvm_repro_trees_are_apart() {
-        let ((_, gcc), (_, llvm)) = (trees(Compiler::Gcc), trees(Compiler::Llvm));
-        assert_ne!(gcc.home, llvm.home);
+        let ((gcc_paths, gcc), (llvm_paths, llvm)) = (trees(Compiler::Gcc), trees(Compiler::Llvm));
+        let (gcc_home, llvm_home) = (repro_home(&gcc_paths), repro_home(&llvm_paths));
+        assert_ne!(gcc_home, llvm_home);
         assert_ne!(gcc.first.build, llvm.first.build);
-        assert!(!gcc.second_root.starts_with(&llvm.home) && !llvm.second_root.starts_with(&gcc.home));
+        assert!(!gcc.second_root.starts_with(&llvm_home) && !llvm.second_root.starts_with(&gcc_home));
     }
 
     #[test]

@@ -2,5 +2,6 @@
 //! verdict per check, where its time went (phases), and the summary table.
 
 pub mod matrix;
+pub mod median;
 pub mod phases;
 pub mod runner;

@@ -59,7 +59,6 @@ mod tests {
         Run {
             console: console.into(),
             timed_out,
-            exit: None,
             qemu_errors: String::new(),
             elapsed: Duration::from_millis(elapsed),
             line_times: times.iter().map(|&t| Duration::from_millis(t)).collect(),

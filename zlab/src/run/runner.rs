@@ -8,6 +8,7 @@ use crate::guest::qemu::{self, Run};
 use crate::guest::session::{self, Kernels};
 use crate::inputs::check::{self, Check};
 use crate::judge::verdict::{self, Verdict};
+use crate::run::median::median;
 use crate::run::phases::Phases;
 use crate::setup::doctor;
 use crate::toolchain::tools::Compiler;
@@ -210,7 +211,7 @@ pub fn summarize_repeats(outcomes: &[Outcome]) -> bool {
             name,
             format!("{passed}/{}", runs.len()),
             seconds[0],
-            seconds[seconds.len() / 2],
+            median(&seconds).unwrap_or_default(),
             seconds[seconds.len() - 1],
             failed_runs.join(", ")
         );

@@ -8,6 +8,7 @@ use crate::inputs::downloads;
 use crate::inputs::pins::Pins;
 use crate::setup::compilers;
 use crate::setup::probe::{at_least, present, version_output, versioned, Finding};
+use crate::toolchain::elf::{self, Architecture};
 use crate::toolchain::tools::{minimum, Compiler, Toolchain};
 use crate::toolchain::version::Version;
 use anyhow::{bail, Result};
@@ -236,28 +237,17 @@ fn busybox(ctx: &RunContext, pins: &Pins) -> Finding {
     let Some(path) = &ctx.env.busybox else {
         return pinned_download("busybox (s390x)", ctx, &pins.busybox.deb);
     };
-    let path = Path::new(&path);
-    let header = std::fs::read(path).map(|b| b.into_iter().take(64).collect::<Vec<u8>>()).unwrap_or_default();
-    let (ok, found) = match s390x_elf(&header) {
-        Some(true) => (true, format!("s390x program ({})", path.display())),
-        Some(false) => (false, format!("not an s390x program ({})", path.display())),
+    given_busybox(Path::new(&path))
+}
+
+fn given_busybox(path: &Path) -> Finding {
+    let program = std::fs::read(path).unwrap_or_default();
+    let (ok, found) = match elf::architecture(&program) {
+        Some(Architecture::S390x) => (true, format!("s390x program ({})", path.display())),
+        Some(_) => (false, format!("not an s390x program ({})", path.display())),
         None => (false, format!("not found or not a program ({})", path.display())),
     };
     Finding { tool: "busybox (s390x)", found, needed: "a static s390x busybox".into(), ok }
-}
-
-/// Whether an ELF header is for s390 (EM_S390 = 22, big-endian); None when it is no ELF at all.
-pub fn s390x_elf(header: &[u8]) -> Option<bool> {
-    if header.len() < 20 || &header[..4] != b"\x7fELF" {
-        return None;
-    }
-    let big_endian = header[5] == 2;
-    let machine = if big_endian {
-        u16::from_be_bytes([header[18], header[19]])
-    } else {
-        u16::from_le_bytes([header[18], header[19]])
-    };
-    Some(big_endian && machine == 22)
 }
 
 fn pinned_download(tool: &'static str, ctx: &RunContext, pin: &crate::inputs::pins::DebPin) -> Finding {
@@ -273,18 +263,18 @@ fn pinned_download(tool: &'static str, ctx: &RunContext, pin: &crate::inputs::pi
 
 #[cfg(test)]
 mod tests {
-    use super::s390x_elf;
+    use super::*;
 
     #[test]
-    fn elf_machines_are_told_apart() {
-        let mut s390 = vec![0x7f, b'E', b'L', b'F', 2, 2, 1, 0];
-        s390.resize(18, 0);
-        s390.extend([0, 22]);
-        assert_eq!(s390x_elf(&s390), Some(true));
-        let mut x86 = s390.clone();
-        x86[5] = 1;
-        x86[18..20].copy_from_slice(&62u16.to_le_bytes());
-        assert_eq!(s390x_elf(&x86), Some(false));
-        assert_eq!(s390x_elf(b"#!/bin/sh\n"), None);
+    fn a_given_busybox_must_be_an_s390x_elf() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf");
+        let s390x = given_busybox(&fixtures.join("answer-42.o"));
+        assert!(s390x.ok && s390x.found.starts_with("s390x program"), "{}", s390x.found);
+        let host = given_busybox(&std::env::current_exe().unwrap());
+        assert!(!host.ok && host.found.starts_with("not an s390x program"), "{}", host.found);
+        for not_elf in [fixtures.join("answer.c"), fixtures.join("missing")] {
+            let f = given_busybox(&not_elf);
+            assert!(!f.ok && f.found.starts_with("not found or not a program"), "{}", f.found);
+        }
     }
 }

@@ -116,8 +116,11 @@ fn user_part(ctx: &RunContext) -> Result<Vec<String>> {
 /// tools and downloads would land in root's cache, where the user's own zlab never looks.
 fn sudo_user(env: &Environment) -> Option<String> {
     let user = env.sudo_user.clone().filter(|u| !u.is_empty() && u != "root")?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    (unsafe { libc::geteuid() } == 0).then_some(user)
+    is_root().then_some(user)
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
 }
 
 /// Runs `bin/zlab setup --user-only` as `user`: files in their home are theirs, made by them.
@@ -143,8 +146,7 @@ fn require_debian_root() -> Result<()> {
             "zlab setup installs Debian packages and needs apt-get; on other systems use the Nix flake (`nix develop`)"
         );
     }
-    let uid = process::stdout_of(Command::new("id").arg("-u"))?;
-    if uid.trim() != "0" {
+    if !is_root() {
         bail!("zlab setup installs system packages: run it as root (e.g. `sudo ./bin/zlab setup`)");
     }
     Ok(())

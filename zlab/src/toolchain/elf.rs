@@ -1,6 +1,9 @@
-//! Just enough ELF to name the sections of two differing kernel files (vmlinux, .ko): the
-//! section headers of a 64-bit ELF of either byte order.
+//! The ELF files zlab reads back, through the `object` crate: the sections of two differing
+//! kernel files (vmlinux, .ko) to name where they differ, and the machine a program is for (the
+//! guest's busybox must be s390x).
 
+pub use object::Architecture;
+use object::{Object, ObjectSection};
 use std::ops::Range;
 
 pub struct Section {
@@ -9,59 +12,86 @@ pub struct Section {
     pub bytes: Range<usize>,
 }
 
-/// The sections of a 64-bit ELF file, or None when `data` is not one (or is cut short).
+/// The sections of an ELF file, or None when `data` is not one (or is cut short).
 pub fn sections(data: &[u8]) -> Option<Vec<Section>> {
-    if data.len() < 64 || &data[..4] != b"\x7fELF" || data[4] != 2 {
-        return None;
+    let file = object::File::parse(data).ok()?;
+    file.sections()
+        .map(|section| {
+            let name = String::from_utf8_lossy(section.name_bytes().ok()?).into_owned();
+            let bytes = match section.file_range() {
+                Some((start, size)) => {
+                    let start = usize::try_from(start).ok()?;
+                    start..start.checked_add(usize::try_from(size).ok()?)?
+                }
+                None => 0..0,
+            };
+            data.get(bytes.clone())?;
+            Some(Section { name, bytes })
+        })
+        .collect()
+}
+
+/// The machine an ELF file is for, or None when `data` is not ELF (or is cut short).
+pub fn architecture(data: &[u8]) -> Option<Architecture> {
+    object::File::parse(data).ok().map(|file| file.architecture())
+}
+
+#[cfg(test)]
+pub mod fixtures {
+    /// A tiny s390x object (tests/fixtures/elf/README.md says how it was made).
+    pub fn answer(n: u32) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/elf/answer-{n}.o", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
-    let big = data[5] == 2;
-    let u16_at = |at: usize| -> Option<usize> {
-        let b: [u8; 2] = data.get(at..at + 2)?.try_into().ok()?;
-        Some(if big { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) } as usize)
-    };
-    let u32_at = |at: usize| -> Option<usize> {
-        let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
-        Some(if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) } as usize)
-    };
-    let u64_at = |at: usize| -> Option<usize> {
-        let b: [u8; 8] = data.get(at..at + 8)?.try_into().ok()?;
-        usize::try_from(if big { u64::from_be_bytes(b) } else { u64::from_le_bytes(b) }).ok()
-    };
-    const SHT_NOBITS: usize = 8;
-    let (table, entry_size, count, names_index) = (u64_at(0x28)?, u16_at(0x3a)?, u16_at(0x3c)?, u16_at(0x3e)?);
-    let header = |i: usize| table.checked_add(i.checked_mul(entry_size)?);
-    let names_at = u64_at(header(names_index)? + 0x18)?;
-    let mut out = Vec::with_capacity(count);
-    for i in 0..count {
-        let at = header(i)?;
-        let name_start = names_at.checked_add(u32_at(at)?)?;
-        let name_bytes = data.get(name_start..)?;
-        let name_end = name_bytes.iter().position(|&b| b == 0)?;
-        let name = String::from_utf8_lossy(&name_bytes[..name_end]).into_owned();
-        let (offset, size) = (u64_at(at + 0x18)?, u64_at(at + 0x20)?);
-        let bytes = if u32_at(at + 4)? == SHT_NOBITS { offset..offset } else { offset..offset.checked_add(size)? };
-        data.get(bytes.clone())?;
-        out.push(Section { name, bytes });
-    }
-    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn names(data: &[u8]) -> Vec<String> {
+        sections(data).unwrap().into_iter().map(|s| s.name).collect()
+    }
+
     #[test]
-    fn the_sections_of_a_real_program() {
+    fn the_sections_of_a_big_endian_s390x_object() {
+        let data = fixtures::answer(42);
+        let all = sections(&data).unwrap();
+        let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+        for wanted in [".text", ".data", ".bss", ".comment", ".symtab", ".shstrtab"] {
+            assert!(names.contains(&wanted), "{wanted} in {names:?}");
+        }
+        let section = |name: &str| all.iter().find(|s| s.name == name).unwrap();
+        // `int answer = 42;`, big-endian: readelf -S puts .data at 0x58, 4 bytes.
+        assert_eq!(section(".data").bytes, 0x58..0x5c);
+        assert_eq!(data[section(".data").bytes.clone()], 42u32.to_be_bytes());
+        assert!(section(".bss").bytes.is_empty(), ".bss has 4 bytes in memory and none in the file");
+        assert!(data[section(".comment").bytes.clone()].starts_with(b"\0GCC: ("));
+    }
+
+    #[test]
+    fn the_sections_of_the_host_program_too() {
         let data = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        let names: Vec<String> = sections(&data).unwrap().into_iter().map(|s| s.name).collect();
+        let names = names(&data);
         assert!(names.iter().any(|n| n == ".text"), "{names:?}");
         assert!(names.iter().any(|n| n == ".shstrtab"), "{names:?}");
     }
 
     #[test]
+    fn the_machine_is_read_from_either_byte_order() {
+        assert_eq!(architecture(&fixtures::answer(42)), Some(Architecture::S390x));
+        let host = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let here = architecture(&host).unwrap();
+        assert_ne!(here, Architecture::S390x, "this test runs on the host, not in the guest");
+        assert_ne!(here, Architecture::Unknown);
+    }
+
+    #[test]
     fn other_files_are_not_elf() {
         assert!(sections(b"#!/bin/sh\necho hello\n").is_none());
-        let data = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        assert!(architecture(b"#!/bin/sh\necho hello\n").is_none());
+        let data = fixtures::answer(42);
         assert!(sections(&data[..100]).is_none(), "a cut-short ELF has no readable section table");
+        assert!(architecture(&data[..100]).is_none());
     }
 }

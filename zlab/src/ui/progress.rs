@@ -103,13 +103,9 @@ fn fit(line: &str, width: usize) -> String {
 }
 
 fn terminal_width() -> usize {
-    // SAFETY: TIOCGWINSZ only writes the winsize struct we pass.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-    if ok && size.ws_col > 0 {
-        size.ws_col as usize
-    } else {
-        80
+    match rustix::termios::tcgetwinsize(std::io::stderr()) {
+        Ok(size) if size.ws_col > 0 => size.ws_col.into(),
+        _ => 80,
     }
 }
 
