@@ -12,6 +12,7 @@ use crate::run::runner;
 use crate::setup::doctor;
 use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Result};
+use fs_err as fs;
 
 pub fn fetch(paths: &Paths) -> Result<()> {
     let pins = crate::inputs::pins::Pins::load(&paths.source_pins())?;
@@ -106,7 +107,7 @@ fn one_check(paths: &Paths, name: &str) -> Result<Check> {
 
 /// Without a check: every zlab module and every in-tree Rust sample in /lib/modules, and a shell.
 fn everything(paths: &Paths, kernel: &Kernel) -> Result<Check> {
-    let kernel_samples = std::fs::read_dir(kernel.dir.join("samples/rust"))
+    let kernel_samples = fs::read_dir(kernel.dir.join("samples/rust"))
         .map(|d| {
             let mut v: Vec<String> = d
                 .filter_map(|e| e.ok()?.file_name().to_str().map(str::to_string))

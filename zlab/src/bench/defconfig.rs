@@ -7,6 +7,7 @@ use crate::host::paths::{remove_dir, Paths};
 use crate::inputs::pins::Pins;
 use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Result};
+use fs_err as fs;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -23,7 +24,7 @@ pub fn build(paths: &Paths) -> Result<Defconfig> {
     let tc = Toolchain::from_env(paths);
     let dir = paths.home.join("bench/defconfig");
     remove_dir(&dir)?;
-    std::fs::create_dir_all(&dir)?;
+    fs::create_dir_all(&dir)?;
     let log = dir.join("zlab-build.log");
     let started = Instant::now();
     let make = |args: &[&str]| -> Result<()> {
@@ -37,7 +38,7 @@ pub fn build(paths: &Paths) -> Result<Defconfig> {
     config.arg("--file").arg(dir.join(".config")).args(["-d", "EXPOLINE", "-d", "MODVERSIONS", "-e", "RUST"]);
     crate::host::process::run(&mut config)?;
     make(&["olddefconfig"])?;
-    let text = std::fs::read_to_string(dir.join(".config"))?;
+    let text = fs::read_to_string(dir.join(".config"))?;
     if !text.lines().any(|l| l == "CONFIG_RUST=y") {
         bail!(
             "defconfig with EXPOLINE and MODVERSIONS off still has no CONFIG_RUST=y; see {}",

@@ -6,6 +6,7 @@ use crate::host::lock::DirLock;
 use crate::host::paths::Paths;
 use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::PathBuf;
 
 pub struct Built {
@@ -16,8 +17,7 @@ pub struct Built {
 /// The module folders under modules/ (each with a Kbuild file), sorted.
 pub fn list(paths: &Paths) -> Result<Vec<String>> {
     let dir = paths.modules_dir();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .with_context(|| format!("reading {}", dir.display()))?
+    let mut names: Vec<String> = fs::read_dir(&dir)?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().join("Kbuild").is_file())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
@@ -51,7 +51,7 @@ fn build_one(paths: &Paths, kernel: &Kernel, name: &str) -> Result<PathBuf> {
         .output()
         .with_context(|| format!("could not run make for modules/{name}"))?;
     let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    std::fs::write(out.join("zlab-build.log"), &log)?;
+    fs::write(out.join("zlab-build.log"), &log)?;
     let ko = out.join(format!("{name}.ko"));
     if !output.status.success() {
         bail!("{}\n(full log: {})", first_error(&log), out.join("zlab-build.log").display());

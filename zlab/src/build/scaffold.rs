@@ -4,6 +4,7 @@
 
 use crate::host::paths::Paths;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 
 const MODULE: &str = include_str!("../../templates/new/module.rs.tmpl");
@@ -29,29 +30,29 @@ pub fn create(paths: &Paths, name: &str) -> Result<Made> {
     let fill = |template: &str| template.replace("{{name}}", name).replace("{{Type}}", &type_name(name));
 
     let staging = paths.modules_dir().join(format!(".{name}.new"));
-    let _ = std::fs::remove_dir_all(&staging);
+    let _ = fs::remove_dir_all(&staging);
     let written = write_all(
         &staging,
         &[(&format!("{name}.rs"), fill(MODULE)), ("Kbuild", fill(KBUILD)), ("README.md", fill(README))],
     )
     .and_then(|()| {
         let partial = check.with_extension("toml.new");
-        std::fs::write(&partial, fill(CHECK)).with_context(|| format!("writing {}", partial.display()))?;
-        std::fs::rename(&staging, &module_dir).with_context(|| format!("creating {}", module_dir.display()))?;
-        std::fs::rename(&partial, &check).with_context(|| format!("creating {}", check.display()))
+        fs::write(&partial, fill(CHECK)).with_context(|| format!("writing {}", partial.display()))?;
+        fs::rename(&staging, &module_dir).with_context(|| format!("creating {}", module_dir.display()))?;
+        fs::rename(&partial, &check).with_context(|| format!("creating {}", check.display()))
     });
     if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&staging);
-        let _ = std::fs::remove_file(check.with_extension("toml.new"));
+        let _ = fs::remove_dir_all(&staging);
+        let _ = fs::remove_file(check.with_extension("toml.new"));
         return Err(e);
     }
     Ok(Made { module_dir, check })
 }
 
 fn write_all(dir: &Path, files: &[(&str, String)]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     for (file, text) in files {
-        std::fs::write(dir.join(file), text).with_context(|| format!("writing {}", dir.join(file).display()))?;
+        fs::write(dir.join(file), text).with_context(|| format!("writing {}", dir.join(file).display()))?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use crate::inputs::check::Step;
 use crate::inputs::downloads;
 use crate::inputs::pins::Pins;
 use anyhow::{Context, Result};
+use fs_err as fs;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -34,7 +35,7 @@ pub fn busybox(paths: &Paths) -> Result<PathBuf> {
         return Ok(target);
     }
     let deb = downloads::verified(paths, &pins.busybox.deb)?;
-    std::fs::create_dir_all(target.parent().unwrap_or(&paths.home))?;
+    fs::create_dir_all(target.parent().unwrap_or(&paths.home))?;
     let partial = target.with_extension("partial");
     process::run(Command::new("sh").arg("-c").arg(format!(
         "dpkg-deb --fsys-tarfile '{}' | tar -xO './{}' > '{}' && chmod 0755 '{}'",
@@ -44,7 +45,7 @@ pub fn busybox(paths: &Paths) -> Result<PathBuf> {
         partial.display()
     )))
     .context("extracting busybox from its .deb")?;
-    std::fs::rename(&partial, &target)?;
+    fs::rename(&partial, &target)?;
     Ok(target)
 }
 

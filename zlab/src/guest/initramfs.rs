@@ -6,6 +6,7 @@ use crate::guest::init::{self, Ending};
 use crate::host::process;
 use crate::inputs::check::Step;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,10 +24,10 @@ pub struct Contents<'a> {
 /// Writes `<dir>/initramfs.cpio` (and the files it is made from, in `<dir>/guest`).
 pub fn create(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBuf> {
     let guest = dir.join("guest");
-    let _ = std::fs::remove_dir_all(&guest);
-    std::fs::create_dir_all(guest.join("steps")).with_context(|| format!("creating {}", guest.display()))?;
+    let _ = fs::remove_dir_all(&guest);
+    fs::create_dir_all(guest.join("steps"))?;
     let init = guest.join("init");
-    std::fs::write(&init, init::init_script(contents.steps, contents.ending))?;
+    fs::write(&init, init::init_script(contents.steps, contents.ending))?;
 
     let mut list = String::new();
     for d in ["/bin", "/dev", "/proc", "/sys", "/tmp", "/lib", "/lib/modules", "/zlab", "/zlab/steps"] {
@@ -37,7 +38,7 @@ pub fn create(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBu
     list.push_str(&format!("file /init {} 0755 0 0\n", init.display()));
     for (i, step) in contents.steps.iter().enumerate() {
         let file = guest.join("steps").join(format!("{}.sh", i + 1));
-        std::fs::write(&file, format!("{}\n", step.run))?;
+        fs::write(&file, format!("{}\n", step.run))?;
         list.push_str(&format!("file /zlab/steps/{}.sh {} 0644 0 0\n", i + 1, file.display()));
     }
     for (name, host) in &contents.modules {
@@ -47,14 +48,14 @@ pub fn create(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBu
         list.push_str(&format!("file /lib/modules/{name} {} 0644 0 0\n", host.display()));
     }
     let list_file = guest.join("cpio.list");
-    std::fs::write(&list_file, list)?;
+    fs::write(&list_file, list)?;
 
     let out = dir.join("initramfs.cpio");
     let partial = dir.join("initramfs.cpio.partial");
-    let file = std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+    let file = fs::File::create(&partial)?;
     let mut cmd = Command::new(kernel.gen_init_cpio());
-    cmd.args(["-t", MTIME]).arg(&list_file).stdout(file);
+    cmd.args(["-t", MTIME]).arg(&list_file).stdout(file.into_file());
     process::run(&mut cmd).context("making the initramfs with the kernel's usr/gen_init_cpio")?;
-    std::fs::rename(&partial, &out)?;
+    fs::rename(&partial, &out)?;
     Ok(out)
 }

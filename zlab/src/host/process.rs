@@ -1,6 +1,7 @@
 //! Running external tools with errors that name the command, its exit status and what to do next.
 
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -34,7 +35,7 @@ pub fn stdout_of(cmd: &mut Command) -> Result<String> {
 /// and `None` about every 200 ms without one (to redraw a progress line); on failure the error
 /// carries the log's last lines and its path.
 pub fn run_logged(cmd: &mut Command, log: &Path, step: &str, watch: &mut dyn FnMut(Option<&str>)) -> Result<()> {
-    let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let mut log_file = fs::File::create(log)?;
     let mut child = dies_with_zlab(cmd, libc::SIGTERM)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

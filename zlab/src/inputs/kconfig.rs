@@ -2,6 +2,7 @@
 //! value they ask for — Kconfig drops a symbol silently when its dependencies are not met.
 
 use anyhow::{bail, Result};
+use fs_err as fs;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -115,14 +116,14 @@ pub fn definition(source: &Path, symbol: &str) -> Option<(PathBuf, Vec<String>)>
     let mut stack = vec![source.to_path_buf()];
     let heads = [format!("config {symbol}"), format!("menuconfig {symbol}")];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+        for entry in fs::read_dir(&dir).ok()?.flatten() {
             let path = entry.path();
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if path.is_dir() && !name.starts_with('.') {
                 stack.push(path);
             } else if name.starts_with("Kconfig") {
-                let Ok(text) = std::fs::read_to_string(&path) else { continue };
+                let Ok(text) = fs::read_to_string(&path) else { continue };
                 if let Some(deps) = dependencies(&text, &heads) {
                     let relative = path.strip_prefix(source).unwrap_or(&path).to_path_buf();
                     return Some((relative, deps));

@@ -17,6 +17,7 @@
 use crate::judge::ktap::{self, TestResult};
 use crate::run::runner::Outcome;
 use anyhow::{Context, Result};
+use fs_err as fs;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -70,9 +71,9 @@ impl Counts {
 pub fn write(file: &Path, outcomes: &[Outcome]) -> Result<()> {
     let name = file.file_name().with_context(|| format!("--junit {}: not a file name", file.display()))?;
     let partial = file.with_file_name(format!(".{}.zlab-partial", name.to_string_lossy()));
-    std::fs::write(&partial, to_string(outcomes))
+    fs::write(&partial, to_string(outcomes))
         .with_context(|| format!("writing {} (does its folder exist?)", partial.display()))?;
-    std::fs::rename(&partial, file).with_context(|| format!("moving the JUnit report to {}", file.display()))
+    fs::rename(&partial, file).with_context(|| format!("moving the JUnit report to {}", file.display()))
 }
 
 pub fn to_string(outcomes: &[Outcome]) -> String {
