@@ -5,6 +5,7 @@ use crate::build::stamp;
 use crate::host::lock::DirLock;
 use crate::host::paths::Paths;
 use crate::host::process;
+use crate::host::temp;
 use crate::inputs::kconfig;
 use crate::inputs::pins::Pins;
 use crate::inputs::source;
@@ -198,11 +199,11 @@ fn configure(tc: &Toolchain, source: &Path, dir: &Path, merged: &str) -> Result<
     }
     // The new fragments are recorded only after Kconfig succeeded, so a failed or killed run
     // configures again next time.
-    let pending = dir.join("zlab.config.pending");
-    fs::write(&pending, merged)?;
+    let pending = temp::beside(&fragments_file)?;
+    fs::write(pending.path(), merged)?;
     let mut cmd = tc.kernel_make(source, dir);
-    cmd.arg(format!("KCONFIG_ALLCONFIG={}", pending.display())).arg("allnoconfig");
+    cmd.arg(format!("KCONFIG_ALLCONFIG={}", pending.path().display())).arg("allnoconfig");
     process::stdout_of(&mut cmd).context("configuring the kernel (allnoconfig with the fragments)")?;
-    fs::rename(&pending, &fragments_file)?;
+    temp::move_in(pending, &fragments_file)?;
     Ok(())
 }

@@ -48,9 +48,7 @@ pub fn write(paths: &Paths, variant: &str, output: &Path) -> Result<Written> {
     let text = generate(paths, &kernel)?;
     let project: Project = serde_json::from_str(&text).context("the kernel's rust-project.json does not parse")?;
     let modules = check(&project, &paths.modules_dir(), &modules::list(paths)?)?;
-    let staged = output.with_extension("json.partial");
-    fs::write(&staged, &text).with_context(|| format!("writing {}", staged.display()))?;
-    fs::rename(&staged, output).with_context(|| format!("writing {}", output.display()))?;
+    crate::host::temp::write(output, &text)?;
     Ok(Written { file: output.to_path_buf(), crates: project.crates.len(), modules })
 }
 

@@ -3,6 +3,7 @@
 
 use crate::host::paths::Paths;
 use crate::host::process;
+use crate::host::temp;
 use crate::inputs::check::Step;
 use crate::inputs::downloads;
 use crate::inputs::pins::Pins;
@@ -36,16 +37,16 @@ pub fn busybox(paths: &Paths) -> Result<PathBuf> {
     }
     let deb = downloads::verified(paths, &pins.busybox.deb)?;
     fs::create_dir_all(target.parent().unwrap_or(&paths.home))?;
-    let partial = target.with_extension("partial");
+    let partial = temp::beside(&target)?;
     process::run(Command::new("sh").arg("-c").arg(format!(
         "dpkg-deb --fsys-tarfile '{}' | tar -xO './{}' > '{}' && chmod 0755 '{}'",
         deb.display(),
         pins.busybox.binary,
-        partial.display(),
-        partial.display()
+        partial.path().display(),
+        partial.path().display()
     )))
     .context("extracting busybox from its .deb")?;
-    fs::rename(&partial, &target)?;
+    temp::move_in(partial, &target)?;
     Ok(target)
 }
 

@@ -4,6 +4,7 @@
 use crate::build::kernel::Kernel;
 use crate::guest::init::{self, Ending};
 use crate::host::process;
+use crate::host::temp;
 use crate::inputs::check::Step;
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
@@ -51,11 +52,32 @@ pub fn create(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBu
     fs::write(&list_file, list)?;
 
     let out = dir.join("initramfs.cpio");
-    let partial = dir.join("initramfs.cpio.partial");
-    let file = fs::File::create(&partial)?;
+    let partial = temp::beside(&out)?;
     let mut cmd = Command::new(kernel.gen_init_cpio());
-    cmd.args(["-t", MTIME]).arg(&list_file).stdout(file.into_file());
+    cmd.args(["-t", MTIME]).arg(&list_file).stdout(fs::File::create(partial.path())?.into_file());
     process::run(&mut cmd).context("making the initramfs with the kernel's usr/gen_init_cpio")?;
-    fs::rename(&partial, &out)?;
+    temp::move_in(partial, &out)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_archive_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let kernel = Kernel {
+            variant: "test".into(),
+            source: dir.path().join("no-source"),
+            dir: dir.path().join("no-build"),
+            modules_out: dir.path().join("no-modules"),
+        };
+        let contents =
+            Contents { busybox: Path::new("/bin/true"), steps: &[], ending: Ending::PowerOff, modules: vec![] };
+        let err = create(&kernel, dir.path(), &contents).unwrap_err();
+        assert!(format!("{err:#}").contains("gen_init_cpio"), "{err:#}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["guest"], "only the files it is made from");
+    }
 }
