@@ -1,16 +1,16 @@
 //! What runs inside the guest: busybox as userspace, and an init script that runs a check's steps
 //! between markers the verdict reads back from the console.
 
+use crate::host::deb;
 use crate::host::paths::Paths;
-use crate::host::process;
 use crate::host::temp;
 use crate::inputs::check::Step;
 use crate::inputs::downloads;
 use crate::inputs::pins::Pins;
 use anyhow::{Context, Result};
 use fs_err as fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::Command;
 
 pub const INIT_START: &str = "zlab-init: start";
 pub const INIT_END: &str = "zlab-init: end";
@@ -38,14 +38,9 @@ pub fn busybox(paths: &Paths) -> Result<PathBuf> {
     let deb = downloads::verified(paths, &pins.busybox.deb)?;
     fs::create_dir_all(target.parent().unwrap_or(&paths.home))?;
     let partial = temp::beside(&target)?;
-    process::run(Command::new("sh").arg("-c").arg(format!(
-        "dpkg-deb --fsys-tarfile '{}' | tar -xO './{}' > '{}' && chmod 0755 '{}'",
-        deb.display(),
-        pins.busybox.binary,
-        partial.path().display(),
-        partial.path().display()
-    )))
-    .context("extracting busybox from its .deb")?;
+    deb::extract(&deb, &format!("./{}", pins.busybox.binary), partial.path())
+        .context("extracting busybox from its .deb")?;
+    fs::set_permissions(partial.path(), std::fs::Permissions::from_mode(0o755))?;
     temp::move_in(partial, &target)?;
     Ok(target)
 }

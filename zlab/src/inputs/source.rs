@@ -1,5 +1,6 @@
 //! The pinned kernel source, unpacked once from its verified .deb into zlab's home.
 
+use crate::host::deb;
 use crate::host::paths::Paths;
 use crate::host::process;
 use crate::inputs::downloads;
@@ -47,13 +48,8 @@ pub fn unpack(paths: &Paths, pin: &KernelPin, dest: &Path) -> Result<()> {
 
 fn extract(deb: &Path, pin: &KernelPin, dest: &Path) -> Result<()> {
     let tarball = dest.join(".linux.tar.xz");
-    process::run(Command::new("sh").arg("-c").arg(format!(
-        "dpkg-deb --fsys-tarfile '{}' | tar -xO './{}' > '{}'",
-        deb.display(),
-        pin.tarball,
-        tarball.display()
-    )))
-    .with_context(|| format!("extracting {} from {}", pin.tarball, deb.display()))?;
+    deb::extract(deb, &format!("./{}", pin.tarball), &tarball)
+        .with_context(|| format!("extracting {} from {}", pin.tarball, deb.display()))?;
     process::run(Command::new("tar").arg("-xJf").arg(&tarball).arg("-C").arg(dest).arg("--strip-components=1"))
         .context("unpacking the kernel tarball")?;
     fs::remove_file(&tarball)?;
