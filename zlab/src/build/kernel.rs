@@ -1,5 +1,6 @@
 //! `zlab build`: the pinned kernel with a variant's configuration, in a build dir outside git.
 
+use crate::build::kbuild_path;
 use crate::build::progress::BuildProgress;
 use crate::build::stamp;
 use crate::host::lock::DirLock;
@@ -109,6 +110,7 @@ const BZIMAGE: &str = "arch/s390/boot/bzImage";
 
 /// Builds the variant from the kernel tree `source` in `dir`.
 pub fn build_from(paths: &Paths, variant_name: &str, source: &Path, dir: &Path) -> Result<Kernel> {
+    kbuild_path::require_usable(&[source, dir])?;
     doctor::require(paths)?;
     let tc = Toolchain::from_env(paths);
     let pins = Pins::load(&paths.source_pins())?;

@@ -1,6 +1,7 @@
 //! `zlab modules`: every modules/<name> built out of tree against a kernel build, with the output
 //! kept in the build dir (Kbuild's MO=) so the repository stays clean.
 
+use crate::build::kbuild_path;
 use crate::build::kernel::Kernel;
 use crate::host::lock::DirLock;
 use crate::host::paths::Paths;
@@ -40,6 +41,7 @@ fn build_one(paths: &Paths, kernel: &Kernel, name: &str) -> Result<PathBuf> {
         bail!("modules/{name} has no Kbuild file (is the name right? `zlab modules --list` shows them)");
     }
     let out = kernel.modules_out.join(name);
+    kbuild_path::require_usable(&[&src, &out])?;
     let _lock = DirLock::acquire(&out)?;
     let tc = Toolchain::from_env(paths);
     let mut make = tc.kernel_make(&kernel.source, &kernel.dir);
