@@ -1,5 +1,5 @@
 //! Files made beside their final place and moved in whole, so a failed or killed run never
-//! leaves half of one where a reader looks.
+//! leaves half of one where a reader looks; and the scratch folders killed runs left, removed.
 
 use anyhow::{Context, Result};
 use fs_err as fs;
@@ -36,6 +36,18 @@ pub fn write(target: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
     let file = beside(target)?;
     fs::write(file.path(), contents)?;
     move_in(file, target)
+}
+
+/// Removes what killed runs left in `dir`: the entries named `<prefix><pid>` whose process is gone.
+pub fn remove_abandoned(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(prefix).filter(|pid| pid.parse::<u32>().is_ok()) else { continue };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -80,5 +92,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = write(&dir.path().join("gone/report.xml"), "x").unwrap_err();
         assert!(format!("{err:#}").contains(&format!("{}/gone (does the folder exist?)", dir.path().display())));
+    }
+
+    #[test]
+    fn only_the_folders_of_runs_that_are_gone_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id();
+        child.wait().unwrap();
+        for name in
+            [format!(".partial-{gone}"), format!(".partial-{}", std::process::id()), ".partial-x".into(), "keep".into()]
+        {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        remove_abandoned(dir.path(), ".partial-");
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [format!(".partial-{}", std::process::id()), ".partial-x".into(), "keep".into()]);
     }
 }

@@ -95,7 +95,7 @@ pub fn fetch_missing(paths: &Paths, wanted: &[&DebPin]) -> Result<Vec<String>> {
     }
     let dest = paths.downloads();
     fs::create_dir_all(&dest)?;
-    remove_abandoned_partials(&dest);
+    crate::host::temp::remove_abandoned(&dest, ".partial-");
     let mut fetched = Vec::new();
     for pin in missing {
         crate::note!("zlab: downloading {} {}", pin.package, pin.version);
@@ -235,18 +235,6 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Scratch folders of runs that were killed (their process is gone).
-fn remove_abandoned_partials(dest: &std::path::Path) {
-    let Ok(entries) = fs::read_dir(dest) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(".partial-") else { continue };
-        if !std::path::Path::new("/proc").join(pid).exists() {
-            let _ = fs::remove_dir_all(entry.path());
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::host::deb;
 use crate::host::paths::Paths;
 use crate::host::process;
+use crate::host::temp;
 use crate::inputs::downloads;
 use crate::inputs::pins::KernelPin;
 use anyhow::{bail, Context, Result};
@@ -58,13 +59,5 @@ fn extract(deb: &Path, pin: &KernelPin, dest: &Path) -> Result<()> {
 
 /// Removes unpack attempts that a killed run left behind (their process is gone).
 pub fn clean_stale(paths: &Paths) {
-    if let Ok(entries) = fs::read_dir(paths.sources()) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name.strip_prefix(".unpacking-") else { continue };
-            if !std::path::Path::new("/proc").join(pid).exists() {
-                let _ = fs::remove_dir_all(entry.path());
-            }
-        }
-    }
+    temp::remove_abandoned(&paths.sources(), ".unpacking-");
 }
