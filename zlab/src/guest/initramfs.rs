@@ -50,11 +50,8 @@ pub fn create(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBu
         if !host.is_file() {
             bail!("module {} is not built ({} is missing)", name, host.display());
         }
-        if name.contains(|c: char| c.is_whitespace() || c == '/') {
-            bail!(
-                "{name:?} cannot be a file name in the guest's /lib/modules: rename {} without spaces",
-                host.display()
-            );
+        if name.contains(char::is_whitespace) {
+            bail!("{} has a space in its file name, which gen_init_cpio's list cannot hold: rename it", host.display());
         }
         let file = format!("lib/modules/{name}");
         link(host, &guest.join(&file))?;
