@@ -50,6 +50,12 @@ in {
         cargoClippyExtraArgs = "--all-targets -- --deny warnings";
       });
     zlab-fmt = craneLib.cargoFmt {inherit src;};
-    zlab-tests = craneLib.cargoTest (crate // inRepository // {inherit cargoArtifacts;});
+    # src/host/deb.rs's tests make and read a .deb with dpkg-deb.
+    zlab-tests = craneLib.cargoTest (crate
+      // inRepository
+      // {
+        inherit cargoArtifacts;
+        nativeBuildInputs = [pkgs.dpkg];
+      });
   };
 }

@@ -119,12 +119,9 @@ fn zlab_new_refuses_bad_and_taken_names_and_changes_nothing() {
     assert!(scratch.repo().join("modules/my_first/my_first.rs").is_file());
     assert!(scratch.repo().join("checks/my_first.toml").is_file());
     let before = scratch.listing();
-    for (name, why) in [
-        ("my_first", "already exists"),
-        ("2fast", "lowercase"),
-        ("Has-Caps", "lowercase"),
-        ("fn", "keyword"),
-    ] {
+    for (name, why) in
+        [("my_first", "already exists"), ("2fast", "lowercase"), ("Has-Caps", "lowercase"), ("fn", "keyword")]
+    {
         let out = scratch.zlab().args(["new", name]).assert().code(2).get_output().stderr.clone();
         let text = String::from_utf8_lossy(&out);
         assert!(text.contains(why), "zlab new {name}: expected `{why}` in: {text}");

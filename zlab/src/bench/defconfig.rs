@@ -6,6 +6,7 @@ use super::cold::today;
 use crate::context::RunContext;
 use crate::host::paths::remove_dir;
 use anyhow::{bail, Result};
+use fs_err as fs;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -22,7 +23,7 @@ pub fn build(ctx: &RunContext) -> Result<Defconfig> {
     let tc = &ctx.tools;
     let dir = ctx.paths.home.join("bench/defconfig");
     remove_dir(&dir)?;
-    std::fs::create_dir_all(&dir)?;
+    fs::create_dir_all(&dir)?;
     let log = dir.join("zlab-build.log");
     let started = Instant::now();
     let make = |args: &[&str]| -> Result<()> {
@@ -36,7 +37,7 @@ pub fn build(ctx: &RunContext) -> Result<Defconfig> {
     config.arg("--file").arg(dir.join(".config")).args(["-d", "EXPOLINE", "-d", "MODVERSIONS", "-e", "RUST"]);
     crate::host::process::run(&mut config)?;
     make(&["olddefconfig"])?;
-    let text = std::fs::read_to_string(dir.join(".config"))?;
+    let text = fs::read_to_string(dir.join(".config"))?;
     if !text.lines().any(|l| l == "CONFIG_RUST=y") {
         bail!(
             "defconfig with EXPOLINE and MODVERSIONS off still has no CONFIG_RUST=y; see {}",

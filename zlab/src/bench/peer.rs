@@ -4,7 +4,8 @@
 use super::cold::today;
 use crate::context::RunContext;
 use crate::host::paths::remove_dir;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
+use fs_err as fs;
 use serde::{Deserialize, Serialize};
 use std::process::Command;
 use std::time::Instant;
@@ -33,9 +34,9 @@ pub fn kunit_py(ctx: &RunContext) -> Result<Peer> {
     let work = ctx.paths.home.join("bench");
     let build = work.join("kunit-py");
     remove_dir(&build)?;
-    std::fs::create_dir_all(&work)?;
+    fs::create_dir_all(&work)?;
     let kunitconfig = work.join("rust-doctests.kunitconfig");
-    std::fs::write(&kunitconfig, KUNITCONFIG)?;
+    fs::write(&kunitconfig, KUNITCONFIG)?;
     let mut cmd = Command::new("python3");
     cmd.current_dir(&source)
         .arg("tools/testing/kunit/kunit.py")
@@ -58,7 +59,7 @@ pub fn kunit_py(ctx: &RunContext) -> Result<Peer> {
     let ran = crate::host::process::run_logged(&mut cmd, &log, "kunit.py", &mut |line| progress.feed(line));
     drop(progress);
     let wall_seconds = started.elapsed().as_secs_f64();
-    let text = std::fs::read_to_string(&log).with_context(|| format!("reading {}", log.display()))?;
+    let text = fs::read_to_string(&log)?;
     let Some((tests_run, passed, failed)) = tally(&text) else {
         ran?;
         bail!("kunit.py printed no `Testing complete. Ran N tests` line; its output is in {}", log.display());

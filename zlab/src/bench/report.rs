@@ -6,6 +6,7 @@ use super::warm::OTHER;
 use crate::host::paths::Paths;
 use crate::run::phases::NAMES as PHASES;
 use anyhow::Result;
+use fs_err as fs;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -104,11 +105,11 @@ fn target(met: bool, what: &str) -> String {
 pub fn write(paths: &Paths, r: &Results) -> Result<Vec<PathBuf>> {
     let docs = paths.repo.join("docs");
     let json = data_file(paths);
-    std::fs::write(&json, serde_json::to_string_pretty(r)? + "\n")?;
+    fs::write(&json, serde_json::to_string_pretty(r)? + "\n")?;
     let svg = docs.join("benchmarks.svg");
-    std::fs::write(&svg, super::chart::render(r))?;
+    fs::write(&svg, super::chart::render(r))?;
     let md = docs.join("benchmarks.md");
-    std::fs::write(&md, markdown(r))?;
+    fs::write(&md, markdown(r))?;
     Ok(vec![json, md, svg])
 }
 

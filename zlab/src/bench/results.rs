@@ -8,6 +8,7 @@ use super::warm::{Doctests, EditLoop};
 use crate::context::RunContext;
 use crate::host::paths::Paths;
 use anyhow::{Context, Result};
+use fs_err as fs;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -58,7 +59,7 @@ pub fn data_file(paths: &Paths) -> PathBuf {
 
 impl Results {
     pub fn load(paths: &Paths) -> Result<Results> {
-        match std::fs::read_to_string(data_file(paths)) {
+        match fs::read_to_string(data_file(paths)) {
             Ok(text) => {
                 serde_json::from_str(&text).context("docs/benchmarks.json does not parse; delete it to start over")
             }

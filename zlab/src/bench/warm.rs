@@ -5,6 +5,7 @@ use super::stats::Stats;
 use crate::context::RunContext;
 use crate::run::phases::Phases;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -81,7 +82,7 @@ pub fn doctests(ctx: &RunContext, runs: u32) -> Result<Doctests> {
         boot.push(phases_of(&result)?.boot().context("zlab's JSON lacks a phase of the boot")?);
         passed = result["ktap"]["counts"]["passed"].as_u64().unwrap_or(0);
         let log = result["console_log"].as_str().context("no console_log in zlab's JSON")?;
-        let console = std::fs::read_to_string(log).with_context(|| format!("reading {log}"))?;
+        let console = fs::read_to_string(log)?;
         let at = |text: &str| guest_time(&console, text).with_context(|| format!("no `{text}` in {log}"));
         init.push(at(crate::run::phases::INIT_LINE)?);
         kunit.push(at("# rust_doctests_kernel: pass:")? - at("KTAP version 1")?);
@@ -125,10 +126,10 @@ fn phases_of(result: &Value) -> Result<Phases> {
 
 fn touch_sources(folder: &std::path::Path) -> Result<()> {
     let now = SystemTime::now();
-    for entry in std::fs::read_dir(folder)? {
+    for entry in fs::read_dir(folder)? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "rs") {
-            std::fs::File::options().write(true).open(&path)?.set_modified(now)?;
+            fs::File::options().write(true).open(&path)?.set_modified(now)?;
         }
     }
     Ok(())

@@ -1,10 +1,12 @@
 //! `zlab build`: the pinned kernel with a variant's configuration, in a build dir outside git.
 
+use crate::build::kbuild_path;
 use crate::build::progress::BuildProgress;
 use crate::build::stamp;
 use crate::context::RunContext;
 use crate::host::lock::DirLock;
 use crate::host::process;
+use crate::host::temp;
 use crate::inputs::kconfig;
 use crate::inputs::source;
 use crate::inputs::variants;
@@ -12,6 +14,7 @@ use crate::note;
 use crate::setup::doctor;
 use crate::toolchain::tools::Toolchain;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -69,7 +72,7 @@ pub fn prebuilt(ctx: &RunContext, variant: &str) -> Option<Result<Kernel>> {
 const MODULES_OUT: &str = "zlab-modules";
 
 fn read_prebuilt(dir: &Path, variant: &str) -> Result<(PathBuf, PathBuf)> {
-    let built_as = std::fs::read_to_string(dir.join(VARIANT_MARKER))
+    let built_as = fs::read_to_string(dir.join(VARIANT_MARKER))
         .with_context(|| format!("ZLAB_KERNEL_BUILD={} is not a finished zlab kernel build", dir.display()))?;
     if built_as.trim() != variant {
         bail!(
@@ -79,7 +82,7 @@ fn read_prebuilt(dir: &Path, variant: &str) -> Result<(PathBuf, PathBuf)> {
         );
     }
     // Kbuild leaves a `source` link to the tree it built from in every O= dir.
-    let source = std::fs::canonicalize(dir.join("source")).with_context(|| format!("{}/source", dir.display()))?;
+    let source = fs::canonicalize(dir.join("source"))?;
     Ok((source, dir.to_path_buf()))
 }
 
@@ -120,6 +123,7 @@ const BZIMAGE: &str = "arch/s390/boot/bzImage";
 /// Builds the variant from the kernel tree `source` in `dir`.
 pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Path) -> Result<Kernel> {
     let paths = &ctx.paths;
+    kbuild_path::require_usable(&[source, dir])?;
     doctor::require(ctx)?;
     let tc = &ctx.tools;
     let pins = ctx.pins()?;
@@ -142,7 +146,7 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
 
     require_rust_available(tc, &source, &dir)?;
     configure(tc, &source, &dir, &merged)?;
-    let config = std::fs::read_to_string(dir.join(".config"))?;
+    let config = fs::read_to_string(dir.join(".config"))?;
     let mismatches = kconfig::verify(&kconfig::effective(&settings), &kconfig::parse_config(&config), &source);
     if !mismatches.is_empty() {
         let list: Vec<String> = mismatches.iter().map(|m| format!("  {m}")).collect();
@@ -169,13 +173,13 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
     if config.lines().any(|l| l == "CONFIG_GDB_SCRIPTS=y") {
         make.arg("scripts_gdb");
     }
-    let _ = std::fs::remove_file(dir.join(VARIANT_MARKER));
+    let _ = fs::remove_file(dir.join(VARIANT_MARKER));
     stamp::forget(&dir);
     let mut progress = BuildProgress::new("kernel build");
     process::run_logged(&mut make, &log, "kernel build", &mut |line| progress.feed(line))?;
     let objects = progress.objects();
     drop(progress);
-    std::fs::write(dir.join(VARIANT_MARKER), format!("{variant_name}\n"))?;
+    fs::write(dir.join(VARIANT_MARKER), format!("{variant_name}\n"))?;
     stamp::record(&dir, &fingerprint)?;
     let made = match objects {
         0 => "nothing to rebuild".to_string(),
@@ -204,18 +208,17 @@ fn require_rust_available(tc: &Toolchain, source: &Path, dir: &Path) -> Result<(
 /// allnoconfig with the merged fragments, redone only when the fragments changed.
 fn configure(tc: &Toolchain, source: &Path, dir: &Path, merged: &str) -> Result<()> {
     let fragments_file = dir.join("zlab.config");
-    let unchanged =
-        std::fs::read_to_string(&fragments_file).is_ok_and(|old| old == merged) && dir.join(".config").is_file();
+    let unchanged = fs::read_to_string(&fragments_file).is_ok_and(|old| old == merged) && dir.join(".config").is_file();
     if unchanged {
         return Ok(());
     }
     // The new fragments are recorded only after Kconfig succeeded, so a failed or killed run
     // configures again next time.
-    let pending = dir.join("zlab.config.pending");
-    std::fs::write(&pending, merged)?;
+    let pending = temp::beside(&fragments_file)?;
+    fs::write(pending.path(), merged)?;
     let mut cmd = tc.kernel_make(source, dir);
-    cmd.arg(format!("KCONFIG_ALLCONFIG={}", pending.display())).arg("allnoconfig");
+    cmd.arg(format!("KCONFIG_ALLCONFIG={}", pending.path().display())).arg("allnoconfig");
     process::stdout_of(&mut cmd).context("configuring the kernel (allnoconfig with the fragments)")?;
-    std::fs::rename(&pending, &fragments_file)?;
+    temp::move_in(pending, &fragments_file)?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! build dir outside git (with a stamp saying whether it is current), the modules/ built
 //! against it, rust-project.json for editors, and new module folders from templates.
 
+pub mod kbuild_path;
 pub mod kernel;
 pub mod modules;
 pub mod progress;

@@ -1,11 +1,13 @@
 //! `zlab modules`: every modules/<name> built out of tree against a kernel build, with the output
 //! kept in the build dir (Kbuild's MO=) so the repository stays clean.
 
+use crate::build::kbuild_path;
 use crate::build::kernel::Kernel;
 use crate::context::RunContext;
 use crate::host::lock::DirLock;
 use crate::host::paths::Paths;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::PathBuf;
 
 pub struct Built {
@@ -16,8 +18,7 @@ pub struct Built {
 /// The module folders under modules/ (each with a Kbuild file), sorted.
 pub fn list(paths: &Paths) -> Result<Vec<String>> {
     let dir = paths.modules_dir();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .with_context(|| format!("reading {}", dir.display()))?
+    let mut names: Vec<String> = fs::read_dir(&dir)?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().join("Kbuild").is_file())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
@@ -40,6 +41,7 @@ fn build_one(ctx: &RunContext, kernel: &Kernel, name: &str) -> Result<PathBuf> {
         bail!("modules/{name} has no Kbuild file (is the name right? `zlab modules --list` shows them)");
     }
     let out = kernel.modules_out.join(name);
+    kbuild_path::require_usable(&[&src, &out])?;
     let _lock = DirLock::acquire(&out)?;
     let tc = &ctx.tools;
     let mut make = tc.kernel_make(&kernel.source, &kernel.dir);
@@ -51,7 +53,7 @@ fn build_one(ctx: &RunContext, kernel: &Kernel, name: &str) -> Result<PathBuf> {
         .output()
         .with_context(|| format!("could not run make for modules/{name}"))?;
     let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    std::fs::write(out.join("zlab-build.log"), &log)?;
+    fs::write(out.join("zlab-build.log"), &log)?;
     let ko = out.join(format!("{name}.ko"));
     if !output.status.success() {
         bail!("{}\n(full log: {})", first_error(&log), out.join("zlab-build.log").display());

@@ -8,6 +8,7 @@ use crate::context::RunContext;
 use crate::host::lock::DirLock;
 use crate::host::process;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -47,9 +48,7 @@ pub fn write(ctx: &RunContext, variant: &str, output: &Path) -> Result<Written> 
     let text = generate(ctx, &kernel)?;
     let project: Project = serde_json::from_str(&text).context("the kernel's rust-project.json does not parse")?;
     let modules = check(&project, &paths.modules_dir(), &modules::list(paths)?)?;
-    let staged = output.with_extension("json.partial");
-    std::fs::write(&staged, &text).with_context(|| format!("writing {}", staged.display()))?;
-    std::fs::rename(&staged, output).with_context(|| format!("writing {}", output.display()))?;
+    crate::host::temp::write(output, &text)?;
     Ok(Written { file: output.to_path_buf(), crates: project.crates.len(), modules })
 }
 
@@ -70,7 +69,7 @@ fn generate(ctx: &RunContext, kernel: &Kernel) -> Result<String> {
         );
     }
     let file = out.join("rust-project.json");
-    std::fs::read_to_string(&file).with_context(|| format!("make rust-analyzer wrote no {}", file.display()))
+    fs::read_to_string(&file).with_context(|| format!("make rust-analyzer wrote no {}", file.display()))
 }
 
 /// The kernel crates are there, every dependency points at a crate, and each module folder has

@@ -1,10 +1,13 @@
 //! `zlab new NAME`: a module folder (module with a KUnit suite, Kbuild, README) and its check,
 //! which build and pass untouched. Everything is written beside its final place first and moved
-//! in at the end, so a failure leaves nothing half-made.
+//! in at the end, so a failure leaves nothing half-made and never one without the other.
 
 use crate::host::paths::Paths;
+use crate::host::temp;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
+use tempfile::{NamedTempFile, TempDir};
 
 const MODULE: &str = include_str!("../../templates/new/module.rs.tmpl");
 const KBUILD: &str = include_str!("../../templates/new/Kbuild.tmpl");
@@ -28,30 +31,28 @@ pub fn create(paths: &Paths, name: &str) -> Result<Made> {
     }
     let fill = |template: &str| template.replace("{{name}}", name).replace("{{Type}}", &type_name(name));
 
-    let staging = paths.modules_dir().join(format!(".{name}.new"));
-    let _ = std::fs::remove_dir_all(&staging);
-    let written = write_all(
-        &staging,
-        &[(&format!("{name}.rs"), fill(MODULE)), ("Kbuild", fill(KBUILD)), ("README.md", fill(README))],
-    )
-    .and_then(|()| {
-        let partial = check.with_extension("toml.new");
-        std::fs::write(&partial, fill(CHECK)).with_context(|| format!("writing {}", partial.display()))?;
-        std::fs::rename(&staging, &module_dir).with_context(|| format!("creating {}", module_dir.display()))?;
-        std::fs::rename(&partial, &check).with_context(|| format!("creating {}", check.display()))
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&staging);
-        let _ = std::fs::remove_file(check.with_extension("toml.new"));
-        return Err(e);
+    fs::create_dir_all(paths.modules_dir())?;
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .tempdir_in(paths.modules_dir())
+        .with_context(|| format!("making a folder in {}", paths.modules_dir().display()))?;
+    for (file, template) in [(format!("{name}.rs"), MODULE), ("Kbuild".into(), KBUILD), ("README.md".into(), README)] {
+        fs::write(staging.path().join(file), fill(template))?;
     }
+    let check_file = temp::beside(&check)?;
+    fs::write(check_file.path(), fill(CHECK))?;
+    move_in(staging, &module_dir, check_file, &check)?;
     Ok(Made { module_dir, check })
 }
 
-fn write_all(dir: &Path, files: &[(&str, String)]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).with_context(|| format!("writing {}", dir.join(file).display()))?;
+/// Moves the module folder, then its check, into place. When the check cannot follow (one of
+/// that name appeared meanwhile), the folder is taken back: both are made or neither.
+fn move_in(staging: TempDir, module_dir: &Path, check_file: NamedTempFile, check: &Path) -> Result<()> {
+    fs::rename(staging.path(), module_dir)?;
+    let _ = staging.keep(); // moved: nothing left for its drop to remove
+    if let Err(e) = check_file.persist_noclobber(check) {
+        let _ = fs::remove_dir_all(module_dir);
+        return Err(e.error).with_context(|| format!("creating {}", check.display()));
     }
     Ok(())
 }
@@ -110,5 +111,58 @@ mod tests {
         assert_eq!(type_name("my_first"), "MyFirst");
         assert_eq!(type_name("z"), "Z");
         assert_eq!(type_name("a__b9"), "AB9");
+    }
+
+    fn repo() -> (tempfile::TempDir, Paths) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("checks")).unwrap();
+        let paths = Paths {
+            repo: dir.path().to_path_buf(),
+            home: dir.path().join("home"),
+            compiler: crate::toolchain::tools::Compiler::Gcc,
+        };
+        (dir, paths)
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_new_module_and_its_check_are_made_with_nothing_else() {
+        let (_dir, paths) = repo();
+        let made = create(&paths, "my_first").unwrap();
+        assert_eq!(names(&made.module_dir), ["Kbuild", "README.md", "my_first.rs"]);
+        assert!(std::fs::read_to_string(&made.check).unwrap().contains("my_first"));
+        assert_eq!(names(&paths.modules_dir()), ["my_first"]);
+        assert_eq!(names(&paths.checks_dir()), ["my_first.toml"]);
+        // Modes as plain writes give them (tempfile's own are 0700 and 0600).
+        std::fs::create_dir(paths.repo.join("plain")).unwrap();
+        std::fs::write(paths.repo.join("plain/file"), "").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&made.module_dir), mode(&paths.repo.join("plain")));
+        assert_eq!(mode(&made.check), mode(&paths.repo.join("plain/file")));
+    }
+
+    #[test]
+    fn when_the_check_cannot_be_moved_in_the_module_folder_is_taken_back() {
+        let (_dir, paths) = repo();
+        let (module_dir, check) = (paths.modules_dir().join("late"), paths.checks_dir().join("late.toml"));
+        std::fs::create_dir_all(paths.modules_dir()).unwrap();
+        let staging = tempfile::tempdir_in(paths.modules_dir()).unwrap();
+        std::fs::write(staging.path().join("Kbuild"), "obj-m := late.o\n").unwrap();
+        let check_file = temp::beside(&check).unwrap();
+        // Someone else's check of that name appears between the first look and the move.
+        std::fs::write(&check, "theirs").unwrap();
+        let err = move_in(staging, &module_dir, check_file, &check).unwrap_err();
+        assert!(format!("{err:#}").contains("late.toml"), "{err:#}");
+        assert!(!module_dir.exists(), "the module folder was left without its check");
+        assert_eq!(names(&paths.modules_dir()), Vec::<String>::new());
+        assert_eq!(std::fs::read_to_string(&check).unwrap(), "theirs");
+        assert_eq!(names(&paths.checks_dir()), ["late.toml"]);
     }
 }

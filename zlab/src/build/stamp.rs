@@ -6,6 +6,7 @@
 
 use crate::host::process::which;
 use crate::toolchain::tools::Toolchain;
+use fs_err as fs;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::SystemTime;
@@ -50,10 +51,10 @@ pub fn fingerprint(inputs: &Inputs) -> String {
 /// Path, size and modification time of the file a tool name resolves to.
 fn identity(tool: &Path) -> String {
     let resolved = which(&tool.to_string_lossy()).or_else(|| tool.exists().then(|| tool.to_path_buf()));
-    let Some(path) = resolved.and_then(|p| std::fs::canonicalize(p).ok()) else {
+    let Some(path) = resolved.and_then(|p| fs::canonicalize(p).ok()) else {
         return format!("{} missing", tool.display());
     };
-    match std::fs::metadata(&path) {
+    match fs::metadata(&path) {
         Ok(m) => format!("{} {} {:?}", path.display(), m.len(), m.modified().ok()),
         Err(_) => format!("{} unreadable", path.display()),
     }
@@ -62,8 +63,8 @@ fn identity(tool: &Path) -> String {
 /// True when `dir` holds a finished build with this fingerprint and the source is unchanged.
 pub fn is_current(dir: &Path, fingerprint: &str, source: &Path, image: &Path) -> bool {
     let stamp = dir.join(STAMP);
-    let Ok(recorded) = std::fs::read_to_string(&stamp) else { return false };
-    let Ok(when) = std::fs::metadata(&stamp).and_then(|m| m.modified()) else { return false };
+    let Ok(recorded) = fs::read_to_string(&stamp) else { return false };
+    let Ok(when) = fs::metadata(&stamp).and_then(|m| m.modified()) else { return false };
     let outputs_there = OUTPUTS.iter().all(|f| dir.join(f).is_file()) && image.is_file();
     recorded.trim() == fingerprint && outputs_there && !has_newer_file(source, when)
 }
@@ -73,15 +74,15 @@ const OUTPUTS: [&str; 4] = ["vmlinux", "vmlinux.o", "Module.symvers", ".config"]
 
 /// Records a successful build; `forget` before building, so an interrupted build has no stamp.
 pub fn record(dir: &Path, fingerprint: &str) -> std::io::Result<()> {
-    std::fs::write(dir.join(STAMP), format!("{fingerprint}\n"))
+    fs::write(dir.join(STAMP), format!("{fingerprint}\n"))
 }
 
 pub fn forget(dir: &Path) {
-    let _ = std::fs::remove_file(dir.join(STAMP));
+    let _ = fs::remove_file(dir.join(STAMP));
 }
 
 fn has_newer_file(dir: &Path, than: SystemTime) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    let Ok(entries) = fs::read_dir(dir) else { return false };
     for entry in entries.flatten() {
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_dir() {
@@ -163,5 +164,14 @@ mod tests {
         assert!(!is_current(&build, "abc", &source, &image));
         forget(&build);
         assert!(!is_current(&build, "abc", &dir.path().join("nothing"), &image));
+    }
+
+    #[test]
+    fn an_io_error_names_the_file_it_was_about() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("no-such-build-dir");
+        let message = record(&gone, "x").unwrap_err().to_string();
+        assert!(message.contains(&gone.join(STAMP).display().to_string()), "{message}");
+        assert!(message.contains("No such file or directory"), "{message}");
     }
 }

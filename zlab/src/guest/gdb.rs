@@ -3,6 +3,7 @@
 
 use crate::build::kernel::Kernel;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::Path;
 
 /// What `--gdb` adds to a guest's kernel command line: the kernel then runs at the address the
@@ -25,8 +26,7 @@ impl Debugger {
             Some(port) => port,
             None => free_port()?,
         };
-        let config = std::fs::read_to_string(kernel.dir.join(".config"))
-            .with_context(|| format!("reading {}/.config", kernel.dir.display()))?;
+        let config = fs::read_to_string(kernel.dir.join(".config"))?;
         let Some(base) = kernel_image_base(&config) else {
             bail!("{}/.config has no CONFIG_KERNEL_IMAGE_BASE: is it an s390 kernel?", kernel.dir.display());
         };

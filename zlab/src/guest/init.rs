@@ -2,12 +2,14 @@
 //! between markers the verdict reads back from the console.
 
 use crate::context::RunContext;
-use crate::host::process;
+use crate::host::deb;
+use crate::host::temp;
 use crate::inputs::check::Step;
 use crate::inputs::downloads;
 use anyhow::{Context, Result};
+use fs_err as fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::Command;
 
 pub const INIT_START: &str = "zlab-init: start";
 pub const INIT_END: &str = "zlab-init: end";
@@ -34,17 +36,12 @@ pub fn busybox(ctx: &RunContext) -> Result<PathBuf> {
         return Ok(target);
     }
     let deb = downloads::verified(ctx, &pins.busybox.deb)?;
-    std::fs::create_dir_all(target.parent().unwrap_or(&paths.home))?;
-    let partial = target.with_extension("partial");
-    process::run(Command::new("sh").arg("-c").arg(format!(
-        "dpkg-deb --fsys-tarfile '{}' | tar -xO './{}' > '{}' && chmod 0755 '{}'",
-        deb.display(),
-        pins.busybox.binary,
-        partial.display(),
-        partial.display()
-    )))
-    .context("extracting busybox from its .deb")?;
-    std::fs::rename(&partial, &target)?;
+    fs::create_dir_all(target.parent().unwrap_or(&paths.home))?;
+    let partial = temp::beside(&target)?;
+    deb::extract(&deb, &format!("./{}", pins.busybox.binary), partial.path())
+        .context("extracting busybox from its .deb")?;
+    fs::set_permissions(partial.path(), std::fs::Permissions::from_mode(0o755))?;
+    temp::move_in(partial, &target)?;
     Ok(target)
 }
 

@@ -4,8 +4,10 @@
 use crate::build::kernel::Kernel;
 use crate::guest::init::{self, Ending};
 use crate::host::process;
+use crate::host::temp;
 use crate::inputs::check::Step;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -20,41 +22,75 @@ pub struct Contents<'a> {
     pub modules: Vec<(String, PathBuf)>,
 }
 
-/// Writes `<dir>/initramfs.cpio` (and the files it is made from, in `<dir>/guest`).
+/// Writes `<dir>/initramfs.cpio` from `<dir>/guest`, which holds each file where the guest sees
+/// it (busybox and the modules as links to the host's files).
 pub fn create(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBuf> {
     let guest = dir.join("guest");
-    let _ = std::fs::remove_dir_all(&guest);
-    std::fs::create_dir_all(guest.join("steps")).with_context(|| format!("creating {}", guest.display()))?;
-    let init = guest.join("init");
-    std::fs::write(&init, init::init_script(contents.steps, contents.ending))?;
-
+    let _ = fs::remove_dir_all(&guest);
+    for d in ["bin", "lib/modules", "zlab/steps"] {
+        fs::create_dir_all(guest.join(d))?;
+    }
+    // gen_init_cpio splits its list's lines at spaces and has no quoting, so the list names each
+    // file by its place in guest/ (where it runs), never by a host path that may hold a space.
     let mut list = String::new();
     for d in ["/bin", "/dev", "/proc", "/sys", "/tmp", "/lib", "/lib/modules", "/zlab", "/zlab/steps"] {
         list.push_str(&format!("dir {d} 0755 0 0\n"));
     }
     list.push_str("nod /dev/console 0600 0 0 c 5 1\n");
-    list.push_str(&format!("file /bin/busybox {} 0755 0 0\n", contents.busybox.display()));
-    list.push_str(&format!("file /init {} 0755 0 0\n", init.display()));
+    link(contents.busybox, &guest.join("bin/busybox"))?;
+    list.push_str("file /bin/busybox bin/busybox 0755 0 0\n");
+    fs::write(guest.join("init"), init::init_script(contents.steps, contents.ending))?;
+    list.push_str("file /init init 0755 0 0\n");
     for (i, step) in contents.steps.iter().enumerate() {
-        let file = guest.join("steps").join(format!("{}.sh", i + 1));
-        std::fs::write(&file, format!("{}\n", step.run))?;
-        list.push_str(&format!("file /zlab/steps/{}.sh {} 0644 0 0\n", i + 1, file.display()));
+        let file = format!("zlab/steps/{}.sh", i + 1);
+        fs::write(guest.join(&file), format!("{}\n", step.run))?;
+        list.push_str(&format!("file /{file} {file} 0644 0 0\n"));
     }
     for (name, host) in &contents.modules {
         if !host.is_file() {
             bail!("module {} is not built ({} is missing)", name, host.display());
         }
-        list.push_str(&format!("file /lib/modules/{name} {} 0644 0 0\n", host.display()));
+        if name.contains(char::is_whitespace) {
+            bail!("{} has a space in its file name, which gen_init_cpio's list cannot hold: rename it", host.display());
+        }
+        let file = format!("lib/modules/{name}");
+        link(host, &guest.join(&file))?;
+        list.push_str(&format!("file /{file} {file} 0644 0 0\n"));
     }
-    let list_file = guest.join("cpio.list");
-    std::fs::write(&list_file, list)?;
+    fs::write(guest.join("cpio.list"), list)?;
 
     let out = dir.join("initramfs.cpio");
-    let partial = dir.join("initramfs.cpio.partial");
-    let file = std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
-    let mut cmd = Command::new(kernel.gen_init_cpio());
-    cmd.args(["-t", MTIME]).arg(&list_file).stdout(file);
+    let partial = temp::beside(&out)?;
+    let mut cmd = Command::new(std::path::absolute(kernel.gen_init_cpio())?);
+    cmd.current_dir(&guest).args(["-t", MTIME, "cpio.list"]).stdout(fs::File::create(partial.path())?.into_file());
     process::run(&mut cmd).context("making the initramfs with the kernel's usr/gen_init_cpio")?;
-    std::fs::rename(&partial, &out)?;
+    temp::move_in(partial, &out)?;
     Ok(out)
+}
+
+/// `at` as a symbolic link to the host's `file`.
+fn link(file: &Path, at: &Path) -> Result<()> {
+    Ok(fs::os::unix::fs::symlink(std::path::absolute(file)?, at)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_archive_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let kernel = Kernel {
+            variant: "test".into(),
+            source: dir.path().join("no-source"),
+            dir: dir.path().join("no-build"),
+            modules_out: dir.path().join("no-modules"),
+        };
+        let contents =
+            Contents { busybox: Path::new("/bin/true"), steps: &[], ending: Ending::PowerOff, modules: vec![] };
+        let err = create(&kernel, dir.path(), &contents).unwrap_err();
+        assert!(format!("{err:#}").contains("gen_init_cpio"), "{err:#}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["guest"], "only the files it is made from");
+    }
 }

@@ -5,6 +5,7 @@
 use crate::toolchain::tools::Toolchain;
 use crate::ui::progress::StatusLine;
 use anyhow::{Context, Result};
+use fs_err as fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -85,7 +86,7 @@ impl Drop for Reaper {
 /// goes to `log` and, when `echo` is set, to the human report's stream as it arrives (else a
 /// spinner on a terminal shows its latest line).
 pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo: bool) -> Result<Run> {
-    let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let mut log_file = fs::File::create(log)?;
     let started = Instant::now();
     let child = crate::host::process::dies_with_zlab(&mut cmd, crate::host::process::Signal::KILL)
         .stdin(Stdio::null())

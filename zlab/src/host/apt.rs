@@ -4,6 +4,7 @@
 
 use crate::host::process::{self, describe};
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -39,7 +40,7 @@ pub fn mirror_for(entries: &[SourceEntry], codename: &str) -> Option<String> {
 }
 
 pub fn host_codename() -> Result<String> {
-    let text = std::fs::read_to_string("/etc/os-release").context("reading /etc/os-release")?;
+    let text = fs::read_to_string("/etc/os-release")?;
     os_release_codename(&text)
         .context("/etc/os-release has no VERSION_CODENAME: zlab setup supports Debian (12 and later)")
 }
@@ -53,14 +54,14 @@ fn os_release_codename(text: &str) -> Option<String> {
 
 fn read_host_sources() -> Result<Vec<SourceEntry>> {
     let mut files = vec![PathBuf::from("/etc/apt/sources.list")];
-    if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
+    if let Ok(dir) = fs::read_dir("/etc/apt/sources.list.d") {
         let mut more: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
         more.sort();
         files.extend(more);
     }
     let mut entries = Vec::new();
     for file in files {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = fs::read_to_string(&file) else { continue };
         match file.extension().and_then(|e| e.to_str()) {
             Some("sources") => entries.extend(parse_deb822(&text)),
             Some("list") => entries.extend(parse_one_line(&text)),
@@ -119,13 +120,13 @@ impl PrivateApt {
     /// `suites` are (suite, architecture) pairs served from `mirror`.
     pub fn create(dir: &Path, mirror: &str, suites: &[(&str, &str)]) -> Result<PrivateApt> {
         for sub in ["lists/partial", "cache/archives/partial", "sources.list.d", "preferences.d"] {
-            std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("creating {}", dir.join(sub).display()))?;
+            fs::create_dir_all(dir.join(sub))?;
         }
         let mut list = String::new();
         for (suite, arch) in suites {
             list.push_str(&format!("deb [arch={arch} signed-by={KEYRING}] {mirror} {suite} main\n"));
         }
-        std::fs::write(dir.join("sources.list"), list)?;
+        fs::write(dir.join("sources.list"), list)?;
         Ok(PrivateApt { dir: dir.to_path_buf() })
     }
 
@@ -169,7 +170,7 @@ impl PrivateApt {
         let escaped = dest.join(file_name_from_spec(spec));
         let plain = dest.join(file_name);
         if escaped != plain && escaped.exists() {
-            std::fs::rename(&escaped, &plain)?;
+            fs::rename(&escaped, &plain)?;
         }
         if !plain.exists() {
             bail!("apt-get download {spec} reported success but {} is not there", plain.display());
@@ -190,8 +191,8 @@ pub fn install_on_host(packages: &[&str], backports: Option<(&Path, &str)>, mirr
     let mut cmd = Command::new("apt-get");
     if let Some((dir, suite)) = backports {
         let mirror = host_mirror(mirror)?;
-        std::fs::create_dir_all(dir.join("lists/partial"))?;
-        std::fs::write(dir.join("sources.list"), format!("deb [signed-by={KEYRING}] {mirror} {suite} main\n"))?;
+        fs::create_dir_all(dir.join("lists/partial"))?;
+        fs::write(dir.join("sources.list"), format!("deb [signed-by={KEYRING}] {mirror} {suite} main\n"))?;
         let opts = [
             format!("Dir::Etc::SourceList={}", dir.join("sources.list").display()),
             format!("Dir::State::Lists={}", dir.join("lists").display()),

@@ -3,26 +3,27 @@
 
 use crate::ui::output;
 use anyhow::{Context, Result};
-use std::fs::{File, TryLockError};
+use fs_err as fs;
+use std::fs::TryLockError;
 use std::path::Path;
 
 pub struct DirLock {
-    _file: File,
+    _file: fs::File,
 }
 
 impl DirLock {
     /// Locks `dir`, creating it if needed (released when the value is dropped, or when the
     /// process dies, so a killed run never leaves a stale lock).
     pub fn acquire(dir: &Path) -> Result<DirLock> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        fs::create_dir_all(dir)?;
         let path = dir.join(".zlab.lock");
-        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let file = fs::File::create(&path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let warning = output::paint(output::Stream::Stderr, output::Colour::Yellow, "another zlab is using");
                 eprintln!("zlab: {warning} {}; waiting for it to finish", dir.display());
-                file.lock().with_context(|| format!("locking {}", path.display()))?;
+                file.lock()?;
             }
             Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("locking {}", path.display())),
         }

@@ -1,8 +1,11 @@
 //! The machine zlab runs on. In: `ZLAB_REPO`, `ZLAB_HOME` and the host's apt configuration.
 //! Out: where each file lives, external tools run with errors that say what to do, one zlab at a
-//! time per folder, and Debian packages fetched or installed.
+//! time per folder, files that appear whole or not at all, and Debian packages fetched, installed
+//! or read.
 
 pub mod apt;
+pub mod deb;
 pub mod lock;
 pub mod paths;
 pub mod process;
+pub mod temp;

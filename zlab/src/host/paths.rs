@@ -4,6 +4,7 @@
 use crate::environment::Environment;
 use crate::toolchain::tools::Compiler;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -91,7 +92,7 @@ fn home(env: &Environment) -> Result<PathBuf> {
 
 /// Removes `dir` and everything in it; a folder that is not there is fine.
 pub fn remove_dir(dir: &Path) -> Result<()> {
-    match std::fs::remove_dir_all(dir) {
+    match fs::remove_dir_all(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(e).with_context(|| format!("removing {}", dir.display()))
         }

@@ -1,6 +1,7 @@
 //! Running external tools with errors that name the command, its exit status and what to do next.
 
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 pub use rustix::process::Signal;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -22,6 +23,30 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs `first | second` without a shell (so no path needs quoting): `first`'s stdout is
+/// `second`'s stdin. Fails naming both commands and each one's exit status if either fails.
+pub fn pipe(first: &mut Command, second: &mut Command) -> Result<()> {
+    let line = format!("`{} | {}`", describe(first), describe(second));
+    let mut producer =
+        first.stdout(Stdio::piped()).spawn().with_context(|| format!("could not start `{}`", describe(first)))?;
+    let consumer = match producer.stdout.take() {
+        Some(out) => second.stdin(out).spawn(),
+        None => Err(std::io::Error::other("no pipe to read from")),
+    };
+    // Closes zlab's copy of the pipe's read end, so `first` is not left writing to a pipe that
+    // `second` has stopped reading.
+    second.stdin(Stdio::null());
+    let consumed = consumer.and_then(|mut child| child.wait());
+    let produced = producer.wait();
+    let name = |cmd: &Command| cmd.get_program().to_string_lossy().into_owned();
+    match (produced, consumed) {
+        (Ok(a), Ok(b)) if a.success() && b.success() => Ok(()),
+        (Ok(a), Ok(b)) => bail!("{line} failed ({}: {a}; {}: {b})", name(first), name(second)),
+        (Err(e), _) => Err(e).with_context(|| format!("{line}: waiting for {}", name(first))),
+        (_, Err(e)) => Err(e).with_context(|| format!("{line}: could not run {}", name(second))),
+    }
+}
+
 /// Runs and returns stdout; stderr is kept for the error message.
 pub fn stdout_of(cmd: &mut Command) -> Result<String> {
     let out = cmd.stdin(Stdio::null()).output().with_context(|| format!("could not start `{}`", describe(cmd)))?;
@@ -35,7 +60,7 @@ pub fn stdout_of(cmd: &mut Command) -> Result<String> {
 /// and `None` about every 200 ms without one (to redraw a progress line); on failure the error
 /// carries the log's last lines and its path.
 pub fn run_logged(cmd: &mut Command, log: &Path, step: &str, watch: &mut dyn FnMut(Option<&str>)) -> Result<()> {
-    let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let mut log_file = fs::File::create(log)?;
     let mut child = dies_with_zlab(cmd, Signal::TERM)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -150,5 +175,37 @@ mod tests {
         let out = dies_with_zlab(Command::new("sh").args(["-c", "echo alive"]), Signal::KILL).output().unwrap();
         assert!(out.status.success());
         assert_eq!(out.stdout, b"alive\n");
+    }
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script);
+        cmd
+    }
+
+    #[test]
+    fn the_first_command_s_output_is_the_second_s_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("it's a file");
+        let mut upper = Command::new("tr");
+        upper.args(["a-z", "A-Z"]).stdout(std::fs::File::create(&out).unwrap());
+        pipe(Command::new("echo").arg("it's"), &mut upper).unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "IT'S\n");
+    }
+
+    #[test]
+    fn a_failure_of_either_side_names_both_commands_and_both_statuses() {
+        let err = pipe(&mut sh("exit 3"), &mut Command::new("cat")).unwrap_err().to_string();
+        assert!(err.contains("`sh -c exit 3 | cat` failed (sh: exit status: 3; cat: exit status: 0)"), "{err}");
+        let err = pipe(&mut Command::new("true"), &mut sh("cat; exit 4")).unwrap_err().to_string();
+        assert!(err.contains("(true: exit status: 0; sh: exit status: 4)"), "{err}");
+    }
+
+    #[test]
+    fn a_reader_that_stops_early_does_not_leave_the_writer_waiting() {
+        let err = pipe(&mut Command::new("yes"), Command::new("head").args(["-c", "1"]).stdout(Stdio::null()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("yes: signal: 13 (SIGPIPE)"), "{err}");
     }
 }

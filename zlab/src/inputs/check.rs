@@ -2,6 +2,7 @@
 //! guest, the commands init runs, and what the console must and must not show.
 
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -115,7 +116,7 @@ impl Check {
 
     pub fn load(path: &Path) -> Result<Check> {
         let name = path.file_stem().and_then(|s| s.to_str()).context("check file without a name")?;
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = fs::read_to_string(path)?;
         // toml's errors carry the line and column; the file name is added here.
         Check::parse(name, &text).with_context(|| format!("{} is not a valid check", path.display()))
     }
@@ -171,7 +172,7 @@ pub fn valid_name(name: &str) -> bool {
 
 /// Every check in `dir`, sorted by name; a malformed file stops everything before any boot.
 pub fn load_dir(dir: &Path) -> Result<Vec<Check>> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
+    let mut files: Vec<_> = fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))

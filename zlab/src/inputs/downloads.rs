@@ -9,6 +9,7 @@ use crate::host::paths::Paths;
 use crate::inputs::pins::{self, DebPin};
 use crate::inputs::snapshot;
 use anyhow::{Context, Result};
+use fs_err as fs;
 use std::path::PathBuf;
 
 /// The variable that points zlab at a copy it did not download (Nix's `fetchurl`, a file of
@@ -96,8 +97,8 @@ pub fn fetch_missing(ctx: &RunContext, wanted: &[&DebPin]) -> Result<Vec<String>
         warn(&format!("the mirror's package lists could not be read: {why}"));
     }
     let dest = paths.downloads();
-    std::fs::create_dir_all(&dest).with_context(|| format!("creating {}", dest.display()))?;
-    remove_abandoned_partials(&dest);
+    fs::create_dir_all(&dest)?;
+    crate::host::temp::remove_abandoned(&dest, ".partial-");
     let mut fetched = Vec::new();
     for pin in missing {
         crate::note!("zlab: downloading {} {}", pin.package, pin.version);
@@ -123,7 +124,7 @@ pub fn fetch_missing(ctx: &RunContext, wanted: &[&DebPin]) -> Result<Vec<String>
             let source = snapshot_url.as_deref().unwrap_or("the mirror");
             format!("{} {} as downloaded from {source}", pin.package, pin.version)
         })?;
-        std::fs::rename(&file, own_path(paths, pin))?;
+        fs::rename(&file, own_path(paths, pin))?;
         let from = if snapshot_url.is_some() { " (from snapshot.debian.org)" } else { "" };
         fetched.push(format!("{} {}{from}", pin.package, pin.version));
     }
@@ -186,7 +187,7 @@ fn from_snapshot(
     warn(&format!("the mirror {why} {package} {version}; trying snapshot.debian.org by SHA1: {url}"));
     let target = dest.join(pin.file_name());
     // Whatever a failed `apt-get download` may have left.
-    let _ = std::fs::remove_file(&target);
+    let _ = fs::remove_file(&target);
     if let Err(snapshot_error) = snapshot::download(&url, &target) {
         anyhow::bail!(
             "{package} {version} could be downloaded neither from the mirror nor from snapshot.debian.org:\n  \
@@ -229,27 +230,15 @@ struct Scratch(PathBuf);
 impl Scratch {
     fn create(parent: &std::path::Path) -> Result<Scratch> {
         let dir = parent.join(format!(".partial-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir)?;
         Ok(Scratch(dir))
     }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Scratch folders of runs that were killed (their process is gone).
-fn remove_abandoned_partials(dest: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(dest) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(".partial-") else { continue };
-        if !std::path::Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
+        let _ = fs::remove_dir_all(&self.0);
     }
 }
 

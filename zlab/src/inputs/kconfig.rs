@@ -2,6 +2,7 @@
 //! value they ask for — Kconfig drops a symbol silently when its dependencies are not met.
 
 use anyhow::{bail, Result};
+use fs_err as fs;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -98,7 +99,17 @@ fn explain(symbol: &str, config: &HashMap<String, String>, source: &Path) -> Str
     if symbol == "RUST" {
         return "Kconfig turned Rust off: `make rustavailable` in the build dir tells why".into();
     }
-    match definition(source, symbol) {
+    reason(symbol, definition(source, symbol))
+}
+
+/// Why a symbol the fragments ask for is missing, from where the tree defines it.
+fn reason(symbol: &str, search: Search) -> String {
+    match search.found {
+        None if !search.unreadable.is_empty() => format!(
+            "no Kconfig file zlab could read defines {symbol}, but {} could not be read ({}), so it may be there; make them readable and build again",
+            plural(search.unreadable.len(), "folder or file", "folders or files"),
+            search.unreadable.join("; ")
+        ),
         None => {
             format!("no Kconfig file of this kernel defines {symbol} — a typo, or a symbol this version does not have")
         }
@@ -109,28 +120,61 @@ fn explain(symbol: &str, config: &HashMap<String, String>, source: &Path) -> Str
     }
 }
 
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// What a search of the kernel tree for a symbol's definition found.
+pub struct Search {
+    /// The Kconfig file (relative to the tree) and the symbol's conditions.
+    pub found: Option<(PathBuf, Vec<String>)>,
+    /// Folders and Kconfig files that could not be read, each as its io error (which names it).
+    pub unreadable: Vec<String>,
+}
+
 /// Where `config SYMBOL` is defined and what it depends on: its `depends on` lines and the
-/// `if` blocks around it.
-pub fn definition(source: &Path, symbol: &str) -> Option<(PathBuf, Vec<String>)> {
+/// `if` blocks around it. What cannot be read is skipped and listed, not taken for an answer.
+pub fn definition(source: &Path, symbol: &str) -> Search {
+    search(source, symbol, &|dir| fs::read_dir(dir)?.map(|entry| entry.map(|e| e.path())).collect())
+}
+
+/// `definition`, with `list` giving a folder's entries.
+fn search(source: &Path, symbol: &str, list: &dyn Fn(&Path) -> std::io::Result<Vec<PathBuf>>) -> Search {
+    let mut unreadable = Vec::new();
     let mut stack = vec![source.to_path_buf()];
     let heads = [format!("config {symbol}"), format!("menuconfig {symbol}")];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
+        let entries = match list(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                unreadable.push(e.to_string());
+                continue;
+            }
+        };
+        for path in entries {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if path.is_dir() && !name.starts_with('.') {
                 stack.push(path);
             } else if name.starts_with("Kconfig") {
-                let Ok(text) = std::fs::read_to_string(&path) else { continue };
+                let text = match fs::read_to_string(&path) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        unreadable.push(e.to_string());
+                        continue;
+                    }
+                };
                 if let Some(deps) = dependencies(&text, &heads) {
                     let relative = path.strip_prefix(source).unwrap_or(&path).to_path_buf();
-                    return Some((relative, deps));
+                    return Search { found: Some((relative, deps)), unreadable };
                 }
             }
         }
     }
-    None
+    Search { found: None, unreadable }
 }
 
 /// The conditions on the entry that starts with one of `heads` in a Kconfig file's `text`.
@@ -221,5 +265,57 @@ mod tests {
         let found = verify(&[&dep, &typo], &config, src.path());
         assert!(found[0].why.contains("depends on PCI"), "{}", found[0].why);
         assert!(found[1].why.contains("no Kconfig file"), "{}", found[1].why);
+    }
+
+    /// drivers/Kconfig defines PCI_THING; locked/Kconfig defines LOCKED_THING.
+    fn tree_with_a_locked_folder() -> tempfile::TempDir {
+        let src = tempfile::tempdir().unwrap();
+        for (dir, symbol) in [("drivers", "PCI_THING"), ("locked", "LOCKED_THING")] {
+            std::fs::create_dir_all(src.path().join(dir)).unwrap();
+            std::fs::write(src.path().join(dir).join("Kconfig"), format!("config {symbol}\n\ttristate \"x\"\n"))
+                .unwrap();
+        }
+        src
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_read_is_named_and_the_symbol_not_called_a_typo() {
+        let src = tree_with_a_locked_folder();
+        let locked = src.path().join("locked");
+        let list = |dir: &Path| -> std::io::Result<Vec<PathBuf>> {
+            if dir == locked {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!("failed to read directory `{}`: Permission denied (os error 13)", dir.display()),
+                ));
+            }
+            std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect()
+        };
+        let search = search(src.path(), "LOCKED_THING", &list);
+        assert!(search.found.is_none());
+        assert_eq!(search.unreadable.len(), 1, "{:?}", search.unreadable);
+        assert!(search.unreadable[0].contains(&locked.display().to_string()), "{:?}", search.unreadable);
+        let why = reason("LOCKED_THING", search);
+        assert!(why.contains("1 folder or file could not be read") && !why.contains("a typo"), "{why}");
+        // A symbol in a readable folder is still found.
+        assert!(super::search(src.path(), "PCI_THING", &list).found.is_some());
+    }
+
+    #[test]
+    fn a_mode_000_folder_is_named_in_the_reason_or_searched_where_root_reads_it_anyway() {
+        let src = tree_with_a_locked_folder();
+        let locked = src.path().join("locked");
+        std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+        let readable_anyway = std::fs::read_dir(&locked).is_ok();
+        let wanted = setting("LOCKED_THING", "m");
+        let why = verify(&[&wanted], &parse_config(""), src.path()).remove(0).why;
+        std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        if readable_anyway {
+            // Root: mode 000 does not stop reading, so the folder is searched and the symbol found.
+            assert!(why.contains("locked/Kconfig"), "this user reads mode-000 folders (root): {why}");
+        } else {
+            assert!(why.contains("could not be read") && why.contains(&locked.display().to_string()), "{why}");
+            assert!(!why.contains("a typo"), "{why}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! kernel/source.toml: the pinned kernel source and guest busybox, and SHA256 verification.
 
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -83,7 +84,7 @@ impl Pins {
     }
 
     pub fn load(path: &Path) -> Result<Pins> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = fs::read_to_string(path)?;
         Pins::parse(&text).with_context(|| format!("in {}", path.display()))
     }
 
@@ -149,7 +150,7 @@ impl DebPin {
 }
 
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut file = fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -194,8 +195,8 @@ pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
     }
     let found = sha256_file(path)?;
     if found != pin.sha256 {
-        let _ = std::fs::remove_file(path);
-        let _ = std::fs::remove_file(record_path(path));
+        let _ = fs::remove_file(path);
+        let _ = fs::remove_file(record_path(path));
         bail!(
             "{} does not match its pin {} in kernel/source.toml: SHA256 {} expected, {} found; the file was deleted — run `zlab fetch` to download it again, and if it repeats, where it comes from serves other bytes than the pin",
             path.display(),
@@ -206,7 +207,7 @@ pub fn verify_or_delete(path: &Path, pin: &DebPin) -> Result<()> {
     }
     if let Some(now) = identity(path) {
         // A folder that cannot be written keeps no record; the file is hashed each time.
-        let _ = std::fs::write(record_path(path), format!("{found} {now}\n"));
+        let _ = fs::write(record_path(path), format!("{found} {now}\n"));
     }
     Ok(())
 }
@@ -221,12 +222,12 @@ fn record_path(path: &Path) -> std::path::PathBuf {
 }
 
 fn verified_record(path: &Path) -> Option<String> {
-    Some(std::fs::read_to_string(record_path(path)).ok()?.trim().to_string())
+    Some(fs::read_to_string(record_path(path)).ok()?.trim().to_string())
 }
 
 fn identity(path: &Path) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
+    let m = fs::metadata(path).ok()?;
     Some(format!("{} {}.{} {}", m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
 }
 

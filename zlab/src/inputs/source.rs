@@ -1,11 +1,14 @@
 //! The pinned kernel source, unpacked once from its verified .deb into zlab's home.
 
 use crate::context::RunContext;
+use crate::host::deb;
 use crate::host::paths::Paths;
 use crate::host::process;
+use crate::host::temp;
 use crate::inputs::downloads;
 use crate::inputs::pins::KernelPin;
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,11 +25,11 @@ pub fn unpacked(ctx: &RunContext, pin: &KernelPin) -> Result<PathBuf> {
         return Ok(dir);
     }
     let staging = paths.sources().join(format!(".unpacking-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
+    let _ = fs::remove_dir_all(&staging);
     unpack(ctx, pin, &staging)?;
-    std::fs::write(staging.join(MARKER), &pin.deb.sha256)?;
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::rename(&staging, &dir).with_context(|| format!("moving the unpacked tree to {}", dir.display()))?;
+    fs::write(staging.join(MARKER), &pin.deb.sha256)?;
+    let _ = fs::remove_dir_all(&dir);
+    fs::rename(&staging, &dir)?;
     Ok(dir)
 }
 
@@ -34,42 +37,29 @@ pub fn unpacked(ctx: &RunContext, pin: &KernelPin) -> Result<PathBuf> {
 pub fn unpack(ctx: &RunContext, pin: &KernelPin, dest: &Path) -> Result<()> {
     let deb = downloads::verified(ctx, &pin.deb)?;
     crate::note!("zlab: unpacking Linux {} into {}", pin.release, dest.display());
-    let _ = std::fs::remove_dir(dest);
+    let _ = fs::remove_dir(dest);
     if dest.exists() {
         bail!("{} exists and is not empty; give an empty or new folder", dest.display());
     }
-    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
+    fs::create_dir_all(dest)?;
     let result = extract(&deb, pin, dest);
     if result.is_err() {
-        let _ = std::fs::remove_dir_all(dest);
+        let _ = fs::remove_dir_all(dest);
     }
     result
 }
 
 fn extract(deb: &Path, pin: &KernelPin, dest: &Path) -> Result<()> {
     let tarball = dest.join(".linux.tar.xz");
-    process::run(Command::new("sh").arg("-c").arg(format!(
-        "dpkg-deb --fsys-tarfile '{}' | tar -xO './{}' > '{}'",
-        deb.display(),
-        pin.tarball,
-        tarball.display()
-    )))
-    .with_context(|| format!("extracting {} from {}", pin.tarball, deb.display()))?;
+    deb::extract(deb, &format!("./{}", pin.tarball), &tarball)
+        .with_context(|| format!("extracting {} from {}", pin.tarball, deb.display()))?;
     process::run(Command::new("tar").arg("-xJf").arg(&tarball).arg("-C").arg(dest).arg("--strip-components=1"))
         .context("unpacking the kernel tarball")?;
-    std::fs::remove_file(&tarball)?;
+    fs::remove_file(&tarball)?;
     Ok(())
 }
 
 /// Removes unpack attempts that a killed run left behind (their process is gone).
 pub fn clean_stale(paths: &Paths) {
-    if let Ok(entries) = std::fs::read_dir(paths.sources()) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name.strip_prefix(".unpacking-") else { continue };
-            if !std::path::Path::new("/proc").join(pid).exists() {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
-    }
+    temp::remove_abandoned(&paths.sources(), ".unpacking-");
 }

@@ -3,6 +3,7 @@
 use crate::host::paths::Paths;
 use crate::inputs::kconfig::{self, Setting};
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -23,7 +24,7 @@ pub struct Variant {
 
 pub fn load_all(paths: &Paths) -> Result<BTreeMap<String, Variant>> {
     let file = paths.variants_file();
-    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let text = fs::read_to_string(&file)?;
     toml::from_str(&text).with_context(|| format!("in {}", file.display()))
 }
 
@@ -51,7 +52,7 @@ pub fn merged_fragments(paths: &Paths, variant: &Variant) -> Result<(String, Vec
     let mut settings = Vec::new();
     for name in &variant.fragments {
         let path = paths.fragment(name);
-        let body = std::fs::read_to_string(&path)
+        let body = fs::read_to_string(&path)
             .with_context(|| format!("reading config fragment {} (named in kernel/variants.toml)", path.display()))?;
         settings.extend(kconfig::parse_fragment(&format!("kernel/configs/{name}.config"), &body)?);
         text.push_str(&format!("# --- kernel/configs/{name}.config\n{body}\n"));

@@ -16,7 +16,7 @@
 
 use crate::judge::ktap::{self, TestResult};
 use crate::run::runner::Outcome;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -66,13 +66,9 @@ impl Counts {
     }
 }
 
-/// Writes the report to `file` through a temporary file beside it, so a reader never sees half.
+/// Writes the report to `file` whole, so a reader never sees half.
 pub fn write(file: &Path, outcomes: &[Outcome]) -> Result<()> {
-    let name = file.file_name().with_context(|| format!("--junit {}: not a file name", file.display()))?;
-    let partial = file.with_file_name(format!(".{}.zlab-partial", name.to_string_lossy()));
-    std::fs::write(&partial, to_string(outcomes))
-        .with_context(|| format!("writing {} (does its folder exist?)", partial.display()))?;
-    std::fs::rename(&partial, file).with_context(|| format!("moving the JUnit report to {}", file.display()))
+    crate::host::temp::write(file, to_string(outcomes))
 }
 
 pub fn to_string(outcomes: &[Outcome]) -> String {

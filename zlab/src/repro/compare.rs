@@ -2,7 +2,8 @@
 //! where: the ELF sections whose bytes differ, or the first differing byte.
 
 use crate::toolchain::elf;
-use anyhow::{Context, Result};
+use anyhow::Result;
+use fs_err as fs;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -40,10 +41,10 @@ pub fn files(first: &Path, second: &Path, names: &BTreeSet<String>) -> Result<Ve
 }
 
 fn read(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
+    match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -25,6 +25,7 @@ use crate::repro::compare::{self, Compared};
 use crate::setup::doctor;
 use crate::{note, say};
 use anyhow::{bail, Context, Result};
+use fs_err as fs;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -120,7 +121,7 @@ pub fn run(ctx: &RunContext, variant: &str) -> Result<()> {
 
     let compared = compare_trees(first, second, &module_names)?;
     let report = home.join("report.txt");
-    std::fs::write(&report, report_text(&compared))?;
+    fs::write(&report, report_text(&compared))?;
     for c in &compared {
         match &c.difference {
             None => say!("same     {}  {}", short(&c.first), c.file),
@@ -200,7 +201,7 @@ fn compare_trees(first: &Tree, second: &Tree, module_names: &BTreeSet<String>) -
 /// .ko files of an earlier configuration, and zlab's own modules/ outputs.
 fn in_tree_modules(build: &Path) -> Result<BTreeSet<String>> {
     let order = build.join("modules.order");
-    let text = match std::fs::read_to_string(&order) {
+    let text = match fs::read_to_string(&order) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
         Err(e) => return Err(e).with_context(|| format!("reading {}", order.display())),

@@ -12,6 +12,7 @@ use crate::toolchain::elf::{self, Architecture};
 use crate::toolchain::tools::{minimum, Compiler, Toolchain};
 use crate::toolchain::version::Version;
 use anyhow::{bail, Result};
+use fs_err as fs;
 use std::path::Path;
 use std::process::Command;
 
@@ -157,7 +158,7 @@ fn rust_src(ctx: &RunContext, rustc: Option<Version>) -> Finding {
     let Some(src) = src.filter(|s| s.join("core/src/lib.rs").is_file()) else {
         return Finding { tool: "rust-src", found: "not found in rustc's sysroot".into(), needed, ok: false };
     };
-    let real = std::fs::canonicalize(&src).unwrap_or(src.clone());
+    let real = fs::canonicalize(&src).unwrap_or(src.clone());
     let src_version = real
         .ancestors()
         .filter_map(|d| d.file_name()?.to_str()?.strip_prefix("rustc-"))
@@ -197,11 +198,11 @@ fn libclang(tc: &Toolchain, version: Option<Version>) -> Finding {
 fn libclang_version(tc: &Toolchain) -> Option<Version> {
     let dir = std::env::temp_dir().join(format!("zlab-libclang-{}", std::process::id()));
     let header = dir.join("clang_version.h");
-    let probe = std::fs::create_dir_all(&dir)
-        .and_then(|_| std::fs::write(&header, "#pragma message(\"clang version \" __clang_version__)\n"))
+    let probe = fs::create_dir_all(&dir)
+        .and_then(|_| fs::write(&header, "#pragma message(\"clang version \" __clang_version__)\n"))
         .ok()
         .and_then(|_| Command::new(&tc.bindgen).arg(&header).env("LIBCLANG_PATH", &tc.libclang_dir).output().ok());
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = fs::remove_dir_all(&dir);
     let text = probe.map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
     text.as_deref().and_then(|t| Version::find(t, "clang version"))
 }
@@ -212,7 +213,7 @@ fn kernel_source(ctx: &RunContext, pins: &Pins) -> Finding {
     let given = ctx.env.kernel_source.clone().or_else(|| ctx.env.kernel_build.as_ref().map(|b| b.join("source")));
     let Some(tree) = given else { return pinned_download("kernel source", ctx, &pins.kernel.deb) };
     let needed = format!("Linux {}", pins.kernel.release);
-    let makefile = std::fs::read_to_string(tree.join("Makefile")).unwrap_or_default();
+    let makefile = fs::read_to_string(tree.join("Makefile")).unwrap_or_default();
     let field = |name: &str| {
         makefile.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim_start_matches([' ', '=']).trim().to_string()))
     };
@@ -241,7 +242,7 @@ fn busybox(ctx: &RunContext, pins: &Pins) -> Finding {
 }
 
 fn given_busybox(path: &Path) -> Finding {
-    let program = std::fs::read(path).unwrap_or_default();
+    let program = fs::read(path).unwrap_or_default();
     let (ok, found) = match elf::architecture(&program) {
         Some(Architecture::S390x) => (true, format!("s390x program ({})", path.display())),
         Some(_) => (false, format!("not an s390x program ({})", path.display())),
