@@ -185,3 +185,18 @@ fn json_has_the_documented_fields_and_totals() {
     assert_eq!((checks[5]["run"].as_u64(), checks[5]["runs"].as_u64()), (Some(2), Some(2)));
     assert!(checks[3]["failures"][0]["message"].as_str().unwrap().contains(NASTY), "JSON keeps the bytes, escaped");
 }
+
+/// An Oops' disassembly separates its columns with tabs, which the JUnit writer would drop:
+/// they arrive as spaces.
+#[test]
+fn junit_keeps_tab_separated_console_columns_apart() {
+    let smoke = repo_check("boot-smoke");
+    let oops = outcome(&smoke, 1, 1, Ok(judge(&smoke, &booted(fixture("real-oops.log")))));
+    let xml = junit::to_string(&[oops]);
+    let report = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).unwrap();
+    let failure = report.suites[0].cases[0].status.failure_as_ref();
+    let line = failure.text.lines().find(|l| l.contains("Krnl Code:")).unwrap_or_else(|| panic!("{}", failure.text));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert!(words.ends_with(&["c0e5401a94a5", "brasl", "%r14,000003fee0352b20"]), "{line:?}");
+    assert!(!xml.contains('\t'), "the tabs are spaces");
+}

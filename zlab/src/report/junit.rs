@@ -1,4 +1,5 @@
-//! `zlab test --junit FILE`: the results as JUnit XML for CI test reports.
+//! `zlab test --junit FILE`: the results as JUnit XML for CI test reports, written by
+//! quick-junit (cargo-nextest's JUnit writer).
 //!
 //! The shape, and why: one `<testsuite>` per run of a check, named after the check (with
 //! ` (run n/N)` under `--repeat`, so every run is its own suite and test). In it:
@@ -12,59 +13,14 @@
 //! package/class tree by splitting classname at its last dot (CHECK → SUITE → case); GitHub's
 //! test-reporter actions group testcases under their `<testsuite>` name. This shape reads well
 //! in all three. It validates against the JUnit schema Jenkins' xUnit plugin uses (junit-10.xsd;
-//! tests/results.sh checks it): times with at most three decimals, counts that add up.
+//! tests/results.sh checks it).
 
 use crate::judge::ktap::{self, TestResult};
 use crate::run::runner::Outcome;
 use anyhow::Result;
-use std::fmt::Write;
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::path::Path;
-
-/// A testcase as the report shows it.
-struct Case {
-    classname: String,
-    name: String,
-    seconds: Option<f64>,
-    status: Status,
-    output: Option<String>,
-}
-
-enum Status {
-    Passed,
-    Skipped(String),
-    Failed { kind: String, message: String, details: String },
-    Error { message: String, details: String },
-}
-
-struct Suite {
-    name: String,
-    seconds: f64,
-    properties: Vec<(&'static str, String)>,
-    cases: Vec<Case>,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Counts {
-    tests: usize,
-    failures: usize,
-    errors: usize,
-    skipped: usize,
-}
-
-impl Counts {
-    fn of(cases: &[Case]) -> Counts {
-        let mut c = Counts { tests: cases.len(), ..Counts::default() };
-        for case in cases {
-            match case.status {
-                Status::Passed => {}
-                Status::Skipped(_) => c.skipped += 1,
-                Status::Failed { .. } => c.failures += 1,
-                Status::Error { .. } => c.errors += 1,
-            }
-        }
-        c
-    }
-}
+use std::time::Duration;
 
 /// Writes the report to `file` whole, so a reader never sees half.
 pub fn write(file: &Path, outcomes: &[Outcome]) -> Result<()> {
@@ -72,80 +28,58 @@ pub fn write(file: &Path, outcomes: &[Outcome]) -> Result<()> {
 }
 
 pub fn to_string(outcomes: &[Outcome]) -> String {
-    let suites: Vec<Suite> = outcomes.iter().map(suite).collect();
-    let mut total = Counts::default();
-    let mut seconds = 0.0;
-    for s in &suites {
-        let c = Counts::of(&s.cases);
-        total.tests += c.tests;
-        total.failures += c.failures;
-        total.errors += c.errors;
-        seconds += s.seconds;
-    }
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        xml,
-        "<testsuites name=\"zlab\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">",
-        total.tests,
-        total.failures,
-        total.errors,
-        time(seconds)
-    );
-    for s in &suites {
-        render_suite(&mut xml, s);
-    }
-    xml.push_str("</testsuites>\n");
-    xml
+    let mut report = Report::new("zlab");
+    report.add_test_suites(outcomes.iter().map(suite));
+    report.set_time(seconds(outcomes.iter().map(|o| o.seconds).sum()));
+    let xml = report.to_string().expect("a JUnit report serialises to a string");
+    // junit-10.xsd allows no `skipped` on <testsuites> (quick-junit's own addition). The root
+    // tag comes first, so the first ` skipped="` is its own.
+    xml.replacen(&format!(" skipped=\"{}\"", report.skipped), "", 1)
 }
 
-fn suite(o: &Outcome) -> Suite {
+fn suite(o: &Outcome) -> TestSuite {
     let runs = if o.runs > 1 { format!(" (run {}/{})", o.run, o.runs) } else { String::new() };
-    let mut cases = vec![boot_case(o, &runs)];
+    let mut suite = TestSuite::new(text(&format!("{}{runs}", o.label())));
+    suite.set_time(seconds(o.seconds));
+    suite.add_properties([
+        Property::new("description", text(&o.description)),
+        Property::new("variant", text(&o.variant)),
+        Property::new("console_log", text(&o.console_log.display().to_string())),
+    ]);
+    suite.add_test_case(boot_case(o, &runs));
     if let Ok(verdict) = &o.result {
         for s in verdict.ktap.suites.iter().filter(|s| o.suites.contains(&s.name) || s.counts().failed > 0) {
             let classname = format!("{}.{}", o.label(), s.name);
             for child in &s.children {
-                kunit_cases(child, "", None, &classname, &runs, &mut cases);
+                kunit_cases(child, "", None, &classname, &runs, &mut suite);
             }
         }
     }
-    Suite {
-        name: format!("{}{runs}", o.label()),
-        seconds: o.seconds,
-        properties: vec![
-            ("description", o.description.clone()),
-            ("variant", o.variant.clone()),
-            ("console_log", o.console_log.display().to_string()),
-        ],
-        cases,
-    }
+    suite
 }
 
-fn boot_case(o: &Outcome, runs: &str) -> Case {
+fn boot_case(o: &Outcome, runs: &str) -> TestCase {
     let status = match &o.result {
-        Ok(v) if v.passed() => Status::Passed,
+        Ok(v) if v.passed() => TestCaseStatus::success(),
         Ok(v) => {
             let first = v.failures[0].to_string();
             let first = first.lines().next().unwrap_or_default();
             let more = v.failures.len() - 1;
-            Status::Failed {
-                kind: v.failures.iter().map(|f| f.kind()).collect::<Vec<_>>().join(", "),
-                message: if more > 0 { format!("{first} (and {more} more)") } else { first.to_string() },
-                details: v.failures.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n"),
-            }
+            let message = if more > 0 { format!("{first} (and {more} more)") } else { first.to_string() };
+            let kinds = v.failures.iter().map(|f| f.kind()).collect::<Vec<_>>().join(", ");
+            let details = v.failures.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n");
+            non_success(NonSuccessKind::Failure, &kinds, &message, &details)
         }
-        Err(e) => Status::Error {
-            message: format!("could not boot: {}", e.lines().next().unwrap_or_default()),
-            details: e.clone(),
-        },
+        Err(e) => {
+            let message = format!("could not boot: {}", e.lines().next().unwrap_or_default());
+            non_success(NonSuccessKind::Error, "could not boot", &message, e)
+        }
     };
-    Case {
-        classname: o.label(),
-        name: format!("boot{runs}"),
-        seconds: Some(o.seconds),
-        status,
-        output: Some(format!("console: {}\n", o.console_log.display())),
-    }
+    let mut case = TestCase::new(text(&format!("boot{runs}")), status);
+    case.set_classname(text(&o.label()))
+        .set_time(seconds(o.seconds))
+        .set_system_out(text(&format!("console: {}\n", o.console_log.display())));
+    case
 }
 
 /// The leaves below `node` as testcases named by their path in the suite (`case.param`); a
@@ -156,7 +90,7 @@ fn kunit_cases(
     inherited: Option<&str>,
     classname: &str,
     runs: &str,
-    out: &mut Vec<Case>,
+    out: &mut TestSuite,
 ) {
     let path = if parent.is_empty() { node.name.clone() } else { format!("{parent}.{}", node.name) };
     let own = ktap::failure_reason(node);
@@ -168,123 +102,69 @@ fn kunit_cases(
         return;
     }
     let status = match node.outcome {
-        ktap::Outcome::Pass => Status::Passed,
-        ktap::Outcome::Skip | ktap::Outcome::Todo => Status::Skipped(node.directive.clone().unwrap_or_default()),
-        ktap::Outcome::Fail => Status::Failed {
-            kind: "KUnit failure".into(),
-            message: reason.unwrap_or("not ok").to_string(),
-            details: node.diagnostics.join("\n"),
-        },
+        ktap::Outcome::Pass => TestCaseStatus::success(),
+        ktap::Outcome::Skip | ktap::Outcome::Todo => {
+            let mut skipped = TestCaseStatus::skipped();
+            skipped.set_message(text(node.directive.as_deref().unwrap_or_default()));
+            skipped
+        }
+        ktap::Outcome::Fail => non_success(
+            NonSuccessKind::Failure,
+            "KUnit failure",
+            reason.unwrap_or("not ok"),
+            &node.diagnostics.join("\n"),
+        ),
     };
-    out.push(Case {
-        classname: classname.to_string(),
-        name: format!("{path}{runs}"),
-        seconds: None,
-        status,
-        output: None,
-    });
+    let mut case = TestCase::new(text(&format!("{path}{runs}")), status);
+    case.set_classname(text(classname));
+    out.add_test_case(case);
 }
 
-fn render_suite(xml: &mut String, s: &Suite) {
-    let c = Counts::of(&s.cases);
-    let _ = writeln!(
-        xml,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
-        attr(&s.name),
-        c.tests,
-        c.failures,
-        c.errors,
-        c.skipped,
-        time(s.seconds)
-    );
-    xml.push_str("    <properties>\n");
-    for (name, value) in &s.properties {
-        let _ = writeln!(xml, "      <property name=\"{name}\" value=\"{}\"/>", attr(value));
-    }
-    xml.push_str("    </properties>\n");
-    for case in &s.cases {
-        render_case(xml, case);
-    }
-    xml.push_str("  </testsuite>\n");
+fn non_success(kind: NonSuccessKind, ty: &str, message: &str, details: &str) -> TestCaseStatus {
+    let mut status = TestCaseStatus::non_success(kind);
+    status.set_type(text(ty)).set_message(text(message)).set_description(text(details));
+    status
 }
 
-fn render_case(xml: &mut String, case: &Case) {
-    let time_attr = case.seconds.map(|s| format!(" time=\"{}\"", time(s))).unwrap_or_default();
-    let _ =
-        write!(xml, "    <testcase classname=\"{}\" name=\"{}\"{time_attr}", attr(&case.classname), attr(&case.name));
-    if matches!(case.status, Status::Passed) && case.output.is_none() {
-        xml.push_str("/>\n");
-        return;
-    }
-    xml.push_str(">\n");
-    match &case.status {
-        Status::Passed => {}
-        Status::Skipped(message) => {
-            let _ = writeln!(xml, "      <skipped message=\"{}\"/>", attr(message));
-        }
-        Status::Failed { kind, message, details } => {
-            let _ = writeln!(
-                xml,
-                "      <failure message=\"{}\" type=\"{}\">{}</failure>",
-                attr(message),
-                attr(kind),
-                text(details)
-            );
-        }
-        Status::Error { message, details } => {
-            let _ = writeln!(
-                xml,
-                "      <error message=\"{}\" type=\"could not boot\">{}</error>",
-                attr(message),
-                text(details)
-            );
-        }
-    }
-    if let Some(output) = &case.output {
-        let _ = writeln!(xml, "      <system-out>{}</system-out>", text(output));
-    }
-    xml.push_str("    </testcase>\n");
+/// quick-junit writes times with three decimals, as the schema's time pattern allows.
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or_default()
 }
 
-/// Seconds with at most three decimals: the schema's time pattern allows no more.
-fn time(seconds: f64) -> String {
-    format!("{:.3}", seconds.max(0.0))
-}
-
-/// Element text: markup escaped, and the characters XML 1.0 forbids (most C0 controls, as an
-/// s390 console can carry) replaced by U+FFFD.
+/// Console text as quick-junit keeps it whole. It strips terminal escape sequences and
+/// controls, tabs included, but lets U+FFFE and U+FFFF through, which XML 1.0 forbids. So:
+/// control characters (C0 but newline, as an s390 console can carry, and C1, where one such as
+/// U+009D would start a sequence that swallows the rest) and those two become U+FFFD, leaving
+/// an escape sequence visible and its text in place; tabs become spaces to the next 8-column
+/// stop, as a terminal shows them; carriage returns go.
 pub fn text(s: &str) -> String {
-    escape(s, false)
-}
-
-/// An attribute value: like `text`, and newlines and tabs kept as character references
-/// (a parser would turn them into spaces otherwise).
-pub fn attr(s: &str) -> String {
-    escape(s, true)
-}
-
-fn escape(s: &str, in_attribute: bool) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut column = 0;
     for c in s.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if in_attribute => out.push_str("&quot;"),
-            '\n' if in_attribute => out.push_str("&#10;"),
-            '\t' if in_attribute => out.push_str("&#9;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' | '\t' => out.push(c),
+            '\t' => {
+                let spaces = 8 - column % 8;
+                out.extend(std::iter::repeat_n(' ', spaces));
+                column += spaces;
+                continue;
+            }
+            '\n' => {
+                out.push(c);
+                column = 0;
+                continue;
+            }
+            '\r' => {}
             c if allowed_in_xml(c) => out.push(c),
             _ => out.push('\u{FFFD}'),
         }
+        column += 1;
     }
     out
 }
 
-/// XML 1.0's Char production, less what `escape` handles before.
+/// XML 1.0's Char production, less its whitespace (`text` handles it) and the C1 controls.
 fn allowed_in_xml(c: char) -> bool {
-    matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+    matches!(c, '\u{20}'..='\u{7F}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 #[cfg(test)]
@@ -292,15 +172,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markup_and_forbidden_characters_are_escaped() {
-        assert_eq!(text("a<b>&c\u{1b}[31m\u{0}\u{7}\u{FFFE}"), "a&lt;b&gt;&amp;c\u{FFFD}[31m\u{FFFD}\u{FFFD}\u{FFFD}");
-        assert_eq!(attr("say \"hi\"\n\tbye\r"), "say &quot;hi&quot;&#10;&#9;bye&#13;");
-        assert_eq!(text("line\n\tindented"), "line\n\tindented");
+    fn forbidden_characters_become_replacement_characters_and_tabs_spaces() {
+        assert_eq!(text("a<b>&c\u{1b}[31m\u{0}\u{7}\u{FFFE}"), "a<b>&c\u{FFFD}[31m\u{FFFD}\u{FFFD}\u{FFFD}");
+        assert_eq!(text("line\n\tindented\r"), "line\n        indented");
+        assert_eq!(text("c0e5401a94a5\tbrasl\t%r14"), "c0e5401a94a5    brasl   %r14");
     }
 
+    /// What quick-junit itself strips or lets through would otherwise change the text.
     #[test]
-    fn times_have_three_decimals() {
-        assert_eq!(time(1.23456), "1.235");
-        assert_eq!(time(1234.5), "1234.500");
+    fn quick_junit_keeps_every_character_text_lets_through() {
+        let all: String = (0..0x11000u32).filter_map(char::from_u32).collect();
+        let safe = text(&all);
+        let kept = quick_junit::XmlString::new(&safe);
+        if kept.as_str() != safe {
+            let lost: Vec<char> = safe.chars().filter(|c| !kept.contains(*c)).collect();
+            panic!("quick-junit changes the text, dropping {lost:?}");
+        }
+        assert_eq!(text("\u{9d}swallowed?\u{85}"), "\u{FFFD}swallowed?\u{FFFD}");
+    }
+
+    /// A run with a skipped KUnit case: the suite counts it, the root (where junit-10.xsd has no
+    /// `skipped`) does not say so; times have three decimals.
+    #[test]
+    fn skips_are_counted_on_suites_only_and_times_have_three_decimals() {
+        let ktap = ktap::parse(
+            "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: demo\n    1..2\n    ok 1 works\n    ok 2 numa # SKIP requires CONFIG_NUMA\nok 1 demo\n",
+        );
+        let outcome = Outcome {
+            check: "demo".into(),
+            toolchain: crate::toolchain::tools::Compiler::Gcc,
+            description: "d".into(),
+            variant: "test".into(),
+            run: 1,
+            runs: 1,
+            suites: vec!["demo".into()],
+            seconds: 1.23456,
+            console_log: "/c.log".into(),
+            result: Ok(crate::judge::verdict::Verdict { failures: vec![], ktap }),
+            phases: Default::default(),
+        };
+        let xml = to_string(&[outcome]);
+        assert!(
+            xml.contains("\n<testsuites name=\"zlab\" tests=\"3\" failures=\"0\" errors=\"0\" time=\"1.235\">\n"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "<testsuite name=\"demo\" tests=\"3\" skipped=\"1\" errors=\"0\" failures=\"0\" time=\"1.235\">"
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains("<skipped message=\"SKIP requires CONFIG_NUMA\"/>"), "{xml}");
     }
 }
