@@ -421,8 +421,11 @@ impl Parser {
             self.stack.push(Block::at(indent));
         }
         // Module suites printed without a fresh KTAP header restart at 1.
+        // What was printed just before this result is its diagnostics, not the old run's.
         if indent == 0 && parsed.number == 1 && !self.stack[0].results.is_empty() {
+            let pending = std::mem::take(&mut self.stack[0].pending);
             self.start_new_run();
+            self.stack[0].pending = pending;
         }
 
         let mut diagnostics = Vec::new();
@@ -723,6 +726,17 @@ ok 1 older_kernel_module
         let names: Vec<&str> = report.suites.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["builtin", "from_module", "older_kernel_module"]);
         assert_eq!(report.counts().passed, 3);
+    }
+
+    /// An older kernel's module suite has no KTAP header: its result numbered 1 starts the new
+    /// run, and the reason printed just before it still belongs to it.
+    #[test]
+    fn headerless_module_suite_keeps_the_reason_printed_before_it() {
+        let console =
+            "KTAP version 1\n1..1\nok 1 builtin\n    # mod_suite: failed to initialize (-12)\nnot ok 1 mod_suite\n";
+        let report = parse(console);
+        assert!(report.is_complete(), "{:?}", report.problems);
+        assert_eq!(report.failures(), ["mod_suite: failed to initialize (-12)"]);
     }
 
     #[test]
