@@ -20,6 +20,17 @@ fn parse_lines(lines: &[Line], style: &Style) -> Report {
     ktap::parse(&ktap_gen::console(lines, style))
 }
 
+/// Every result's diagnostics, depth first, without their leading spaces.
+fn diagnostics(report: &Report) -> Vec<Vec<String>> {
+    fn walk(result: &ktap::TestResult, out: &mut Vec<Vec<String>>) {
+        out.push(result.diagnostics.iter().map(|d| d.trim_start().to_string()).collect());
+        result.children.iter().for_each(|c| walk(c, out));
+    }
+    let mut out = Vec::new();
+    report.suites.iter().for_each(|s| walk(s, &mut out));
+    out
+}
+
 /// Fragments of KTAP, faults and init's markers, for text that is almost but not quite right.
 const PIECES: &[&str] = &[
     "KTAP version 1",
@@ -148,6 +159,25 @@ proptest! {
         prop_assert_eq!(report_a.suites.iter().map(ktap_gen::Shape::of).collect::<Vec<_>>(),
                         report_b.suites.iter().map(ktap_gen::Shape::of).collect::<Vec<_>>());
         prop_assert_eq!(report_a.failures(), report_b.failures());
+        // The diagnostics too, but for their indentation, which follows the nesting unit.
+        prop_assert_eq!(diagnostics(&report_a), diagnostics(&report_b));
+    }
+
+    #[test]
+    fn indented_text_between_suites_changes_nothing(
+        runs in ktap_gen::ktap_runs(),
+        style in ktap_gen::style(),
+        inserts in vec((any::<Index>(), 1..70usize, ktap_gen::noise_line()), 1..6),
+    ) {
+        let mut lines = ktap_gen::render(&runs, &style);
+        let report = parse_lines(&lines, &style);
+        for (at, indent, text) in inserts {
+            let between: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].between_suites).collect();
+            let after = between[at.index(between.len())];
+            let text = format!("{}{text}", " ".repeat(indent));
+            lines.insert(after + 1, Line { text, ..lines[after].clone() });
+        }
+        prop_assert_eq!(parse_lines(&lines, &style), report);
     }
 
     #[test]

@@ -177,6 +177,8 @@ pub fn failures(runs: &[KtapRun]) -> Vec<String> {
 pub struct Line {
     pub text: String,
     pub complete_after: bool,
+    /// Whether every suite opened so far has printed its result.
+    pub between_suites: bool,
 }
 
 pub fn render(runs: &[KtapRun], style: &Style) -> Vec<Line> {
@@ -222,10 +224,11 @@ impl Renderer<'_> {
             Prefix::Caller => format!("[    C{}] ", i % 2),
         };
         let indent = " ".repeat(depth * self.style.indent);
-        let complete_after = self.open_suites == 0 && self.plan.is_none_or(|plan| plan == self.printed);
-        self.lines.push(Line { text: format!("{prefix}{indent}{text}"), complete_after });
+        let between_suites = self.open_suites == 0;
+        let complete_after = between_suites && self.plan.is_none_or(|plan| plan == self.printed);
+        self.lines.push(Line { text: format!("{prefix}{indent}{text}"), complete_after, between_suites });
         if let Some(noise) = &self.style.noise[i % self.style.noise.len()] {
-            self.lines.push(Line { text: noise.clone(), complete_after });
+            self.lines.push(Line { text: noise.clone(), complete_after, between_suites });
         }
     }
 
@@ -360,7 +363,9 @@ pub fn noise_line() -> impl Strategy<Value = String> {
         "zlab-init: start",
         "rcu: panic_on_rcu_stall is 0",
     ];
-    prop_oneof![select(SEEN).prop_map(str::to_string), "[a-z][a-z0-9 =,./-]{0,40}"]
+    let text = "[a-z][a-z0-9 =,./-]{0,40}"
+        .prop_filter("a result line", |t| !t.starts_with("ok ") && !t.starts_with("not ok "));
+    prop_oneof![select(SEEN).prop_map(str::to_string), text]
 }
 
 pub fn style() -> impl Strategy<Value = Style> {
