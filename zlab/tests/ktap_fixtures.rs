@@ -2,10 +2,17 @@
 //! `boot-*.log` are real s390x captures of the 7.3 kernel; `synthetic-*.log`
 //! are written by hand to the formats in lib/kunit/test.c.
 
-use std::path::{Path, PathBuf};
+mod console_invariants;
 
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use console_invariants::check_console;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::FileFailurePersistence;
 use zlab::judge::console_faults::{self, FaultKind};
-use zlab::judge::ktap::{self, Counts, Outcome, Report, TestResult};
+use zlab::judge::ktap::{self, Counts, Outcome, TestResult};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -46,23 +53,6 @@ fn parse_stats(text: &str) -> Option<(Counts, usize)> {
 /// KUnit prints (only when total > 1) right before the suite's result.
 fn kernel_totals(suite: &TestResult) -> Option<(Counts, usize)> {
     suite.diagnostics.iter().find_map(|d| d.trim_start().strip_prefix("# Totals: ")).and_then(parse_stats)
-}
-
-fn leaves(result: &TestResult) -> usize {
-    if result.children.is_empty() {
-        1
-    } else {
-        result.children.iter().map(leaves).sum()
-    }
-}
-
-fn assert_consistent(report: &Report, context: &str) {
-    let leaf_count: usize = report.suites.iter().map(leaves).sum();
-    assert_eq!(report.counts().total(), leaf_count, "{context}");
-    let _ = report.failures();
-    for suite in &report.suites {
-        assert_eq!(suite.counts().total(), leaves(suite), "{context}");
-    }
 }
 
 fn fault_kinds(console: &str) -> Vec<(FaultKind, usize)> {
@@ -202,115 +192,31 @@ fn synthetic_faults_match_kernel_headers_only() {
     );
 }
 
-// ---- robustness ----
+// ---- robustness (random cases from proptest; PROPTEST_CASES=N for more) ----
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// Each fixture's bytes, text and, when it parses complete, the byte ranges in which a cut
+/// leaves a suite open.
+struct Loaded {
+    name: String,
+    bytes: Vec<u8>,
+    lines: Vec<String>,
+    open_spans: Option<Vec<(usize, usize)>>,
 }
 
-/// A check with steps, expectations and suites, so judging exercises every part of the verdict.
-fn busy_check() -> zlab::inputs::check::Check {
-    let text = "description = \"x\"\nexpect = [\"ok \"]\nforbid = [\"BUG\"]\n\
-                [[step]]\nrun = \"a\"\nexpect = [\"x\"]\n[[step]]\nrun = \"b\"\nexit = 7\n\
-                [[ktap]]\nsuite = \"s\"\nmin_tests = 2\n";
-    zlab::inputs::check::Check::parse("busy", text).unwrap()
-}
-
-fn check_no_panic(console: &str, context: &str) -> Report {
-    let report = ktap::parse(console);
-    assert_consistent(&report, context);
-    let _ = console_faults::scan(console);
-    let _ = console_faults::last_lines(console, 5);
-    for timed_out in [false, true] {
-        let run = zlab::guest::qemu::Run {
-            console: console.to_string(),
-            timed_out,
-            qemu_errors: String::new(),
-            elapsed: std::time::Duration::ZERO,
-            line_times: vec![],
-        };
-        let verdict = zlab::judge::verdict::judge(&busy_check(), &run);
-        verdict.failures.iter().for_each(|f| drop(f.to_string()));
-    }
-    report
-}
-
-#[test]
-fn random_bytes_never_panic() {
-    const PIECES: &[&str] = &[
-        "KTAP version 1",
-        "TAP version 14",
-        "1..",
-        "ok ",
-        "not ok ",
-        "# Subtest: ",
-        "# ",
-        " # SKIP ",
-        " # TODO",
-        "    ",
-        "        ",
-        "\n",
-        "\r\n",
-        "[    1.234567] ",
-        "[",
-        "]",
-        "Kernel panic - not syncing: ",
-        "Oops: 0004 ilc:3 [#1]",
-        "BUG: ",
-        "WARNING: ",
-        "kernel BUG at x:1!",
-        "x: panicked at ",
-        "18446744073709551616",
-        "0",
-        "7",
-        "é",
-        "\u{0}",
-        "zlab-init: start",
-        "zlab-init: end",
-        "zlab-step 1 begin",
-        "zlab-step 2 end rc=",
-        "zlab-step 99 end rc=7",
-        "zlab-out 1| ",
-        "zlab-out 2|",
-    ];
-    // 3000 rounds by default; ZLAB_FUZZ_SECONDS=N keeps going for N seconds with a fresh seed.
-    let budget =
-        std::env::var("ZLAB_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).map(std::time::Duration::from_secs);
-    let seed = match budget {
-        Some(_) => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1,
-        None => 0x9E37_79B9_7F4A_7C15,
-    };
-    let started = std::time::Instant::now();
-    let mut rng = XorShift(seed);
-    let more = |round: usize| match budget {
-        Some(limit) => started.elapsed() < limit,
-        None => round < 3000,
-    };
-    let mut round = 0;
-    while more(round) {
-        round += 1;
-        let mut bytes = Vec::new();
-        for _ in 0..rng.below(120) {
-            if rng.below(3) == 0 {
-                bytes.push(rng.next() as u8);
-            } else {
-                bytes.extend_from_slice(PIECES[rng.below(PIECES.len())].as_bytes());
-            }
-        }
-        check_no_panic(&String::from_utf8_lossy(&bytes), &format!("seed {seed:#x}, round {round}"));
-    }
-    eprintln!("random_bytes_never_panic: {round} rounds, seed {seed:#x}");
+fn loaded() -> &'static [Loaded] {
+    static LOADED: OnceLock<Vec<Loaded>> = OnceLock::new();
+    LOADED.get_or_init(|| {
+        all_fixture_names()
+            .into_iter()
+            .map(|name| {
+                let bytes = fixture_bytes(&name);
+                let console = String::from_utf8_lossy(&bytes).into_owned();
+                let open_spans = ktap::parse(&console).is_complete().then(|| open_suite_spans(&console));
+                let lines = console.lines().map(str::to_string).collect();
+                Loaded { name, bytes, lines, open_spans }
+            })
+            .collect()
+    })
 }
 
 /// Byte ranges in which a cut leaves a suite open: from the end of the
@@ -337,38 +243,45 @@ fn open_suite_spans(console: &str) -> Vec<(usize, usize)> {
     spans
 }
 
-#[test]
-fn truncated_fixtures_never_panic_and_open_suites_are_incomplete() {
-    for name in all_fixture_names() {
-        let bytes = fixture_bytes(&name);
-        let full_console = String::from_utf8_lossy(&bytes).into_owned();
-        let complete = ktap::parse(&full_console).is_complete();
-        let spans = open_suite_spans(&full_console);
-        for cut in (0..bytes.len()).step_by(97) {
-            let console = String::from_utf8_lossy(&bytes[..cut]);
-            let report = check_no_panic(&console, &format!("{name} cut at {cut}"));
-            if complete && spans.iter().any(|&(start, end)| start <= cut && cut <= end) {
-                assert!(!report.is_complete(), "{name} cut at {cut} looks complete");
-            }
+fn fixture_index() -> impl Strategy<Value = usize> {
+    0..loaded().len()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn a_fixture_cut_anywhere_keeps_every_invariant_and_an_open_suite_is_incomplete(
+        fixture in fixture_index(),
+        cut in any::<Index>(),
+    ) {
+        let fixture = &loaded()[fixture];
+        let cut = cut.index(fixture.bytes.len() + 1);
+        let report = check_console(&String::from_utf8_lossy(&fixture.bytes[..cut]));
+        let spans = fixture.open_spans.as_deref().unwrap_or_default();
+        if spans.iter().any(|&(start, end)| start <= cut && cut <= end) {
+            prop_assert!(!report.is_complete(), "{} cut at {cut} looks complete", fixture.name);
         }
+    }
+
+    #[test]
+    fn a_fixture_with_its_lines_shuffled_keeps_every_invariant(
+        lines in fixture_index().prop_flat_map(|i| Just(loaded()[i].lines.clone()).prop_shuffle()),
+    ) {
+        check_console(&lines.join("\n"));
     }
 }
 
 #[test]
-fn shuffled_and_reindented_fixtures_never_panic() {
-    let mut rng = XorShift(42);
-    for name in all_fixture_names() {
-        let console = fixture(&name);
-        let lines: Vec<&str> = console.lines().collect();
-        for round in 0..20 {
-            let mut shuffled = lines.clone();
-            for i in (1..shuffled.len()).rev() {
-                shuffled.swap(i, rng.below(i + 1));
-            }
-            check_no_panic(&shuffled.join("\n"), &format!("{name} shuffle {round}"));
-        }
+fn reindented_fixtures_keep_every_invariant_and_doubling_keeps_the_results() {
+    for fixture in loaded() {
+        let report = ktap::parse(&fixture.lines.join("\n"));
         for factor in [2, 3, 40] {
-            let reindented: String = lines
+            let reindented: String = fixture
+                .lines
                 .iter()
                 .map(|line| {
                     let message = ktap::strip_printk_prefix(line).unwrap_or(line);
@@ -377,11 +290,30 @@ fn shuffled_and_reindented_fixtures_never_panic() {
                     format!("{indent}{body}\n")
                 })
                 .collect();
-            let report = check_no_panic(&reindented, &format!("{name} indent x{factor}"));
+            let reindented = check_console(&reindented);
             if factor == 2 {
                 // Doubling keeps the structure, so nothing is lost.
-                assert_eq!(report.counts(), ktap::parse(&console).counts(), "{name}");
+                assert_eq!(reindented.counts(), report.counts(), "{}", fixture.name);
+                assert_eq!(reindented.failures(), report.failures(), "{}", fixture.name);
             }
         }
     }
+}
+
+/// KUnit prints its own tally of each suite with more than one case (`# Totals:`): the parsed
+/// leaves agree with it in every fixture.
+#[test]
+fn every_kernel_tally_matches_the_parsed_results() {
+    let mut tallies = 0;
+    for fixture in loaded() {
+        let report = ktap::parse(&fixture.lines.join("\n"));
+        for suite in &report.suites {
+            if let Some((counts, total)) = kernel_totals(suite) {
+                assert_eq!(suite.counts(), counts, "{}: {}", fixture.name, suite.name);
+                assert_eq!(suite.counts().total(), total, "{}: {}", fixture.name, suite.name);
+                tallies += 1;
+            }
+        }
+    }
+    assert!(tallies >= 4, "only {tallies} suites with a # Totals: line");
 }

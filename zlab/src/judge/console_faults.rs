@@ -284,9 +284,17 @@ my program: panicked at src/main.rs:1:1:
     }
 
     #[test]
-    fn odd_bytes_do_not_panic() {
-        for console in ["", "\r", "é: ", "x: é", "x: 0004", "x: 0004 ilc:", "x: 0004 ilc:3", "[", "]", "[ 1.2]"] {
-            let _ = scan(console);
+    fn odd_bytes_and_cut_headers_are_not_faults() {
+        // "x: aé…" puts byte 4 after ": " inside the "é": the oops test must not slice there.
+        for console in ["", "\r", "é: ", "x: é", "x: aéé ilc:3 [#1]", "[", "]", "[ 1.2]"] {
+            assert!(scan(console).is_empty(), "{console:?}: {:?}", scan(console));
+        }
+        // Every cut of an s390 oops header short of its `[#` is ordinary text.
+        let header = "monitor event: 0040 ilc:2 [#1]SMP ";
+        let matched_from = header.find("[#").unwrap() + 2;
+        for end in 0..=header.len() {
+            let expected: &[(FaultKind, usize)] = if end >= matched_from { &[(FaultKind::Oops, 1)] } else { &[] };
+            assert_eq!(kinds(&header[..end]), expected, "{:?}", &header[..end]);
         }
     }
 }

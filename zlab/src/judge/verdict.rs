@@ -227,7 +227,8 @@ pub fn step_records(lines: &[&str], steps: usize) -> Vec<StepRecord> {
     let mut records = vec![StepRecord::default(); steps];
     let mut running: Option<usize> = None;
     for line in lines {
-        let line = line.trim_end();
+        // Only the line end goes: a step's output keeps its own trailing spaces.
+        let line = line.trim_end_matches(['\r', '\n']);
         if let Some(rest) = line.strip_prefix(STEP_PREFIX) {
             let mut words = rest.split_whitespace();
             let Some(n) = words.next().and_then(|n| n.parse::<usize>().ok()).filter(|n| (1..=steps).contains(n)) else {
@@ -244,7 +245,7 @@ pub fn step_records(lines: &[&str], steps: usize) -> Vec<StepRecord> {
                 }
                 _ => {}
             }
-        } else if let Some(n) = running.filter(|_| !line.starts_with(OUTPUT_PREFIX) && !line.is_empty()) {
+        } else if let Some(n) = running.filter(|_| !line.starts_with(OUTPUT_PREFIX) && !line.trim().is_empty()) {
             records[n - 1].kernel.push(line.to_string());
         } else if let Some(rest) = line.strip_prefix(OUTPUT_PREFIX) {
             if let Some((n, text)) = rest.split_once("| ").or_else(|| rest.split_once('|')) {
@@ -257,4 +258,19 @@ pub fn step_records(lines: &[&str], steps: usize) -> Vec<StepRecord> {
         }
     }
     records
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// init's `sed` copies a step's output as printed, trailing spaces too, and the console keeps
+    /// them: an expectation ending in a space matches it, as it does in the check's `expect`.
+    #[test]
+    fn step_output_keeps_its_trailing_spaces() {
+        let lines = ["zlab-step 1 begin", "zlab-out 1| count: ", "zlab-out 1| done\r", "zlab-step 1 end rc=0 "];
+        let records = step_records(&lines, 1);
+        assert_eq!(records[0].output, ["count: ", "done"]);
+        assert_eq!(records[0].exit, Some(0));
+    }
 }
