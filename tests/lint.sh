@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The repository's lints: zlab's own code as the flake's zlab-fmt and zlab-clippy checks see it
-# (rustfmt-clean, free of clippy warnings on all targets), and every shell script shellcheck-
+# (rustfmt-clean, free of clippy warnings on all targets), its modules free of import cycles
+# (tests/lint/module-cycles.py), and every shell script shellcheck-
 # clean (Debian's shellcheck, installed when missing). The scripts are found, not listed: every
 # file git tracks or would track that ends in .sh, starts with a sh or bash #! line, or names
 # its shell in a `# shellcheck shell=` directive. Prints one line per test and ends with
@@ -43,6 +44,7 @@ shellcheck_is_installed() {
 
 run_test "zlab is formatted (cargo fmt --check)" "$cargo" fmt --manifest-path zlab/Cargo.toml --check
 run_test "zlab has no clippy warnings" "$cargo" clippy --locked --quiet --manifest-path zlab/Cargo.toml --all-targets -- --deny warnings
+run_test "zlab's modules import each other without cycles" python3 tests/lint/module-cycles.py --folders zlab/src
 
 mapfile -t scripts < <(shell_scripts)
 run_test "the shell scripts are found (${#scripts[@]})" scripts_are_found
