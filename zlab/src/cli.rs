@@ -67,14 +67,7 @@ pub enum Command {
         dir: Option<std::path::PathBuf>,
     },
     /// Build modules/<name> against the kernel build (all of them when no name is given)
-    Modules {
-        names: Vec<String>,
-        #[arg(long = "config", default_value = crate::inputs::variants::DEFAULT)]
-        variant: String,
-        /// Only list the modules
-        #[arg(long)]
-        list: bool,
-    },
+    Modules(ModulesArgs),
     /// Write a guest's initramfs (busybox, init, modules, guest commands) and print its path
     Initramfs {
         /// The check whose guest to write; without it, the interactive guest with every module
@@ -133,6 +126,17 @@ pub struct BenchArgs {
     /// Write docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg
     #[arg(long)]
     pub write: bool,
+}
+
+// `zlab modules`
+#[derive(Args, Debug)]
+pub struct ModulesArgs {
+    pub names: Vec<String>,
+    #[arg(long = "config", default_value = crate::inputs::variants::DEFAULT)]
+    pub variant: String,
+    /// Only list the modules
+    #[arg(long)]
+    pub list: bool,
 }
 
 // `zlab boot`

@@ -2,7 +2,7 @@
 
 use crate::build::kernel::Kernel;
 use crate::build::{kernel, modules};
-use crate::cli::{BootArgs, TestArgs};
+use crate::cli::{BootArgs, ModulesArgs, TestArgs};
 use crate::context::RunContext;
 use crate::guest::gdb::Debugger;
 use crate::guest::init::Ending;
@@ -48,14 +48,14 @@ pub fn rust_analyzer(ctx: &RunContext, variant: &str, output: Option<std::path::
     Ok(())
 }
 
-pub fn modules(ctx: &RunContext, names: &[String], variant: &str, list: bool) -> Result<()> {
+pub fn modules(ctx: &RunContext, args: &ModulesArgs) -> Result<()> {
     let all = modules::list(&ctx.paths)?;
-    if list {
+    if args.list {
         all.iter().for_each(|m| println!("{m}"));
         return Ok(());
     }
-    let names = if names.is_empty() { all } else { names.to_vec() };
-    let kernel = kernel::build(ctx, variant, None)?;
+    let names = if args.names.is_empty() { all } else { args.names.clone() };
+    let kernel = kernel::build(ctx, &args.variant, None)?;
     let mut failed = 0;
     for built in modules::build_each(ctx, &kernel, &names) {
         match built.result {

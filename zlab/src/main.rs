@@ -39,7 +39,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Source { into } => zlab::inputs::source::unpack(&ctx, &ctx.pins()?.kernel, &into),
         Command::Build { variant, dir } => kernel::build(&ctx, &variant, dir.as_deref()).map(drop),
         Command::Repro { variant } => zlab::repro::rebuild::run(&ctx, &variant),
-        Command::Modules { names, variant, list } => commands::modules(&ctx, &names, &variant, list),
+        Command::Modules(args) => commands::modules(&ctx, &args),
         Command::Initramfs { check } => commands::initramfs(&ctx, check.as_deref()),
         Command::New { name } => commands::new(&ctx, &name),
         Command::Bench(args) => zlab::bench::run(&ctx, &args),
