@@ -7,7 +7,7 @@
 # Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 ./bin/zlab --version >/dev/null
