@@ -13,8 +13,21 @@ source "$repo/tests/lib.sh"
 ./bin/zlab --version >/dev/null
 zlab="$CARGO_TARGET_DIR/debug/zlab"
 export ZLAB_REPO=$repo
-./bin/zlab -q build --config test >/dev/null || echo "tests/odd-home.sh: the test kernel did not build" >&2
 export ZLAB_KERNEL_BUILD=$home/build/test
+# The test kernel, built, then held with the lock zlab takes on a build dir (host/lock.rs), so no
+# other zlab rebuilds it while these tests use it as it is.
+lock_the_built_kernel() {
+    local attempt
+    for attempt in 1 2 3; do
+        env -u ZLAB_KERNEL_BUILD ./bin/zlab -q build --config test >/dev/null || return 1
+        exec 9>>"$ZLAB_KERNEL_BUILD/.zlab.lock" && flock 9 || return 1
+        [ -e "$ZLAB_KERNEL_BUILD/zlab-variant" ] && return 0
+        exec 9>&-
+        echo "tests/odd-home.sh: the test kernel changed before it was locked (attempt $attempt)" >&2
+    done
+    return 1
+}
+lock_the_built_kernel || echo "tests/odd-home.sh: could not build and lock the test kernel" >&2
 # bindgen as `zlab setup` installed it in the usual home (the scratch homes have no tools/).
 [ -x "$home/tools/bin/bindgen" ] && export ZLAB_BINDGEN=${ZLAB_BINDGEN:-$home/tools/bin/bindgen}
 

@@ -15,13 +15,15 @@ pub struct Built {
     pub result: Result<PathBuf, String>,
 }
 
-/// The module folders under modules/ (each with a Kbuild file), sorted.
+/// The module folders under modules/ (each with a Kbuild file), sorted. Hidden folders are not
+/// modules: `zlab new` makes its module in one before moving it in.
 pub fn list(paths: &Paths) -> Result<Vec<String>> {
     let dir = paths.modules_dir();
     let mut names: Vec<String> = fs::read_dir(&dir)?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().join("Kbuild").is_file())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|name| !name.starts_with('.'))
         .collect();
     names.sort();
     Ok(names)
@@ -77,7 +79,24 @@ pub fn first_error(log: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::first_error;
+    use super::{first_error, list};
+    use crate::host::paths::Paths;
+
+    #[test]
+    fn a_hidden_folder_is_not_a_module() {
+        let repo = tempfile::tempdir().unwrap();
+        for dir in ["mine", ".mine.x4Tq9z", "notes"] {
+            std::fs::create_dir_all(repo.path().join("modules").join(dir)).unwrap();
+        }
+        std::fs::write(repo.path().join("modules/mine/Kbuild"), "").unwrap();
+        std::fs::write(repo.path().join("modules/.mine.x4Tq9z/Kbuild"), "").unwrap();
+        let paths = Paths {
+            repo: repo.path().to_path_buf(),
+            home: repo.path().join("home"),
+            compiler: crate::toolchain::tools::Compiler::Gcc,
+        };
+        assert_eq!(list(&paths).unwrap(), ["mine"]);
+    }
 
     #[test]
     fn the_first_rust_error_with_its_location() {
