@@ -58,6 +58,7 @@
       "uniq"
       "wc"
       "xargs"
+      "yes"
       "awk"
       "mawk"
       "tar"
