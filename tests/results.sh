@@ -24,8 +24,9 @@ sed -e 's/^description = .*/description = "boot-smoke, expecting a line no kerne
     -e '0,/^expect = \[/s/^expect = \[/expect = ["zlab: this line never appears", /' "$copy/checks/boot-smoke.toml" >"$copy/checks/impossible.toml"
 grep -q "never appears" "$copy/checks/impossible.toml" || echo "tests/results.sh: could not make checks/impossible.toml" >&2
 export ZLAB_REPO=$copy
-# The colour tests set these themselves; the caller's own must not colour the files they check.
-unset NO_COLOR CLICOLOR CLICOLOR_FORCE
+# The colour tests set these themselves; the caller's own (CI too: it colours a terminal with any
+# TERM, as anstream does) must not decide for them.
+unset NO_COLOR CLICOLOR CLICOLOR_FORCE CI
 # script(1) passes TERM on to its terminal; a TERM that shows colour, as a user's has.
 export TERM=xterm
 
