@@ -1,5 +1,5 @@
 # `nix run .#boot` (a shell on the guest) and `nix run .#test [CHECK…]`, on the flake's kernel.
-# They carry the flake's own checks and modules (ZLAB_REPO), so they work from any folder.
+# They carry the flake's own checks and modules (ZLAB_PROJECT), so they work from any folder.
 {
   pkgs,
   tools,
@@ -15,7 +15,7 @@
         ${guard}
         ${pkgs.lib.toShellVars (tools.env // {ZLAB_KERNEL_BUILD = kernel;})}
         export ${builtins.concatStringsSep " " (builtins.attrNames tools.env)} ZLAB_KERNEL_BUILD
-        export ZLAB_REPO=''${ZLAB_REPO:-${repo}}
+        export ZLAB_PROJECT=''${ZLAB_PROJECT:-${repo}}
         exec zlab ${command} "$@"
       '';
     };

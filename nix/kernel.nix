@@ -9,7 +9,7 @@
   inherit (pkgs) lib;
   repo = lib.fileset.toSource {
     inherit root;
-    fileset = lib.fileset.unions [(root + "/kernel") (root + "/modules") (root + "/checks")];
+    fileset = lib.fileset.unions [(root + "/zlab.toml") (root + "/kernel") (root + "/modules") (root + "/checks")];
   };
   zlabStep = name: attrs: script:
     pkgs.stdenv.mkDerivation ({
@@ -18,7 +18,7 @@
         nativeBuildInputs = tools.buildInputs ++ [zlab];
         # Kernel code is built with the kernel's own flags, not nixpkgs' hardening.
         hardeningDisable = ["all"];
-        ZLAB_REPO = repo;
+        ZLAB_PROJECT = repo;
         buildPhase = ''
           runHook preBuild
           export ZLAB_HOME="$TMPDIR/zlab"
@@ -55,7 +55,7 @@
   modules = zlabStep "zlab-modules" prebuilt ''
     zlab modules
     mkdir -p "$out/lib/modules"
-    cp "$ZLAB_HOME"/build/test/zlab-modules/*/*.ko "$out/lib/modules/"
+    cp "$ZLAB_HOME"/build/test/zlab-modules/*/*/*.ko "$out/lib/modules/"
   '';
 
   initramfs = zlabStep "zlab-initramfs" prebuilt ''

@@ -11,32 +11,40 @@
     cargoToml = root + "/zlab/Cargo.toml";
     strictDeps = true;
   };
-  # The crate alone, for the binary: crane's Cargo sources plus templates/, which
-  # src/build/scaffold.rs reads with include_str! (cleanCargoSource keeps only .rs, .toml and
-  # Cargo.lock). Its tests also read the pins, the checks and console fixtures, so they get the
-  # crate inside the repository's relevant folders.
-  src = lib.fileset.toSource {
-    root = root + "/zlab";
-    fileset = lib.fileset.unions [
-      (craneLib.fileset.commonCargoSources (root + "/zlab"))
-      (root + "/zlab/templates")
-    ];
-  };
-  testSrc = lib.fileset.toSource {
-    inherit root;
-    fileset = lib.fileset.unions [(root + "/zlab") (root + "/kernel") (root + "/checks")];
-  };
-  inRepository = {
-    src = testSrc;
+  # A source tree of the repository's files given, with the build run in its zlab/ folder.
+  inRepository = files: {
+    src = lib.fileset.toSource {
+      inherit root;
+      fileset = lib.fileset.unions files;
+    };
     postUnpack = ''
       cd "$sourceRoot/zlab"
       sourceRoot=.
     '';
   };
-  cargoArtifacts = craneLib.buildDepsOnly (crate // {inherit src;});
+  cargoSources = craneLib.fileset.commonCargoSources (root + "/zlab");
+  # The dependencies need only the Cargo sources.
+  depsSrc = lib.fileset.toSource {
+    root = root + "/zlab";
+    fileset = cargoSources;
+  };
+  # The crate, and what it reads at compile time (cleanCargoSource keeps only .rs, .toml and
+  # Cargo.lock): templates/, which src/build/scaffold.rs and new_project.rs include, and the
+  # kernel/ files zlab ships, built in by src/inputs/shipped.rs.
+  crateSrc = inRepository [
+    cargoSources
+    (root + "/zlab/templates")
+    (root + "/kernel/source.toml")
+    (root + "/kernel/variants.toml")
+    (root + "/kernel/configs")
+  ];
+  # The tests also read the checks, zlab.toml and console fixtures.
+  testSrc = inRepository [(root + "/zlab") (root + "/kernel") (root + "/checks") (root + "/zlab.toml")];
+  cargoArtifacts = craneLib.buildDepsOnly (crate // {src = depsSrc;});
   zlab = craneLib.buildPackage (crate
+    // crateSrc
     // {
-      inherit src cargoArtifacts;
+      inherit cargoArtifacts;
       doCheck = false; # in checks.zlab-tests, which has the repository files the tests read
       meta.mainProgram = "zlab";
     });
@@ -45,14 +53,15 @@ in {
   checks = {
     inherit zlab;
     zlab-clippy = craneLib.cargoClippy (crate
+      // crateSrc
       // {
-        inherit src cargoArtifacts;
+        inherit cargoArtifacts;
         cargoClippyExtraArgs = "--all-targets -- --deny warnings";
       });
-    zlab-fmt = craneLib.cargoFmt {inherit src;};
+    zlab-fmt = craneLib.cargoFmt {src = depsSrc;};
     # src/host/deb.rs's tests make and read a .deb with dpkg-deb.
     zlab-tests = craneLib.cargoTest (crate
-      // inRepository
+      // testSrc
       // {
         inherit cargoArtifacts;
         nativeBuildInputs = [pkgs.dpkg];

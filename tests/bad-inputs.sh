@@ -12,7 +12,7 @@ cd "$repo" || exit 1
 source "$repo/tests/lib.sh"
 ./bin/zlab --version >/dev/null
 zlab="$CARGO_TARGET_DIR/debug/zlab"
-export ZLAB_REPO=$repo
+export ZLAB_PROJECT=$repo
 
 # Debian's bindgen 0.60 and libclang 14: real tools, too old for Rust on s390.
 install_old_tools() {
@@ -42,7 +42,8 @@ refused_before_work() {
     while [ "$1" != -- ]; do env+=("$1"); shift; done
     shift
     words=("$@")
-    local log="$home/runs/boot-smoke/console.log" before=none after=none
+    local log before=none after=none
+    log="$(run_dir "$repo" boot-smoke)/console.log"
     [ -e "$log" ] && before=$(stat -c %Y.%s "$log")
     for command in "doctor" "build --dir $scratch/never-built" "test boot-smoke"; do
         # shellcheck disable=SC2086
@@ -106,7 +107,7 @@ wrong_pin_is_refused_and_leaves_nothing() {
     zhome=$(scratch_home wrong-pin)
     repo_copy "$copy" kernel
     sed -i "s/$(pin_field "$repo" busybox sha256)/$(printf 'a%.0s' {1..64})/" "$copy/kernel/source.toml"
-    if out=$(ZLAB_REPO=$copy ZLAB_HOME=$zhome "$zlab" fetch 2>&1); then echo "$out"; return 1; fi
+    if out=$(ZLAB_PROJECT=$copy ZLAB_HOME=$zhome "$zlab" fetch 2>&1); then echo "$out"; return 1; fi
     echo "$out"
     grep -q "does not match its pin busybox-static" <<<"$out" && grep -q "was deleted" <<<"$out" || return 1
     [ ! -e "$zhome/downloads/$(busybox_deb)" ] && nothing_partial_left "$zhome" || return 1
@@ -120,7 +121,7 @@ unknown_config_symbol_is_named() {
     echo "CONFIG_ZLAB_NO_SUCH_SYMBOL=y" >"$copy/kernel/configs/typo.config"
     printf '\n[typo]\ndescription = "a fragment with a typo"\nfragments = ["base", "rust", "typo"]\n' \
         >>"$copy/kernel/variants.toml"
-    if out=$(ZLAB_REPO=$copy "$zlab" build --config typo --dir "$scratch/typo-build" 2>&1); then return 1; fi
+    if out=$(ZLAB_PROJECT=$copy "$zlab" build --config typo --dir "$scratch/typo-build" 2>&1); then return 1; fi
     echo "$out"
     grep -q "CONFIG_ZLAB_NO_SUCH_SYMBOL" <<<"$out" && grep -q "no Kconfig file of this kernel defines" <<<"$out" &&
         [ ! -e "$scratch/typo-build/vmlinux" ]

@@ -12,7 +12,7 @@ cd "$repo" || exit 1
 source "$repo/tests/lib.sh"
 ./bin/zlab --version >/dev/null
 zlab="$CARGO_TARGET_DIR/debug/zlab"
-export ZLAB_REPO=$repo
+export ZLAB_PROJECT=$repo
 unset ZLAB_KERNEL_DEB ZLAB_BUSYBOX_DEB ZLAB_DEBIAN_MIRROR ZLAB_SNAPSHOT_URL
 # apt reaches the loopback server directly, whatever proxy the host's apt uses.
 printf 'Acquire::http::Proxy::127.0.0.1 "DIRECT";\n' >"$scratch/apt.conf"

@@ -17,7 +17,7 @@ fi
 zlab="$CARGO_TARGET_DIR/debug/zlab"
 
 gdb_command_printed() { grep -q "^    .*target remote 127.0.0.1:" "$scratch/zlab.log"; }
-qemu_runs_for() { pgrep -f "qemu-system-s390x.*runs/$1/initramfs" >/dev/null; }
+qemu_runs_for() { pgrep -f "qemu-system-s390x.*runs/.*/$1/initramfs" >/dev/null; }
 no_qemu_for() { ! qemu_runs_for "$1"; }
 zlab_gone() { ! kill -0 "$zlab_pid" 2>/dev/null; }
 gdb_command_printed_or_zlab_gone() { gdb_command_printed || zlab_gone; }
@@ -89,7 +89,7 @@ no_time_limit_while_debugging() {
     local copy="$scratch/repo"
     repo_copy "$copy"
     sed -i 's/^timeout = .*/timeout = 2/' "$copy/checks/hello.toml"
-    ZLAB_REPO=$copy debug hello -ex "break do_init_module" -ex continue -ex "shell sleep 6" -ex delete -ex detach ||
+    ZLAB_PROJECT=$copy debug hello -ex "break do_init_module" -ex continue -ex "shell sleep 6" -ex delete -ex detach ||
         return 1
     shows gdb.log "^Breakpoint 1, do_init_module" && passed_check
 }

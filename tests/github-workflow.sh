@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The example GitHub Actions workflow (.github/workflows/ci.yml), checked without GitHub: it is
-# valid against the workflow schema (action-validator from crates.io), and it has the two jobs
-# the README promises: `nix` runs `nix flake check` after a Nix installer, `debian` runs
-# ./bin/test-all in a Debian 12 container. Ends with `N passed, N failed`.
+# The example GitHub Actions workflows, checked without GitHub: each is valid against the
+# workflow schema (action-validator from crates.io). zlab's own (.github/workflows/ci.yml) has
+# the two jobs the README promises: `nix` runs `nix flake check` after a Nix installer, `debian`
+# runs ./bin/test-all in a Debian 12 container. A new project's runs `zlab setup` and `zlab test`. Ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
@@ -18,8 +18,11 @@ install_validator() {
     fi
 }
 
+# The workflow a project made by `zlab new --project` (or the flake's template) comes with.
+project_workflow=zlab/templates/project/.github/workflows/zlab.yml
+
 valid_workflow() {
-    "$tools/bin/action-validator" "$workflow"
+    "$tools/bin/action-validator" "$1"
 }
 
 # job NAME: the lines of jobs.NAME, each trimmed (the file's jobs are the 2-space keys under
@@ -59,8 +62,17 @@ debian_job() {
 }
 
 run_test "action-validator $ACTION_VALIDATOR_VERSION is installed" install_validator
-run_test "$workflow is a valid workflow (action-validator)" valid_workflow
+# job and has read the file $workflow names; this job's is the project's.
+project_job() {
+    local workflow=$project_workflow
+    has test "runs-on: ubuntu-latest" "container: debian:12" "- uses: actions/checkout@v5" \
+        "run: \$RUNNER_TEMP/zlab/bin/zlab setup" "run: \$RUNNER_TEMP/zlab/bin/zlab test --junit zlab-results.xml"
+}
+
+run_test "$workflow is a valid workflow (action-validator)" valid_workflow "$workflow"
 run_test "job nix: a Nix installer, then nix flake check" nix_job
 run_test "job debian: ./bin/test-all in debian:12, git before the checkout" debian_job
+run_test "$project_workflow is a valid workflow (action-validator)" valid_workflow "$project_workflow"
+run_test "a project's job test: zlab setup, then zlab test with JUnit, in debian:12" project_job
 
 summary

@@ -23,7 +23,7 @@ echo \"ccw devices: \$(ls /sys/bus/ccw/devices | wc -l)\""
 json="$scratch/results.json"
 out="$scratch/test.out"
 fault_checks=(fault-panic fault-oops fault-bug fault-warn fault-hang fault-bad-param fault-unresolved fault-broken)
-ZLAB_REPO=$fault_repo in_own_group ./bin/zlab test --json "${fault_checks[@]}" hello isolation \
+ZLAB_PROJECT=$fault_repo in_own_group ./bin/zlab test --json "${fault_checks[@]}" hello isolation \
     >"$json" 2>"$out" </dev/null
 wait "$job"
 status=$?

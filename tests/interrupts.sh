@@ -11,7 +11,7 @@ cd "$repo" || exit 1
 source "$repo/tests/lib.sh"
 # shellcheck source=tests/fault-repo.sh
 source "$repo/tests/fault-repo.sh"
-export ZLAB_REPO=$fault_repo
+export ZLAB_PROJECT=$fault_repo
 ./bin/zlab build >/dev/null 2>&1 # the binary and a finished kernel build to start from
 zlab="$CARGO_TARGET_DIR/debug/zlab"
 build="$home/build/test"
@@ -23,7 +23,7 @@ make_runs_in_build() { pgrep -g "$job" -f "make .*O=$build( |$)" >/dev/null; }
 # Make is walking the kernel tree (a sub-make of scripts/Makefile.build runs for some
 # directory): for a relink, many seconds before vmlinux.o is linked.
 build_under_way() { pgrep -g "$job" -f "make .*scripts/Makefile.build obj=" >/dev/null; }
-qemu_runs_for() { pgrep -g "$job" -f "qemu-system-s390x.*runs/$1/initramfs" >/dev/null; }
+qemu_runs_for() { pgrep -g "$job" -f "qemu-system-s390x.*runs/.*/$1/initramfs" >/dev/null; }
 # The guest has begun its first step (zlab -v shows the console as it comes).
 guest_in_step_1() { qemu_runs_for "$1" && grep -q "^zlab-step 1 begin" "$job_log"; }
 nothing_of_the_job_left() { ! pgrep -g "$job" >/dev/null; }
@@ -99,7 +99,7 @@ same_check_twice_at_once() {
     local a_status=$?
     cat "$scratch/b.log"
     echo "first exited $a_status, second $b"
-    [ "$a_status" -eq 0 ] && [ "$b" -eq 0 ] && grep -q "another zlab is using $home/runs/slow-clean; waiting" "$scratch/b.log"
+    [ "$a_status" -eq 0 ] && [ "$b" -eq 0 ] && grep -qF "another zlab is using $(run_dir "$fault_repo" slow-clean); waiting" "$scratch/b.log"
 }
 
 run_test "SIGKILL during a kernel build: make stops, the next build works" interrupted_build_recovers KILL

@@ -12,14 +12,27 @@ trap 'rm -rf "$scratch"' EXIT
 passed=0
 failed=0
 
-# repo_copy DIR [FOLDER…]: a new DIR with copies of the repository's kernel/, checks/ and
-# modules/ (or the folders named), for a test to change; zlab uses it through ZLAB_REPO.
+# repo_copy DIR [FOLDER…]: a new project DIR with copies of the repository's zlab.toml and its
+# kernel/, checks/ and modules/ (or the folders named), for a test to change; zlab uses it
+# through ZLAB_PROJECT.
 repo_copy() {
     local dir=$1
     shift
     [ "$#" -gt 0 ] || set -- kernel checks modules
-    rm -rf "$dir" && mkdir -p "$dir" && cp -r "$@" "$dir/"
+    rm -rf "$dir" && mkdir -p "$dir" && cp -r zlab.toml "$@" "$dir/"
 }
+
+# project_key PROJECT: the name zlab gives PROJECT's folders in its home: the project's name and
+# the first 12 hex digits of the SHA256 of its real path (zlab/src/host/project.rs).
+project_key() {
+    local name
+    name=$(python3 -c "import tomllib, sys; print(tomllib.load(open(sys.argv[1], 'rb')).get('project', {}).get('name', ''))" "$1/zlab.toml")
+    [ -n "$name" ] || name=$(basename "$(realpath "$1")")
+    echo "$name-$(printf %s "$(realpath "$1")" | sha256sum | cut -c1-12)"
+}
+
+# run_dir PROJECT CHECK [HOME]: the check's run folder (initramfs, console log) in HOME ($home).
+run_dir() { echo "${3:-$home}/runs/$(project_key "$1")/$2"; }
 
 # until_true SECONDS COMMAND…: runs COMMAND every 0.1 s until it succeeds; fails after SECONDS.
 until_true() {

@@ -244,7 +244,7 @@ same_bytes_as_debian() {
         pairs+=("$nix_kernel/$file" "$debian/$file")
     done < <(cd "$nix_kernel" && find . -name '*.ko' -not -path './zlab-modules/*' | sort)
     for file in "$nix_modules"/lib/modules/*.ko; do
-        pairs+=("$file" "$debian/zlab-modules/$(basename "$file" .ko)/$(basename "$file")")
+        pairs+=("$file" "$debian/zlab-modules/$(project_key "$repo")/$(basename "$file" .ko)/$(basename "$file")")
     done
     pairs+=("$nix_initramfs/initramfs.cpio" "$debian_initramfs")
     while [ "${#pairs[@]}" -gt 0 ]; do

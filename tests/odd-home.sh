@@ -12,7 +12,7 @@ cd "$repo" || exit 1
 source "$repo/tests/lib.sh"
 ./bin/zlab --version >/dev/null
 zlab="$CARGO_TARGET_DIR/debug/zlab"
-export ZLAB_REPO=$repo
+export ZLAB_PROJECT=$repo
 export ZLAB_KERNEL_BUILD=$home/build/test
 # The test kernel, built, then held with the lock zlab takes on a build dir (host/lock.rs), so no
 # other zlab rebuilds it while these tests use it as it is.
@@ -42,25 +42,26 @@ initramfs_is_made_with_the_plain_home_s_bytes() {
     local made
     made=$(ZLAB_HOME=$odd "$zlab" initramfs --check kernel-samples) || return 1
     echo "$made"
-    [ "$made" = "$odd/runs/kernel-samples/initramfs.cpio" ] || { echo "not in the odd home"; return 1; }
+    [ "$made" = "$(run_dir "$repo" kernel-samples "$odd")/initramfs.cpio" ] || { echo "not in the odd home"; return 1; }
     ls "$odd"/guest/busybox-* || return 1
     cpio -t <"$made" 2>/dev/null | grep -qx "lib/modules/rust_minimal.ko" || { echo "no rust_minimal.ko in it"; return 1; }
     ZLAB_HOME=$plain "$zlab" -q initramfs --check kernel-samples >/dev/null || return 1
-    cmp "$made" "$plain/runs/kernel-samples/initramfs.cpio"
+    cmp "$made" "$(run_dir "$repo" kernel-samples "$plain")/initramfs.cpio"
 }
 
 check_boots_from_the_odd_home() {
     ZLAB_HOME=$odd "$zlab" test boot-smoke || return 1
-    grep -q "Run /init as init process" "$odd/runs/boot-smoke/console.log"
+    grep -q "Run /init as init process" "$(run_dir "$repo" boot-smoke "$odd")/console.log"
 }
 
 module_build_is_refused_before_make() {
-    local out
+    local out out_dir
+    out_dir="$odd/build/test/zlab-modules/$(project_key "$repo")/hello"
     if out=$(ZLAB_HOME=$odd "$zlab" test hello 2>&1); then echo "$out"; return 1; fi
     echo "$out"
-    grep -qF "the kernel's build system cannot build in $odd/build/test/zlab-modules/hello (its path has" <<<"$out" &&
+    grep -qF "the kernel's build system cannot build in $out_dir (its path has" <<<"$out" &&
         grep -qF "set ZLAB_HOME to a folder without them" <<<"$out" || return 1
-    [ ! -e "$odd/build/test/zlab-modules/hello/zlab-build.log" ] || { echo "make ran"; return 1; }
+    [ ! -e "$out_dir/zlab-build.log" ] || { echo "make ran"; return 1; }
 }
 
 run_test "a home with a ' and a space: busybox and the initramfs made there, bytes as in a plain home" \

@@ -23,10 +23,10 @@ doctor_passes() {
 initramfs_is_reproducible() {
     local copy="$scratch/initramfs" cpio again first second
     repo_copy "$copy"
-    cpio=$(ZLAB_REPO=$copy $zlab initramfs --check hello) || { echo "the first zlab initramfs failed"; return 1; }
+    cpio=$(ZLAB_PROJECT=$copy $zlab initramfs --check hello) || { echo "the first zlab initramfs failed"; return 1; }
     first=$(sha256sum <"$cpio") || return 1
     touch "$copy/modules/hello/hello.rs" # a rebuilt module must give the same bytes too
-    again=$(ZLAB_REPO=$copy $zlab initramfs --check hello) || { echo "the second zlab initramfs failed"; return 1; }
+    again=$(ZLAB_PROJECT=$copy $zlab initramfs --check hello) || { echo "the second zlab initramfs failed"; return 1; }
     [ "$again" = "$cpio" ] || { echo "the second zlab initramfs wrote $again, the first $cpio"; return 1; }
     second=$(sha256sum <"$cpio") || return 1
     echo "$first / $second"
@@ -41,7 +41,7 @@ expoline_dropping_rust_is_named() {
     echo "CONFIG_EXPOLINE=y" >"$copy/kernel/configs/expoline.config"
     printf '\n[expoline]\ndescription = "Rust with EXPOLINE on: must be refused"\nfragments = ["base", "rust", "expoline"]\n' \
         >>"$copy/kernel/variants.toml"
-    if out=$(ZLAB_REPO=$copy $zlab build --config expoline 2>&1); then
+    if out=$(ZLAB_PROJECT=$copy $zlab build --config expoline 2>&1); then
         echo "zlab build succeeded with EXPOLINE=y"
         return 1
     fi
@@ -54,12 +54,12 @@ expoline_dropping_rust_is_named() {
 new_module_passes_its_check() {
     local copy="$scratch/new" out before after name
     repo_copy "$copy"
-    ZLAB_REPO=$copy $zlab new my_first || return 1
-    ZLAB_REPO=$copy $zlab test my_first | tee "$scratch/new.out" || return 1
+    ZLAB_PROJECT=$copy $zlab new my_first || return 1
+    ZLAB_PROJECT=$copy $zlab test my_first | tee "$scratch/new.out" || return 1
     grep -q "my_first_tests 3/3" "$scratch/new.out" || return 1
     before=$(find "$copy" | sort | sha256sum)
     for name in my_first 2fast Has-Caps fn; do
-        if out=$(ZLAB_REPO=$copy $zlab new "$name" 2>&1); then echo "zlab new $name succeeded"; return 1; fi
+        if out=$(ZLAB_PROJECT=$copy $zlab new "$name" 2>&1); then echo "zlab new $name succeeded"; return 1; fi
         echo "$out"
     done
     after=$(find "$copy" | sort | sha256sum)
@@ -71,8 +71,8 @@ new_module_passes_its_check() {
 rust_analyzer_lists_kernel_crates_and_modules() {
     local copy="$scratch/ra"
     repo_copy "$copy"
-    ZLAB_REPO=$copy $zlab new ra_probe >/dev/null || return 1
-    ZLAB_REPO=$copy $zlab rust-analyzer || return 1
+    ZLAB_PROJECT=$copy $zlab new ra_probe >/dev/null || return 1
+    ZLAB_PROJECT=$copy $zlab rust-analyzer || return 1
     python3 - "$copy" <<'PY'
 import json, os, sys
 repo = sys.argv[1]

@@ -23,7 +23,7 @@ sed -i '1i kunit = "all"' "$copy/checks/boot-smoke.toml"
 sed -e 's/^description = .*/description = "boot-smoke, expecting a line no kernel prints"/' \
     -e '0,/^expect = \[/s/^expect = \[/expect = ["zlab: this line never appears", /' "$copy/checks/boot-smoke.toml" >"$copy/checks/impossible.toml"
 grep -q "never appears" "$copy/checks/impossible.toml" || echo "tests/results.sh: could not make checks/impossible.toml" >&2
-export ZLAB_REPO=$copy
+export ZLAB_PROJECT=$copy
 # The colour tests set these themselves; the caller's own (CI too: it colours a terminal with any
 # TERM, as anstream does) must not decide for them.
 unset NO_COLOR CLICOLOR CLICOLOR_FORCE CI
@@ -67,7 +67,7 @@ by_name = {c["name"]: c for c in r["checks"]}
 assert sorted(by_name) == ["boot-smoke", "impossible"], sorted(by_name)
 ok, bad = by_name["boot-smoke"], by_name["impossible"]
 assert ok["result"] == "pass" and ok["failures"] == [] and ok["seconds"] > 0, ok
-assert ok["console_log"].endswith("/runs/boot-smoke/console.log"), ok["console_log"]
+assert "/runs/" in ok["console_log"] and ok["console_log"].endswith("/boot-smoke/console.log"), ok["console_log"]
 assert ok["ktap"]["complete"] and ok["ktap"]["counts"]["passed"] > 300, ok["ktap"]["counts"]
 assert bad["result"] == "fail", bad["result"]
 assert [f["kind"] for f in bad["failures"]] == ["expected line missing"], bad["failures"]

@@ -71,10 +71,10 @@ llvm_build_is_clang_and_lld_in_its_own_dir() {
 llvm_guest_banner_names_clang_and_lld() {
     local json
     json=$($zlab -q --toolchain llvm test hello --json) || { echo "$json"; return 1; }
-    python3 -c 'import json, sys; r = json.load(sys.stdin)["checks"][0]; assert r["toolchain"] == "llvm", r' <<<"$json" ||
+    local log banner
+    log=$(python3 -c 'import json, sys; r = json.load(sys.stdin)["checks"][0]; assert r["toolchain"] == "llvm", r; print(r["console_log"])' <<<"$json") ||
         return 1
-    local banner
-    banner=$(grep -m1 'Linux version' "$home/runs/hello.llvm/console.log")
+    banner=$(grep -m1 'Linux version' "$log")
     echo "$banner"
     grep -q 'clang version 19' <<<"$banner" && grep -q 'LLD 19' <<<"$banner"
 }

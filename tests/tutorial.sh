@@ -23,12 +23,12 @@ if ! python3 tests/tutorial/blocks.py docs/tutorial.md "$blocks"; then
     exit 1
 fi
 
-# The reader's session: starts in an empty folder with this environment (less ZLAB_REPO, which
+# The reader's session: starts in an empty folder with this environment (less ZLAB_PROJECT, which
 # would point zlab away from the clone); each block's exports and `cd` carry over to the next.
 mkdir -p "$state" "$scratch/reader"
 echo "$scratch/reader" >"$state/cwd"
 (
-    unset ZLAB_REPO
+    unset ZLAB_PROJECT
     export ZLAB_URL=$repo
     export -p
 ) >"$state/env"

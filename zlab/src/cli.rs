@@ -8,12 +8,15 @@ use clap::{Args, Parser, Subcommand};
     name = "zlab",
     version,
     about = "Build, boot and test Rust Linux kernel code for IBM Z (s390x) in QEMU",
-    long_about = "zlab builds the pinned Linux kernel for s390x with Rust, builds the Rust modules in modules/, \
-and boots them in qemu-system-s390x, judging each boot test in checks/ from the guest's console.\n\n\
+    long_about = "zlab builds the pinned Linux kernel for s390x with Rust, builds your project's Rust modules \
+(modules/), and boots them in qemu-system-s390x, judging each boot test (checks/) from the guest's console.\n\n\
 First time on Debian 12: `zlab setup` (as root), then `zlab doctor`.\n\
 With Nix: `nix develop` provides every tool; `zlab setup` is not needed.\n\n\
+Your own project: `zlab new --project DIR`, then `cd DIR && zlab test`.\n\
 The everyday loop: edit modules/<name>/<name>.rs, then `zlab test <name>`.",
-    after_help = "Files: pins and config fragments in kernel/, modules in modules/, checks in checks/.\n\
+    after_help = "Files: a project is a folder with zlab.toml, its modules in modules/ and checks in checks/ \
+(zlab finds it from the current folder, as cargo does; zlab's own clone is one). The kernel pins, variants and \
+config fragments are zlab's (kernel/ in its repository); a project may add its own in its kernel/.\n\
 Downloads, tools, build dirs and console logs live in $ZLAB_HOME (default ~/.cache/zlab)."
 )]
 pub struct Cli {
@@ -74,10 +77,16 @@ pub enum Command {
         #[arg(long)]
         check: Option<String>,
     },
-    /// Start a new module: modules/NAME (Rust module with a KUnit suite, Kbuild, README) and checks/NAME.toml, which pass untouched
+    /// Start a new module: modules/NAME (Rust module with a KUnit suite, Kbuild, README) and checks/NAME.toml, which pass untouched; or, with --project, a new project of your own
+    ///
+    /// `zlab new NAME` adds a module to the project you are in. `zlab new --project DIR [NAME]` makes the folder DIR a project: zlab.toml, one module (NAME, default my_module) with its check, a README, .gitignore and a CI workflow; then `cd DIR && zlab test`.
     New {
         /// Lowercase letters, digits and `_`, starting with a letter (it becomes the module's name)
-        name: String,
+        #[arg(required_unless_present = "project")]
+        name: Option<String>,
+        /// Make a new project in DIR (a new or empty folder) instead of adding to this one
+        #[arg(long, value_name = "DIR")]
+        project: Option<std::path::PathBuf>,
     },
     /// Write rust-project.json so editors (rust-analyzer) resolve `kernel::` and `bindings::` in modules/; rerun after adding a module
     #[command(name = "rust-analyzer")]
@@ -85,7 +94,7 @@ pub enum Command {
         /// The variant whose configuration (CONFIG_* cfgs) the editor sees
         #[arg(long = "config", default_value = crate::inputs::variants::DEFAULT)]
         variant: String,
-        /// Write here instead of rust-project.json at the repository's root (where editors look for it)
+        /// Write here instead of rust-project.json at the project's root (where editors look for it)
         #[arg(long)]
         output: Option<std::path::PathBuf>,
     },

@@ -26,7 +26,19 @@ pub fn fetch(ctx: &RunContext) -> Result<()> {
     Ok(())
 }
 
-pub fn new(ctx: &RunContext, name: &str) -> Result<()> {
+pub fn new(ctx: &RunContext, name: Option<&str>, project: Option<&std::path::Path>) -> Result<()> {
+    if let Some(dir) = project {
+        let module = name.unwrap_or(crate::build::new_project::TEMPLATE_MODULE);
+        let made = crate::build::new_project::create(dir, module)?;
+        println!("made the zlab project {} with the module {module} and its check", made.display());
+        println!(
+            "Next: `cd {}`, then `zlab test` builds the kernel (once), boots it and runs {module}'s KUnit suite.",
+            dir.display()
+        );
+        println!("Then edit modules/{module}/{module}.rs and rerun `zlab test`; README.md says the rest.");
+        return Ok(());
+    }
+    let name = name.expect("clap requires NAME without --project");
     let made = crate::build::scaffold::create(&ctx.paths, name)?;
     println!("made {} and {}", made.module_dir.display(), made.check.display());
     println!("Next: `zlab test {name}` builds it, boots it and runs its KUnit suite; then edit {name}.rs.");
@@ -36,14 +48,17 @@ pub fn new(ctx: &RunContext, name: &str) -> Result<()> {
 
 pub fn rust_analyzer(ctx: &RunContext, variant: &str, output: Option<std::path::PathBuf>) -> Result<()> {
     let paths = &ctx.paths;
-    let output = output.unwrap_or_else(|| paths.repo.join("rust-project.json"));
+    let output = match output {
+        Some(output) => output,
+        None => paths.project()?.root.join("rust-project.json"),
+    };
     let written = crate::build::rust_analyzer::write(ctx, variant, &output)?;
     println!("wrote {} ({} crates)", written.file.display(), written.crates);
     println!("  kernel crates: {}", crate::build::rust_analyzer::KERNEL_CRATES.join(", "));
     for (folder, krate) in &written.modules {
         println!("  modules/{folder}: crate {krate}");
     }
-    println!("Open the repository's folder in your editor; rust-analyzer reads this file from there.");
+    println!("Open the project's folder in your editor; rust-analyzer reads this file from there.");
     println!("It holds absolute paths into {}, so it stays out of git.", paths.home.display());
     Ok(())
 }
@@ -125,7 +140,7 @@ pub fn boot(ctx: &RunContext, args: &BootArgs) -> Result<()> {
         return qemu::run_interactive(qemu::command(tc, &machine));
     }
     let (run, verdict, _) = runner::boot_and_judge(ctx, &kernel, &check, true, debugger.as_ref())?;
-    println!("\nconsole: {}", ctx.paths.run_dir(&check.name).join("console.log").display());
+    println!("\nconsole: {}", ctx.paths.run_dir(&check.name)?.join("console.log").display());
     if !verdict.passed() {
         for failure in &verdict.failures {
             println!("  - {failure}");

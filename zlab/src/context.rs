@@ -4,8 +4,9 @@
 use crate::environment::Environment;
 use crate::host::paths::Paths;
 use crate::inputs::pins::Pins;
+use crate::inputs::shipped;
 use crate::toolchain::tools::{Compiler, Toolchain};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::sync::OnceLock;
 
 pub struct RunContext {
@@ -17,7 +18,8 @@ pub struct RunContext {
 
 impl RunContext {
     pub fn new(env: Environment, compiler: Compiler) -> Result<RunContext> {
-        let paths = Paths::discover(&env, compiler)?;
+        let mut paths = Paths::discover(&env, compiler)?;
+        paths.own_kernels = paths.project.as_ref().is_some_and(|p| shipped::differs(&p.kernel_dir()));
         let tools = Toolchain::new(&env, &paths.tools_root(), compiler);
         Ok(RunContext { env, paths, tools, pins: OnceLock::new() })
     }
@@ -30,13 +32,19 @@ impl RunContext {
         RunContext { env: self.env.clone(), paths, tools, pins: self.pins.clone() }
     }
 
-    /// kernel/source.toml. An error is not kept: doctor reports it, and every command that
-    /// needs the pins fails with it.
+    /// The project's kernel/source.toml, else the one zlab ships. An error is not kept: doctor
+    /// reports it, and every command that needs the pins fails with it.
     pub fn pins(&self) -> Result<&Pins> {
         if let Some(pins) = self.pins.get() {
             return Ok(pins);
         }
-        let pins = Pins::load(&self.paths.source_pins())?;
+        let own = self.paths.project.as_ref().map(|p| p.kernel_dir().join("source.toml")).filter(|f| f.is_file());
+        let pins = match own {
+            Some(file) => Pins::load(&file)?,
+            None => {
+                Pins::parse(shipped::SOURCE_PINS).context("in kernel/source.toml as this zlab was built with it")?
+            }
+        };
         Ok(self.pins.get_or_init(|| pins))
     }
 }

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Environment (each flag's variable does the same)")]
 pub struct Environment {
-    /// The zlab repository [default: the nearest folder above the current one with kernel/source.toml]
-    #[arg(long, env = "ZLAB_REPO", value_name = "DIR", hide_short_help = true)]
-    pub repo: Option<PathBuf>,
+    /// The zlab project: a folder with zlab.toml, modules/ and checks/ [default: the nearest
+    /// folder with a zlab.toml at or above the current one]
+    #[arg(long, env = "ZLAB_PROJECT", value_name = "DIR", hide_short_help = true)]
+    pub project: Option<PathBuf>,
     /// zlab's home: downloads, tools, unpacked source, build dirs, run logs [default:
     /// $XDG_CACHE_HOME/zlab, else ~/.cache/zlab]
     #[arg(long, env = "ZLAB_HOME", value_name = "DIR", hide_short_help = true)]
@@ -83,6 +84,10 @@ pub struct Environment {
     /// `nix develop` sets it: doctor's fixes then say `nix develop`, not `zlab setup`.
     #[arg(skip = std::env::var_os("IN_NIX_SHELL").is_some())]
     pub in_nix_shell: bool,
+    /// bin/zlab sets it to itself: the command that rebuilds and runs this zlab, which
+    /// `sudo zlab setup` runs as the user (root's build of zlab is no use to them).
+    #[arg(skip = std::env::var_os("ZLAB_LAUNCHER").map(PathBuf::from))]
+    pub launcher: Option<PathBuf>,
     /// sudo sets it: `sudo zlab setup` installs the user's part as that user.
     #[arg(skip = std::env::var("SUDO_USER").ok())]
     pub sudo_user: Option<String>,

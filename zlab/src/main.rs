@@ -41,12 +41,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Repro { variant } => zlab::repro::rebuild::run(&ctx, &variant),
         Command::Modules(args) => commands::modules(&ctx, &args),
         Command::Initramfs { check } => commands::initramfs(&ctx, check.as_deref()),
-        Command::New { name } => commands::new(&ctx, &name),
+        Command::New { name, project } => commands::new(&ctx, name.as_deref(), project.as_deref()),
         Command::Bench(args) => zlab::bench::run(&ctx, &args),
         Command::RustAnalyzer { variant, output } => commands::rust_analyzer(&ctx, &variant, output),
         Command::Boot(args) => commands::boot(&ctx, &args),
         Command::Test(args) => return commands::test(&ctx, &args),
-        Command::Completions { .. } => unreachable!("handled before the repository is needed"),
+        Command::Completions { .. } => unreachable!("handled before the project is needed"),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

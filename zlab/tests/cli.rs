@@ -9,7 +9,7 @@ use predicates::str::contains;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
-/// A scratch repository (kernel/ and checks/ of this checkout, an empty modules/) and home.
+/// A scratch project (zlab.toml, kernel/ and checks/ of this checkout, an empty modules/) and home.
 struct Scratch {
     dir: TempDir,
 }
@@ -22,6 +22,7 @@ impl Scratch {
             copy_dir(&checkout.join(folder), &dir.path().join("repo").join(folder));
         }
         std::fs::create_dir_all(dir.path().join("repo/modules")).unwrap();
+        std::fs::copy(checkout.join("zlab.toml"), dir.path().join("repo/zlab.toml")).unwrap();
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         Scratch { dir }
     }
@@ -38,7 +39,7 @@ impl Scratch {
                 cmd.env_remove(&name);
             }
         }
-        cmd.env("ZLAB_REPO", self.repo()).env("ZLAB_HOME", self.dir.path().join("home")).env("NO_COLOR", "1");
+        cmd.env("ZLAB_PROJECT", self.repo()).env("ZLAB_HOME", self.dir.path().join("home")).env("NO_COLOR", "1");
         cmd
     }
 

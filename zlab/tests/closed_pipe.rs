@@ -18,7 +18,7 @@ fn run_into_closed_pipe(args: &[&str], repo: &std::path::Path, closed: Closed) -
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_zlab"));
-    cmd.args(args).env("ZLAB_REPO", repo).env("ZLAB_HOME", home.path()).stdin(Stdio::null());
+    cmd.args(args).env("ZLAB_PROJECT", repo).env("ZLAB_HOME", home.path()).stdin(Stdio::null());
     match closed {
         Closed::Stdout => cmd.stdout(writer).stderr(Stdio::piped()),
         Closed::Stderr => cmd.stderr(writer).stdout(Stdio::piped()),

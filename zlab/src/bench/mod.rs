@@ -46,11 +46,11 @@ pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// This zlab as a new process, as a developer would run it, with this run's repository, home
+/// This zlab as a new process, as a developer would run it, with this run's project, home
 /// and toolchain.
 fn zlab_process(ctx: &RunContext) -> Result<std::process::Command> {
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.env("ZLAB_REPO", &ctx.paths.repo)
+    cmd.env("ZLAB_PROJECT", &ctx.paths.project()?.root)
         .env("ZLAB_HOME", &ctx.paths.home)
         .env(Compiler::VARIABLE, ctx.paths.compiler.name());
     Ok(cmd)

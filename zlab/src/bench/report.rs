@@ -103,8 +103,8 @@ fn target(met: bool, what: &str) -> String {
 
 /// docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg.
 pub fn write(paths: &Paths, r: &Results) -> Result<Vec<PathBuf>> {
-    let docs = paths.repo.join("docs");
-    let json = data_file(paths);
+    let json = data_file(paths)?;
+    let docs = json.parent().expect("docs/benchmarks.json has a folder").to_path_buf();
     fs::write(&json, serde_json::to_string_pretty(r)? + "\n")?;
     let svg = docs.join("benchmarks.svg");
     fs::write(&svg, super::chart::render(r))?;

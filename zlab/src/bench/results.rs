@@ -53,13 +53,13 @@ impl Machine {
     }
 }
 
-pub fn data_file(paths: &Paths) -> PathBuf {
-    paths.repo.join("docs/benchmarks.json")
+pub fn data_file(paths: &Paths) -> Result<PathBuf> {
+    Ok(paths.project()?.root.join("docs/benchmarks.json"))
 }
 
 impl Results {
     pub fn load(paths: &Paths) -> Result<Results> {
-        match fs::read_to_string(data_file(paths)) {
+        match fs::read_to_string(data_file(paths)?) {
             Ok(text) => {
                 serde_json::from_str(&text).context("docs/benchmarks.json does not parse; delete it to start over")
             }

@@ -43,7 +43,7 @@ pub fn edit_loop(ctx: &RunContext, check_name: &str, runs: u32) -> Result<EditLo
     let Some(module) = check.modules.first() else {
         bail!("check {check_name} loads no module of modules/, so there is nothing to edit; try hello, echo or kunit_demo")
     };
-    let folder = ctx.paths.modules_dir().join(module);
+    let folder = ctx.paths.modules_dir()?.join(module);
     zlab_test(ctx, check_name)?; // from here on everything but the touched module is built
     let mut walls = Vec::new();
     let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();

@@ -14,7 +14,7 @@ pub fn require_usable(dirs: &[&Path]) -> Result<()> {
         let text = dir.to_string_lossy();
         if let Some(c) = text.chars().find(|c| c.is_whitespace() || UNUSABLE.contains(*c)) {
             bail!(
-                "the kernel's build system cannot build in {} (its path has {c:?}; Kbuild takes no spaces, quotes, `:`, `$`, `\\`, `(`, `&` or other shell characters in a folder's path): set ZLAB_HOME to a folder without them for zlab's own builds, or move the repository to one for its modules/",
+                "the kernel's build system cannot build in {} (its path has {c:?}; Kbuild takes no spaces, quotes, `:`, `$`, `\\`, `(`, `&` or other shell characters in a folder's path): set ZLAB_HOME to a folder without them for zlab's own builds, or move the project to one for its modules/",
                 dir.display()
             );
         }

@@ -24,8 +24,8 @@ pub struct Kernel {
     pub variant: String,
     pub source: PathBuf,
     pub dir: PathBuf,
-    /// Where modules/<name> is built against this kernel: inside its build dir, or for a
-    /// read-only prebuilt kernel (Nix), under zlab's home.
+    /// Where modules are built against this kernel, in <project key>/<module>: inside its build
+    /// dir, or for a read-only prebuilt kernel (Nix), under zlab's home.
     pub modules_out: PathBuf,
 }
 
@@ -68,7 +68,7 @@ pub fn prebuilt(ctx: &RunContext, variant: &str) -> Option<Result<Kernel>> {
     }))
 }
 
-/// Under a kernel's build dir: one folder per module of modules/.
+/// Under a kernel's build dir: a folder per project, with one per module in it.
 const MODULES_OUT: &str = "zlab-modules";
 
 fn read_prebuilt(dir: &Path, variant: &str) -> Result<(PathBuf, PathBuf)> {

@@ -1,5 +1,6 @@
-//! `zlab modules`: every modules/<name> built out of tree against a kernel build, with the output
-//! kept in the build dir (Kbuild's MO=) so the repository stays clean.
+//! `zlab modules`: every modules/<name> of the project built out of tree against a kernel build,
+//! with the output kept in the build dir (Kbuild's MO=), under the project's key, so the project
+//! stays clean and two projects' modules never meet.
 
 use crate::build::kbuild_path;
 use crate::build::kernel::Kernel;
@@ -18,7 +19,7 @@ pub struct Built {
 /// The module folders under modules/ (each with a Kbuild file), sorted. Hidden folders are not
 /// modules: `zlab new` makes its module in one before moving it in.
 pub fn list(paths: &Paths) -> Result<Vec<String>> {
-    let dir = paths.modules_dir();
+    let dir = paths.modules_dir()?;
     let mut names: Vec<String> = fs::read_dir(&dir)?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().join("Kbuild").is_file())
@@ -38,11 +39,11 @@ pub fn build_each(ctx: &RunContext, kernel: &Kernel, names: &[String]) -> Vec<Bu
 }
 
 fn build_one(ctx: &RunContext, kernel: &Kernel, name: &str) -> Result<PathBuf> {
-    let src = ctx.paths.modules_dir().join(name);
+    let src = ctx.paths.modules_dir()?.join(name);
     if !src.join("Kbuild").is_file() {
         bail!("modules/{name} has no Kbuild file (is the name right? `zlab modules --list` shows them)");
     }
-    let out = kernel.modules_out.join(name);
+    let out = kernel.modules_out.join(&ctx.paths.project()?.key).join(name);
     kbuild_path::require_usable(&[&src, &out])?;
     let _lock = DirLock::acquire(&out)?;
     let tc = &ctx.tools;
@@ -90,11 +91,7 @@ mod tests {
         }
         std::fs::write(repo.path().join("modules/mine/Kbuild"), "").unwrap();
         std::fs::write(repo.path().join("modules/.mine.x4Tq9z/Kbuild"), "").unwrap();
-        let paths = Paths {
-            repo: repo.path().to_path_buf(),
-            home: repo.path().join("home"),
-            compiler: crate::toolchain::tools::Compiler::Gcc,
-        };
+        let paths = Paths::for_tests(repo.path(), &repo.path().join("home"));
         assert_eq!(list(&paths).unwrap(), ["mine"]);
     }
 

@@ -47,7 +47,7 @@ pub fn write(ctx: &RunContext, variant: &str, output: &Path) -> Result<Written> 
     let kernel = kernel::build(ctx, variant, None)?;
     let text = generate(ctx, &kernel)?;
     let project: Project = serde_json::from_str(&text).context("the kernel's rust-project.json does not parse")?;
-    let modules = check(&project, &paths.modules_dir(), &modules::list(paths)?)?;
+    let modules = check(&project, &paths.modules_dir()?, &modules::list(paths)?)?;
     crate::host::temp::write(output, &text)?;
     Ok(Written { file: output.to_path_buf(), crates: project.crates.len(), modules })
 }
@@ -55,11 +55,11 @@ pub fn write(ctx: &RunContext, variant: &str, output: &Path) -> Result<Written> 
 /// Runs the kernel's `make M=<modules/> rust-analyzer`, its output kept outside the repository.
 fn generate(ctx: &RunContext, kernel: &Kernel) -> Result<String> {
     let paths = &ctx.paths;
-    let out = paths.home.join("rust-analyzer").join(&kernel.variant);
+    let out = paths.home.join("rust-analyzer").join(&paths.project()?.key).join(&kernel.variant);
     let _lock = DirLock::acquire(&out)?;
     let tc = &ctx.tools;
     let mut make = tc.kernel_make(&kernel.source, &kernel.dir);
-    make.arg(format!("M={}", paths.modules_dir().display())).arg(format!("MO={}", out.display())).arg("rust-analyzer");
+    make.arg(format!("M={}", paths.modules_dir()?.display())).arg(format!("MO={}", out.display())).arg("rust-analyzer");
     let run = process::dies_with_zlab(&mut make, process::Signal::TERM).output().context("could not run make")?;
     if !run.status.success() {
         bail!(

@@ -22,27 +22,42 @@ pub struct Made {
 
 pub fn create(paths: &Paths, name: &str) -> Result<Made> {
     validate(name)?;
-    let module_dir = paths.modules_dir().join(name);
-    let check = paths.checks_dir().join(format!("{name}.toml"));
+    let (modules_dir, checks_dir) = (paths.modules_dir()?, paths.checks_dir()?);
+    let module_dir = modules_dir.join(name);
+    let check = checks_dir.join(format!("{name}.toml"));
     for existing in [&module_dir, &check] {
         if existing.exists() {
             bail!("{} already exists; pick another name or remove it first", existing.display());
         }
     }
-    let fill = |template: &str| template.replace("{{name}}", name).replace("{{Type}}", &type_name(name));
-
-    fs::create_dir_all(paths.modules_dir())?;
+    fs::create_dir_all(&modules_dir)?;
+    fs::create_dir_all(&checks_dir)?;
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
-        .tempdir_in(paths.modules_dir())
-        .with_context(|| format!("making a folder in {}", paths.modules_dir().display()))?;
-    for (file, template) in [(format!("{name}.rs"), MODULE), ("Kbuild".into(), KBUILD), ("README.md".into(), README)] {
-        fs::write(staging.path().join(file), fill(template))?;
-    }
+        .tempdir_in(&modules_dir)
+        .with_context(|| format!("making a folder in {}", modules_dir.display()))?;
     let check_file = temp::beside(&check)?;
-    fs::write(check_file.path(), fill(CHECK))?;
+    for (file, text) in files(name) {
+        match file.strip_prefix(format!("modules/{name}/")) {
+            Ok(in_module) => fs::write(staging.path().join(in_module), text)?,
+            Err(_) => fs::write(check_file.path(), text)?,
+        }
+    }
     move_in(staging, &module_dir, check_file, &check)?;
     Ok(Made { module_dir, check })
+}
+
+/// The files of module `name`, by their paths in a project: its folder under modules/ and its
+/// check under checks/.
+pub fn files(name: &str) -> Vec<(PathBuf, String)> {
+    let fill = |template: &str| template.replace("{{name}}", name).replace("{{Type}}", &type_name(name));
+    let in_module = |file: &str| PathBuf::from(format!("modules/{name}/{file}"));
+    vec![
+        (in_module(&format!("{name}.rs")), fill(MODULE)),
+        (in_module("Kbuild"), fill(KBUILD)),
+        (in_module("README.md"), fill(README)),
+        (PathBuf::from(format!("checks/{name}.toml")), fill(CHECK)),
+    ]
 }
 
 /// Moves the module folder, then its check, into place. When the check cannot follow (one of
@@ -115,12 +130,7 @@ mod tests {
 
     fn repo() -> (tempfile::TempDir, Paths) {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("checks")).unwrap();
-        let paths = Paths {
-            repo: dir.path().to_path_buf(),
-            home: dir.path().join("home"),
-            compiler: crate::toolchain::tools::Compiler::Gcc,
-        };
+        let paths = Paths::for_tests(dir.path(), &dir.path().join("home"));
         (dir, paths)
     }
 
@@ -133,27 +143,29 @@ mod tests {
 
     #[test]
     fn a_new_module_and_its_check_are_made_with_nothing_else() {
-        let (_dir, paths) = repo();
+        let (dir, paths) = repo();
         let made = create(&paths, "my_first").unwrap();
         assert_eq!(names(&made.module_dir), ["Kbuild", "README.md", "my_first.rs"]);
         assert!(std::fs::read_to_string(&made.check).unwrap().contains("my_first"));
-        assert_eq!(names(&paths.modules_dir()), ["my_first"]);
-        assert_eq!(names(&paths.checks_dir()), ["my_first.toml"]);
+        assert_eq!(names(&paths.modules_dir().unwrap()), ["my_first"]);
+        assert_eq!(names(&paths.checks_dir().unwrap()), ["my_first.toml"]);
         // Modes as plain writes give them (tempfile's own are 0700 and 0600).
-        std::fs::create_dir(paths.repo.join("plain")).unwrap();
-        std::fs::write(paths.repo.join("plain/file"), "").unwrap();
+        std::fs::create_dir(dir.path().join("plain")).unwrap();
+        std::fs::write(dir.path().join("plain/file"), "").unwrap();
         use std::os::unix::fs::PermissionsExt;
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&made.module_dir), mode(&paths.repo.join("plain")));
-        assert_eq!(mode(&made.check), mode(&paths.repo.join("plain/file")));
+        assert_eq!(mode(&made.module_dir), mode(&dir.path().join("plain")));
+        assert_eq!(mode(&made.check), mode(&dir.path().join("plain/file")));
     }
 
     #[test]
     fn when_the_check_cannot_be_moved_in_the_module_folder_is_taken_back() {
         let (_dir, paths) = repo();
-        let (module_dir, check) = (paths.modules_dir().join("late"), paths.checks_dir().join("late.toml"));
-        std::fs::create_dir_all(paths.modules_dir()).unwrap();
-        let staging = tempfile::tempdir_in(paths.modules_dir()).unwrap();
+        std::fs::create_dir_all(paths.checks_dir().unwrap()).unwrap();
+        let (module_dir, check) =
+            (paths.modules_dir().unwrap().join("late"), paths.checks_dir().unwrap().join("late.toml"));
+        std::fs::create_dir_all(paths.modules_dir().unwrap()).unwrap();
+        let staging = tempfile::tempdir_in(paths.modules_dir().unwrap()).unwrap();
         std::fs::write(staging.path().join("Kbuild"), "obj-m := late.o\n").unwrap();
         let check_file = temp::beside(&check).unwrap();
         // Someone else's check of that name appears between the first look and the move.
@@ -161,8 +173,8 @@ mod tests {
         let err = move_in(staging, &module_dir, check_file, &check).unwrap_err();
         assert!(format!("{err:#}").contains("late.toml"), "{err:#}");
         assert!(!module_dir.exists(), "the module folder was left without its check");
-        assert_eq!(names(&paths.modules_dir()), Vec::<String>::new());
+        assert_eq!(names(&paths.modules_dir().unwrap()), Vec::<String>::new());
         assert_eq!(std::fs::read_to_string(&check).unwrap(), "theirs");
-        assert_eq!(names(&paths.checks_dir()), ["late.toml"]);
+        assert_eq!(names(&paths.checks_dir().unwrap()), ["late.toml"]);
     }
 }

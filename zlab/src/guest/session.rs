@@ -75,7 +75,7 @@ pub struct Guest {
 /// The check's guest, ready to boot: its modules built and its initramfs written into the
 /// check's run folder.
 pub fn prepare(ctx: &RunContext, kernel: &Kernel, check: &Check, ending: Ending) -> Result<Guest> {
-    let dir = ctx.paths.run_dir(&check.name);
+    let dir = ctx.paths.run_dir(&check.name)?;
     let lock = DirLock::acquire(&dir)?;
     let started = Instant::now();
     let modules = guest_modules(ctx, kernel, check)?;

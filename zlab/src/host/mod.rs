@@ -1,4 +1,4 @@
-//! The machine zlab runs on. In: `ZLAB_REPO`, `ZLAB_HOME` and the host's apt configuration.
+//! The machine zlab runs on. In: the project (zlab.toml), `ZLAB_HOME` and the host's apt configuration.
 //! Out: where each file lives, external tools run with errors that say what to do, one zlab at a
 //! time per folder, files that appear whole or not at all, and Debian packages fetched, installed
 //! or read.
@@ -8,4 +8,5 @@ pub mod deb;
 pub mod lock;
 pub mod paths;
 pub mod process;
+pub mod project;
 pub mod temp;

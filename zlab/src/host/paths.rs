@@ -1,52 +1,68 @@
-//! Where things live: the repository (pins, fragments, modules, checks) and zlab's home
+//! Where things live: the project (modules, checks, its own kernel files if any) and zlab's home
 //! (downloads, tools, unpacked source, build dirs, run logs), which stays outside git.
 
 use crate::environment::Environment;
+use crate::host::project::{Project, MANIFEST};
 use crate::toolchain::tools::Compiler;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use fs_err as fs;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct Paths {
-    pub repo: PathBuf,
+    /// The project this run works in; commands that need none (setup, doctor, fetch, build)
+    /// also run outside one.
+    pub project: Option<Project>,
+    /// Where the search for a project began, for the message when there is none.
+    pub started_in: PathBuf,
     pub home: PathBuf,
     /// The toolchain chosen for this run; build and run folders carry its suffix.
     pub compiler: Compiler,
+    /// The project's kernel/ files differ from what zlab ships, so its kernels are its own:
+    /// built under its key, never in the build dirs every other project shares.
+    pub own_kernels: bool,
 }
 
 impl Paths {
-    /// The repository is found from `ZLAB_REPO` or by walking up from the current directory to
-    /// the folder that holds `kernel/source.toml`; the home is `ZLAB_HOME`, else
-    /// `$XDG_CACHE_HOME/zlab`, else `~/.cache/zlab`.
+    /// The project is `ZLAB_PROJECT` or the nearest folder with a zlab.toml at or above the
+    /// current directory; the home is `ZLAB_HOME`, else `$XDG_CACHE_HOME/zlab`, else
+    /// `~/.cache/zlab`.
     pub fn discover(env: &Environment, compiler: Compiler) -> Result<Paths> {
-        let repo = match &env.repo {
-            Some(dir) => dir.clone(),
-            None => find_repo(&std::env::current_dir()?)?,
+        let started_in = std::env::current_dir().context("the current directory is gone; cd into your project")?;
+        let project = match &env.project {
+            Some(dir) => Some(Project::open(dir).context("ZLAB_PROJECT (--project) names it")?),
+            None => Project::find(&started_in).transpose()?,
         };
-        if !repo.join("kernel/source.toml").is_file() {
-            bail!(
-                "{} is not a zlab repository (no kernel/source.toml); run zlab from inside the repository or set ZLAB_REPO",
-                repo.display()
-            );
-        }
-        Ok(Paths { repo, home: home(env)?, compiler })
+        Ok(Paths { project, started_in, home: home(env)?, compiler, own_kernels: false })
     }
 
-    pub fn source_pins(&self) -> PathBuf {
-        self.repo.join("kernel/source.toml")
+    /// A project at `root` (nothing read from disk) and a home, for unit tests.
+    #[cfg(test)]
+    pub fn for_tests(root: &Path, home: &Path) -> Paths {
+        let project = Project { root: root.to_path_buf(), name: "test".into(), key: "test-0123456789ab".into() };
+        Paths {
+            project: Some(project),
+            started_in: root.to_path_buf(),
+            home: home.to_path_buf(),
+            compiler: Compiler::Gcc,
+            own_kernels: false,
+        }
     }
-    pub fn variants_file(&self) -> PathBuf {
-        self.repo.join("kernel/variants.toml")
+
+    pub fn project(&self) -> Result<&Project> {
+        self.project.as_ref().with_context(|| {
+            format!(
+                "no {MANIFEST} in {} or any folder above it: cd into your project (zlab's own clone is one), \
+or make one with `zlab new --project DIR`",
+                self.started_in.display()
+            )
+        })
     }
-    pub fn fragment(&self, name: &str) -> PathBuf {
-        self.repo.join("kernel/configs").join(format!("{name}.config"))
+    pub fn modules_dir(&self) -> Result<PathBuf> {
+        Ok(self.project()?.modules_dir())
     }
-    pub fn modules_dir(&self) -> PathBuf {
-        self.repo.join("modules")
-    }
-    pub fn checks_dir(&self) -> PathBuf {
-        self.repo.join("checks")
+    pub fn checks_dir(&self) -> Result<PathBuf> {
+        Ok(self.project()?.checks_dir())
     }
 
     pub fn downloads(&self) -> PathBuf {
@@ -61,21 +77,21 @@ impl Paths {
     pub fn sources(&self) -> PathBuf {
         self.home.join("src")
     }
+    /// `build/<variant>`, shared by every project that uses zlab's kernel files as shipped, or
+    /// `build/<project key>/<variant>` for a project with kernel files of its own.
     pub fn build_dir(&self, variant: &str) -> PathBuf {
-        self.home.join("build").join(format!("{variant}{}", self.compiler.dir_suffix()))
+        let builds = self.home.join("build");
+        let builds = match (&self.project, self.own_kernels) {
+            (Some(project), true) => builds.join(&project.key),
+            _ => builds,
+        };
+        builds.join(format!("{variant}{}", self.compiler.dir_suffix()))
     }
-    pub fn run_dir(&self, check: &str) -> PathBuf {
-        self.home.join("runs").join(format!("{check}{}", self.compiler.dir_suffix()))
+    /// `runs/<project key>/<check>`: the check's initramfs and console log.
+    pub fn run_dir(&self, check: &str) -> Result<PathBuf> {
+        let project = self.project()?;
+        Ok(self.home.join("runs").join(&project.key).join(format!("{check}{}", self.compiler.dir_suffix())))
     }
-}
-
-fn find_repo(start: &Path) -> Result<PathBuf> {
-    start.ancestors().find(|dir| dir.join("kernel/source.toml").is_file()).map(Path::to_path_buf).with_context(|| {
-        format!(
-            "no zlab repository above {} (looked for kernel/source.toml); cd into your zlab clone or set ZLAB_REPO",
-            start.display()
-        )
-    })
 }
 
 fn home(env: &Environment) -> Result<PathBuf> {

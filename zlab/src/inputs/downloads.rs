@@ -249,7 +249,7 @@ mod tests {
     fn paths_and_pin(home: &std::path::Path) -> (Paths, DebPin) {
         let repo = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         let pin = pins::Pins::load(&repo.join("kernel/source.toml")).unwrap().busybox.deb;
-        (Paths { repo, home: home.to_path_buf(), compiler: crate::toolchain::tools::Compiler::Gcc }, pin)
+        (Paths::for_tests(&repo, home), pin)
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! kernel/variants.toml: named kernel configurations made of kernel/configs fragments.
+//! kernel/variants.toml: named kernel configurations made of kernel/configs fragments, as zlab
+//! ships them and as a project adds its own.
 
 use crate::host::paths::Paths;
 use crate::inputs::kconfig::{self, Setting};
+use crate::inputs::shipped;
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
 use serde::Deserialize;
@@ -22,10 +24,42 @@ pub struct Variant {
     pub gdb: Option<String>,
 }
 
+/// The variants zlab ships, with the project's kernel/variants.toml (if it has one) added: a
+/// variant of the project's own replaces a shipped one of the same name.
 pub fn load_all(paths: &Paths) -> Result<BTreeMap<String, Variant>> {
-    let file = paths.variants_file();
-    let text = fs::read_to_string(&file)?;
-    toml::from_str(&text).with_context(|| format!("in {}", file.display()))
+    let mut all: BTreeMap<String, Variant> =
+        toml::from_str(shipped::VARIANTS).context("in kernel/variants.toml as this zlab was built with it")?;
+    if let Some(project) = &paths.project {
+        let file = project.kernel_dir().join("variants.toml");
+        if file.is_file() {
+            let text = fs::read_to_string(&file)?;
+            let own: BTreeMap<String, Variant> =
+                toml::from_str(&text).with_context(|| format!("in {}", file.display()))?;
+            all.extend(own);
+        }
+    }
+    Ok(all)
+}
+
+/// A config fragment's text: the project's kernel/configs/<name>.config, else zlab's own.
+pub fn fragment(paths: &Paths, name: &str) -> Result<String> {
+    if let Some(project) = &paths.project {
+        let file = project.kernel_dir().join("configs").join(format!("{name}.config"));
+        if file.is_file() {
+            return Ok(fs::read_to_string(&file)?);
+        }
+    }
+    match shipped::fragment(name) {
+        Some(text) => Ok(text.to_string()),
+        None => {
+            let known: Vec<&str> = shipped::FRAGMENTS.iter().map(|(n, _)| *n).collect();
+            bail!(
+                "no config fragment `{name}` (named in kernel/variants.toml): not in the project's kernel/configs/ \
+nor among zlab's ({})",
+                known.join(", ")
+            )
+        }
+    }
 }
 
 pub fn load(paths: &Paths, name: &str) -> Result<Variant> {
@@ -51,9 +85,7 @@ pub fn merged_fragments(paths: &Paths, variant: &Variant) -> Result<(String, Vec
     let mut text = String::new();
     let mut settings = Vec::new();
     for name in &variant.fragments {
-        let path = paths.fragment(name);
-        let body = fs::read_to_string(&path)
-            .with_context(|| format!("reading config fragment {} (named in kernel/variants.toml)", path.display()))?;
+        let body = fragment(paths, name)?;
         settings.extend(kconfig::parse_fragment(&format!("kernel/configs/{name}.config"), &body)?);
         text.push_str(&format!("# --- kernel/configs/{name}.config\n{body}\n"));
     }

@@ -234,7 +234,7 @@ mod tests {
     use crate::toolchain::tools::Compiler;
 
     fn paths(compiler: Compiler) -> Paths {
-        Paths { repo: "/repo".into(), home: "/h".into(), compiler }
+        Paths { compiler, ..Paths::for_tests("/repo".as_ref(), "/h".as_ref()) }
     }
 
     fn trees(compiler: Compiler) -> (Paths, Trees) {

@@ -61,7 +61,8 @@ fn not_run(paths: &Paths, check: &Check, run: u32, runs: u32, why: &str) -> Outc
         runs,
         suites: check.ktap.iter().map(|k| k.suite.clone()).collect(),
         seconds: 0.0,
-        console_log: paths.run_dir(&check.name).join("console.log"),
+        // Checks come from a project, so its run folder is known.
+        console_log: paths.run_dir(&check.name).map(|dir| dir.join("console.log")).unwrap_or_default(),
         result: Err(why.to_string()),
         phases: Phases::default(),
     }
@@ -110,7 +111,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn paths() -> Paths {
-        Paths { repo: PathBuf::from("/repo"), home: PathBuf::from("/home"), compiler: Compiler::Gcc }
+        Paths::for_tests("/repo".as_ref(), "/home".as_ref())
     }
 
     fn checks() -> Vec<Check> {
@@ -146,7 +147,7 @@ mod tests {
             let why = o.result.as_ref().err().unwrap();
             assert!(why.starts_with("the llvm half of the matrix did not run: the toolchain is not ready"), "{why}");
             assert!(why.contains("/nowhere/clang"), "{why}");
-            assert_eq!(o.console_log, PathBuf::from(format!("/home/runs/{}/console.log", o.label())));
+            assert_eq!(o.console_log, PathBuf::from(format!("/home/runs/test-0123456789ab/{}/console.log", o.label())));
         }
         assert!(!summarize(&outcomes), "a refused half fails the run");
     }

@@ -53,7 +53,7 @@ impl Outcome {
 /// also expects the kernel's banner with the pinned release, so a stale kernel never passes.
 pub fn select(ctx: &RunContext, names: &[String]) -> Result<Vec<Check>> {
     let release = ctx.pins()?.kernel.release.clone();
-    let mut all = check::load_dir(&ctx.paths.checks_dir())?;
+    let mut all = check::load_dir(&ctx.paths.checks_dir()?)?;
     for check in &mut all {
         check.expect.push(format!("Linux version {release} "));
     }
@@ -98,7 +98,7 @@ pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcom
             runs: repeat,
             suites: check.ktap.iter().map(|k| k.suite.clone()).collect(),
             seconds: started.elapsed().as_secs_f64(),
-            console_log: paths.run_dir(&check.name).join("console.log"),
+            console_log: paths.run_dir(&check.name)?.join("console.log"),
             result,
             phases,
         };
@@ -114,7 +114,7 @@ fn run_one(ctx: &RunContext, kernels: &mut Kernels, check: &Check, echo: bool, p
     phases.kernel = started.elapsed().as_secs_f64();
     let (run, verdict, boot_phases) = boot_and_judge(ctx, &kernel, check, echo, None)?;
     *phases = Phases { kernel: phases.kernel, ..boot_phases };
-    let log = ctx.paths.run_dir(&check.name).join("console.log");
+    let log = ctx.paths.run_dir(&check.name)?.join("console.log");
     note!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
     Ok(verdict)
 }
@@ -130,7 +130,7 @@ pub fn boot_and_judge(
 ) -> Result<(Run, Verdict, Phases)> {
     let session::Guest { mut machine, lock: _lock, modules_took, initramfs_took } =
         session::prepare(ctx, kernel, check, Ending::PowerOff)?;
-    let log = ctx.paths.run_dir(&check.name).join("console.log");
+    let log = ctx.paths.run_dir(&check.name)?.join("console.log");
     let limit = match debugger {
         Some(debugger) => {
             session::attach(&mut machine, debugger);

@@ -123,21 +123,26 @@ fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
-/// Runs `bin/zlab setup --user-only` as `user`: files in their home are theirs, made by them.
+/// Runs `zlab setup --user-only` as `user` (through bin/zlab when that started this zlab): files
+/// in their home are theirs, made by them.
 fn as_user(ctx: &RunContext, user: &str) -> Result<()> {
-    let paths = &ctx.paths;
     eprintln!("zlab: bindgen-cli and the pinned downloads go into {user}'s zlab home; continuing as {user}");
+    let program = match &ctx.env.launcher {
+        Some(launcher) => launcher.clone(),
+        None => std::env::current_exe().context("finding this zlab's own program file")?,
+    };
     process::run(
         Command::new("runuser")
             .args(["-u", user, "--"])
-            .arg(paths.repo.join("bin/zlab"))
+            .arg(&program)
             .args(["setup", "--user-only"])
-            .current_dir(&paths.repo)
+            // Setup needs no project, and root's current folder may be closed to the user.
+            .current_dir("/")
             // Root's bin/zlab exported its own target dir, which the user cannot write.
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("ZLAB_HOME"),
     )
-    .with_context(|| format!("setting up {user}'s part; as {user}, `./bin/zlab setup --user-only` retries just that"))
+    .with_context(|| format!("setting up {user}'s part; as {user}, `zlab setup --user-only` retries just that"))
 }
 
 fn require_debian_root() -> Result<()> {
