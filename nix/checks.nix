@@ -15,7 +15,8 @@
     lib.nameValuePair "boot-${name}" (zlabStep "zlab-check-${name}" prebuilt ''
       zlab test ${lib.escapeShellArg name} | tee "$TMPDIR/verdict"
       mkdir -p "$out"
-      cp "$TMPDIR/verdict" "$ZLAB_HOME/runs/${name}/console.log" "$out/"
+      # The run folder is runs/<project key>/<check>; this build has one project.
+      cp "$TMPDIR/verdict" "$ZLAB_HOME"/runs/*/${lib.escapeShellArg name}/console.log "$out/"
     '');
 in
   {
