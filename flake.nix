@@ -31,6 +31,21 @@
           inherit nixpkgs rust-overlay crane system;
           root = ./.;
         }));
+    # `nix flake init -t <this flake>`: the same files as `zlab new --project DIR`.
+    projectTemplate = {
+      path = ./zlab/templates/project;
+      description = "A project of Rust kernel modules for IBM Z: one module with a KUnit suite, its boot check, CI";
+      welcomeText = ''
+        # A zlab project: Rust kernel modules for IBM Z
+
+        Next:
+        - `nix develop`: zlab, the s390x toolchain and QEMU
+        - `zlab test`: build the kernel (once), boot it, run my_module's KUnit suite
+        - edit modules/my_module/my_module.rs, then `zlab test` again
+
+        In CI, `nix flake check` boots every check. README.md says the rest.
+      '';
+    };
   in {
     devShells = perSystem (env: {
       default = env.shells.default;
@@ -58,5 +73,27 @@
     });
 
     formatter = perSystem (env: env.formatter);
+
+    # For a project's own flake (`nix flake init -t <this flake>` writes one):
+    #   outputs = {zlab, ...}: zlab.lib.mkProject {src = ./.;};
+    # gives its dev shell (zlab and every tool), its modules and initramfs, and one boot check
+    # per checks/<name>.toml, against this flake's kernel.
+    lib.mkProject = {src}: let
+      project = perSystem (env: env.project src);
+    in {
+      devShells = perSystem (env: {default = env.shells.default;});
+      packages =
+        builtins.mapAttrs (_: p: {
+          inherit (p) modules initramfs;
+          default = p.modules;
+        })
+        project;
+      checks = builtins.mapAttrs (_: p: p.checks) project;
+    };
+
+    templates = {
+      default = projectTemplate;
+      project = projectTemplate;
+    };
   };
 }

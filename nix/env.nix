@@ -13,12 +13,17 @@
   tools = import ./tools.nix {inherit pkgs root;};
   zlabCrate = import ./zlab.nix {inherit pkgs crane root;};
   guest = import ./kernel.nix {
-    inherit pkgs root tools;
+    inherit pkgs tools;
     inherit (zlabCrate) zlab;
   };
+  # A project's modules, initramfs and boot checks (lib.mkProject); zlab's repository is one.
+  project = src: import ./project.nix {inherit pkgs root guest src;};
+  zlabProject = project root;
 in {
+  inherit project;
   inherit (zlabCrate) zlab;
-  inherit (guest) kernel-source kernel modules initramfs;
+  inherit (guest) kernel-source kernel;
+  inherit (zlabProject) modules initramfs;
   shells = import ./shells.nix {
     inherit pkgs tools;
     inherit (zlabCrate) zlab;
@@ -26,7 +31,8 @@ in {
   apps = import ./apps.nix {
     inherit pkgs tools;
     inherit (zlabCrate) zlab;
-    inherit (guest) kernel repo;
+    inherit (guest) kernel;
+    repo = zlabProject.project;
   };
   # `nix fmt`: Nix >= 2.25 passes no arguments, and alejandra with none reads standard input.
   formatter = pkgs.writeShellApplication {
@@ -39,5 +45,5 @@ in {
       exec alejandra "$@"
     '';
   };
-  checks = zlabCrate.checks // import ./checks.nix {inherit pkgs root guest;};
+  checks = zlabCrate.checks // import ./checks.nix {inherit pkgs root guest zlabProject;};
 }

@@ -9,8 +9,8 @@
     cat <<WELCOME
     zlab — Rust kernel modules on IBM Z (s390x), with ${rustName}.
       zlab doctor          every tool and version
-      zlab test            build the kernel and modules, boot every check in QEMU
-      zlab test hello      one check; edit modules/hello/hello.rs and rerun
+      zlab test            build the kernel and modules, boot every check of this project in QEMU
+      zlab test NAME       one check; edit modules/NAME/NAME.rs and rerun
       zlab boot            a shell on an emulated IBM Z with every module in /lib/modules
       zlab boot --gdb      the same, halted until gdb attaches (prints the gdb command)
     Build dirs and console logs: ''${ZLAB_HOME:-~/.cache/zlab}

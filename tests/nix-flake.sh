@@ -292,6 +292,53 @@ app_test_outside_a_checkout() {
     grep -q "^1 passed, 0 failed$" <<<"$out"
 }
 
+# A module author's own flake, made from this flake's template: its one input, zlab, is this
+# flake, whose own inputs are the same stand-ins (or real trees) as above.
+project=$work/my-modules
+nix_project() {
+    local args=(--override-input zlab "path:$flake") name words=1
+    for name in nixpkgs rust-overlay crane; do
+        args+=(--override-input "zlab/$name" "path:$inputs/$name")
+    done
+    [ "$1" != flake ] || words=2
+    as_nix_user timeout "${limit:-3000}" nix "${@:1:words}" "${args[@]}" --no-write-lock-file "${@:words+1}"
+}
+
+template_makes_the_project() {
+    as_nix_user mkdir -p "$project" || return 1
+    (cd "$project" && as_nix_user nix flake init -t "path:$flake") || return 1
+    diff -r zlab/templates/project "$project" && echo "the same files as zlab/templates/project (zlab new --project)"
+}
+
+template_project_evaluates() {
+    nix_project flake check --no-build --all-systems "path:$project" || return 1
+    nix_project eval --json "path:$project#checks.$system" --apply builtins.attrNames | tee "$scratch/project-checks"
+    [ "$(cat "$scratch/project-checks")" = '["boot-my_module"]' ]
+}
+
+template_project_check_passes() {
+    nix_project build --no-link --print-out-paths --print-build-logs "path:$project#checks.$system.boot-my_module" \
+        >"$scratch/out" 2>"$scratch/build.log"
+    local status=$? out
+    tail -n 20 "$scratch/build.log"
+    [ "$status" -eq 0 ] || return 1
+    out=$(head -n 1 "$scratch/out")
+    cat "$out/verdict"
+    grep -q "^PASS my_module " "$out/verdict" && grep -q "my_module_tests 3/3" "$out/verdict"
+}
+
+# The flake builds only the kernel zlab ships: a project with a fragment of its own is refused
+# with what to do instead, never booted on a kernel without it.
+own_kernel_files_are_refused() {
+    local copy=$work/own-fragment out
+    cp -r "$project" "$copy" && mkdir -p "$copy/kernel/configs" && echo "CONFIG_ZLAB_MINE=y" >"$copy/kernel/configs/mine.config" ||
+        return 1
+    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$copy"
+    if out=$(nix_project eval --raw "path:$copy#checks.$system.boot-my_module.drvPath" 2>&1); then echo "$out"; return 1; fi
+    echo "$out"
+    grep -q "kernel/configs/mine.config differ from what zlab ships" <<<"$out" && grep -q "nix develop" <<<"$out"
+}
+
 app_boot_gdb_refuses() {
     local out
     out=$(cd "$work/home" && nix_ run "path:$flake#boot" -- --gdb 2>&1) && { echo "$out"; return 1; }
@@ -303,6 +350,9 @@ run_test "real Nix from Debian's nix-bin (trixie), unpacked in a scratch prefix"
 run_test "the flake, the stand-in inputs and host.nix are ready" inputs_ready
 run_test "nix flake show --all-systems" flake_show
 run_test "nix flake check --no-build --all-systems (no IFD)" flake_check_evaluates
+run_test "nix flake init -t: a project of one's own, the files of zlab new --project" template_makes_the_project
+run_test "the template project's flake (zlab.lib.mkProject) evaluates: one boot check" template_project_evaluates
+run_test "a project with kernel files of its own: refused by the flake, saying what to do" own_kernel_files_are_refused
 if [ -d "$real_inputs/rust-overlay" ] || [ -d "$real_inputs/crane" ]; then
     echo "not run with a real rust-overlay or crane: the builds (they download toolchains and crates)"
     summary
@@ -322,4 +372,5 @@ run_test "nix develop -c zlab doctor" develop_doctor
 run_test "nix fmt with no arguments formats the repository" fmt_formats_the_repository
 run_test "nix run .#test -- hello, outside a checkout" app_test_outside_a_checkout
 run_test "nix run .#boot -- --gdb refuses with what to do instead" app_boot_gdb_refuses
+run_test "nix build of the template project's boot check passes" template_project_check_passes
 summary

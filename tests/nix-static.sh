@@ -10,7 +10,7 @@ cd "$repo" || exit 1
 source "$repo/tests/lib.sh"
 tools="$home/tools"
 DEADNIX_VERSION=1.3.1
-nix_files=(flake.nix nix/*.nix)
+nix_files=(flake.nix nix/*.nix zlab/templates/project/flake.nix)
 # The Nix suite's stand-ins (tests/nix-flake.sh) are Nix code of this repository too.
 mapfile -t -O "${#nix_files[@]}" nix_files < <(find tests/nix -name '*.nix' | sort)
 

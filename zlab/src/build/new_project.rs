@@ -1,6 +1,6 @@
 //! `zlab new --project DIR`: a project of one's own (zlab.toml, a module with a KUnit suite and
-//! its check, README, .gitignore, a CI workflow), made from templates/project — the same files
-//! the Nix flake's template gives. Written in a folder beside DIR and moved in at the end, so a
+//! its check, README, .gitignore, a CI workflow, flake.nix and .envrc), made from
+//! templates/project — the same files the Nix flake's template gives. Written in a folder beside DIR and moved in at the end, so a
 //! failure leaves nothing half-made.
 
 use crate::build::scaffold;
@@ -14,6 +14,8 @@ const PROJECT_FILES: &[(&str, &str)] = &[
     ("zlab.toml", include_str!("../../templates/project/zlab.toml")),
     ("README.md", include_str!("../../templates/project/README.md")),
     (".gitignore", include_str!("../../templates/project/.gitignore")),
+    ("flake.nix", include_str!("../../templates/project/flake.nix")),
+    (".envrc", include_str!("../../templates/project/.envrc")),
     (".github/workflows/zlab.yml", include_str!("../../templates/project/.github/workflows/zlab.yml")),
 ];
 
@@ -39,7 +41,8 @@ pub fn create(dir: &Path, module: &str) -> Result<PathBuf> {
         .prefix(".zlab-new-project.")
         .tempdir_in(&parent)
         .with_context(|| format!("making a folder in {}", parent.display()))?;
-    let files = PROJECT_FILES.iter().map(|(file, text)| (PathBuf::from(file), text.to_string()));
+    // The README names the module: the one made here.
+    let files = PROJECT_FILES.iter().map(|(file, text)| (PathBuf::from(file), text.replace(TEMPLATE_MODULE, module)));
     for (file, text) in files.chain(scaffold::files(module)) {
         let path = staging.path().join(file);
         fs::create_dir_all(path.parent().expect("a file in the project has a folder"))?;
@@ -88,10 +91,14 @@ mod tests {
     fn another_module_name_replaces_the_template_module() {
         let scratch = tempfile::tempdir().unwrap();
         let made = create(&scratch.path().join("mine"), "blinken").unwrap();
-        let names: Vec<String> = files_under(&made).into_iter().map(|(name, _)| name).collect();
-        assert!(names.contains(&"modules/blinken/blinken.rs".to_string()), "{names:?}");
-        assert!(names.contains(&"checks/blinken.toml".to_string()), "{names:?}");
-        assert!(!names.iter().any(|n| n.contains(TEMPLATE_MODULE)), "{names:?}");
+        let files = files_under(&made);
+        let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+        assert!(names.contains(&"modules/blinken/blinken.rs"), "{names:?}");
+        assert!(names.contains(&"checks/blinken.toml"), "{names:?}");
+        for (name, text) in &files {
+            assert!(!name.contains(TEMPLATE_MODULE) && !text.contains(TEMPLATE_MODULE), "{name} names {TEMPLATE_MODULE}");
+        }
+        assert!(files.iter().any(|(name, text)| name == "README.md" && text.contains("modules/blinken/")));
     }
 
     #[test]

@@ -72,12 +72,18 @@ let
     then s
     else "";
 
+  # lib/lists.nix
+  optionals = cond: list:
+    if cond
+    then list
+    else [];
+
   # lib/strings.nix versionAtLeast, lib/asserts.nix assertMsg
   versionAtLeast = a: b: builtins.compareVersions a b >= 0;
   assertMsg = pred: msg: pred || throw msg;
 in {
   version = "26.11"; # lib/.version; the real crane refuses a lib older than 26.05
-  inherit hasPrefix hasSuffix removeSuffix optionalString escapeShellArg sanitizeDerivationName genAttrs nameValuePair filterAttrs makeOverridable versionAtLeast assertMsg;
+  inherit hasPrefix hasSuffix removeSuffix optionalString optionals escapeShellArg sanitizeDerivationName genAttrs nameValuePair filterAttrs makeOverridable versionAtLeast assertMsg;
   strings = {inherit sanitizeDerivationName;};
   getLib = getOutput "lib";
   getBin = getOutput "bin";

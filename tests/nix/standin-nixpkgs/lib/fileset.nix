@@ -1,5 +1,5 @@
 # STAND-IN for nixpkgs' `lib.fileset` (lib/fileset/default.nix): `toSource`, `unions`,
-# `fileFilter`, and a path used as a file set (everything below it). A file set here is a list
+# `fileFilter`, `maybeMissing`, and a path used as a file set (everything below it). A file set here is a list
 # of (folder, predicate on its files). Unlike the real one, `toSource` may keep empty folders;
 # the files it keeps are the same.
 {
@@ -27,6 +27,15 @@ in {
   unions = sets: {
     _type = "fileset";
     elements = builtins.concatMap coerce sets;
+  };
+
+  # A path that may not exist: the empty file set then.
+  maybeMissing = path: {
+    _type = "fileset";
+    elements =
+      if builtins.pathExists path
+      then coerce path
+      else [];
   };
 
   fileFilter = predicate: path: {

@@ -1,0 +1,10 @@
+{
+  description = "Rust kernel modules for IBM Z (s390x), boot-tested in QEMU with zlab";
+
+  # Where you get zlab from. `nix flake update zlab` moves to its newest kernel and tools.
+  inputs.zlab.url = "github:YOUR-ORG/zlab";
+
+  # `nix develop`: zlab, the Rust toolchain, the s390x cross compiler and QEMU.
+  # `nix flake check`: builds modules/ and boots every checks/<name>.toml.
+  outputs = {zlab, ...}: zlab.lib.mkProject {src = ./.;};
+}
