@@ -96,7 +96,10 @@ mod tests {
         assert!(names.contains(&"modules/blinken/blinken.rs"), "{names:?}");
         assert!(names.contains(&"checks/blinken.toml"), "{names:?}");
         for (name, text) in &files {
-            assert!(!name.contains(TEMPLATE_MODULE) && !text.contains(TEMPLATE_MODULE), "{name} names {TEMPLATE_MODULE}");
+            assert!(
+                !name.contains(TEMPLATE_MODULE) && !text.contains(TEMPLATE_MODULE),
+                "{name} names {TEMPLATE_MODULE}"
+            );
         }
         assert!(files.iter().any(|(name, text)| name == "README.md" && text.contains("modules/blinken/")));
     }

@@ -29,8 +29,8 @@ impl Paths {
     /// `~/.cache/zlab`.
     pub fn discover(env: &Environment, compiler: Compiler) -> Result<Paths> {
         let started_in = std::env::current_dir().context("the current directory is gone; cd into your project")?;
-        let project = match &env.project {
-            Some(dir) => Some(Project::open(dir).context("ZLAB_PROJECT (--project) names it")?),
+        let project = match crate::environment::non_empty(&env.project) {
+            Some(dir) => Some(Project::open(&dir).context("in ZLAB_PROJECT (--project)")?),
             None => Project::find(&started_in).transpose()?,
         };
         Ok(Paths { project, started_in, home: home(env)?, compiler, own_kernels: false })

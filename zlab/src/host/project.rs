@@ -37,7 +37,10 @@ struct ProjectTable {
 impl Project {
     /// The project whose root is `root`: its zlab.toml must be there and valid.
     pub fn open(root: &Path) -> Result<Project> {
-        let root = fs::canonicalize(root).with_context(|| format!("opening the zlab project {}", root.display()))?;
+        if !root.is_dir() {
+            bail!("{} is not a folder (a zlab project is a folder with {MANIFEST} in it)", root.display());
+        }
+        let root = fs::canonicalize(root)?;
         let manifest = root.join(MANIFEST);
         if !manifest.is_file() {
             bail!(
