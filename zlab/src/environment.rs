@@ -57,7 +57,8 @@ pub struct Environment {
     /// A finished kernel build to use as is (zlab neither builds nor changes it; Nix's checks)
     #[arg(long, env = "ZLAB_KERNEL_BUILD", value_name = "DIR", hide_short_help = true)]
     pub kernel_build: Option<PathBuf>,
-    /// An unpacked kernel source to use instead of the pinned .deb's
+    /// A kernel tree of your own to build instead of the pinned source: a clean Linux 7.2 or newer
+    /// (a git checkout with your patches, rust-next), built out of tree in a build dir of its own
     #[arg(long, env = "ZLAB_KERNEL_SOURCE", value_name = "DIR", hide_short_help = true)]
     pub kernel_source: Option<PathBuf>,
     /// The s390x busybox binary for the guest instead of the pinned .deb's

@@ -160,9 +160,9 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
 
     let started = Instant::now();
     let log = dir.join("zlab-build.log");
+    let release = crate::inputs::kernel_tree::release(&source).unwrap_or_else(|| pins.kernel.release.clone());
     note!(
-        "zlab: building Linux {} ({variant_name}, {}) in {} with -j{}",
-        pins.kernel.release,
+        "zlab: building Linux {release} ({variant_name}, {}) in {} with -j{}",
         tc.compiler.name(),
         dir.display(),
         tc.jobs

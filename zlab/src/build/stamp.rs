@@ -1,8 +1,9 @@
 //! Whether a finished kernel build is still current, without asking make: make's own pass over
 //! an up-to-date tree takes 3–4 s, most of a warm edit → verdict loop. A build is current when
 //! its inputs (variant, merged fragments, kernel source pin, every tool binary, the make
-//! flags) hash to what the last successful build recorded, and no file of the source tree is
-//! newer than that record (someone edited the kernel).
+//! flags) hash to what the last successful build recorded, and no file or folder of the source
+//! tree is newer than that record: someone edited the kernel, or deleted, renamed or added a
+//! file (which changes its folder's time), as a `git checkout` of another branch does.
 
 use crate::host::process::which;
 use crate::toolchain::tools::Toolchain;
@@ -81,12 +82,18 @@ pub fn forget(dir: &Path) {
     let _ = fs::remove_file(dir.join(STAMP));
 }
 
+/// Whether `dir`, or anything below it, changed after `than`. A git checkout's own `.git` is
+/// not the kernel's source (git touches it on every `git status`).
 fn has_newer_file(dir: &Path, than: SystemTime) -> bool {
+    let newer = |path: &Path| fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|t| t > than);
+    if newer(dir) {
+        return true;
+    }
     let Ok(entries) = fs::read_dir(dir) else { return false };
     for entry in entries.flatten() {
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_dir() {
-            if has_newer_file(&entry.path(), than) {
+            if entry.file_name() != ".git" && has_newer_file(&entry.path(), than) {
                 return true;
             }
         } else if entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t > than) {
@@ -164,6 +171,50 @@ mod tests {
         assert!(!is_current(&build, "abc", &source, &image));
         forget(&build);
         assert!(!is_current(&build, "abc", &dir.path().join("nothing"), &image));
+    }
+
+    /// A tree whose every file and folder is a minute old, a build of it recorded now.
+    fn recorded_build_of_an_old_tree() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let (build, source) = (dir.path().join("build"), dir.path().join("src"));
+        for folder in [build.clone(), source.join("arch/s390"), source.join(".git")] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        for file in ["arch/s390/a.c", "arch/s390/b.c", ".git/index"] {
+            std::fs::write(source.join(file), "").unwrap();
+        }
+        let old = SystemTime::now() - std::time::Duration::from_secs(60);
+        for path in ["arch/s390/a.c", "arch/s390/b.c", ".git/index", ".git", "arch/s390", "arch", ""] {
+            std::fs::File::open(source.join(path)).unwrap().set_modified(old).unwrap();
+        }
+        for output in OUTPUTS.iter().chain(["bzImage"].iter()) {
+            std::fs::write(build.join(output), "").unwrap();
+        }
+        record(&build, "abc").unwrap();
+        // File times come from a clock that ticks every few milliseconds: what follows is later.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        (dir, build, source)
+    }
+
+    #[test]
+    fn a_deleted_or_renamed_source_file_makes_the_build_stale() {
+        let (_dir, build, source) = recorded_build_of_an_old_tree();
+        let image = build.join("bzImage");
+        assert!(is_current(&build, "abc", &source, &image));
+        std::fs::remove_file(source.join("arch/s390/b.c")).unwrap();
+        assert!(!is_current(&build, "abc", &source, &image), "a deleted file went unnoticed");
+
+        let (_dir, build, source) = recorded_build_of_an_old_tree();
+        std::fs::rename(source.join("arch/s390/b.c"), source.join("arch/s390/c.c")).unwrap();
+        assert!(!is_current(&build, "abc", &source, &build.join("bzImage")), "a renamed file went unnoticed");
+    }
+
+    #[test]
+    fn git_s_own_files_are_not_the_source() {
+        let (_dir, build, source) = recorded_build_of_an_old_tree();
+        std::fs::write(source.join(".git/index"), "changed by git status").unwrap();
+        std::fs::write(source.join(".git/ORIG_HEAD"), "").unwrap();
+        assert!(is_current(&build, "abc", &source, &build.join("bzImage")));
     }
 
     #[test]

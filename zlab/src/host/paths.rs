@@ -6,6 +6,7 @@ use crate::host::project::{Project, MANIFEST};
 use crate::toolchain::tools::Compiler;
 use anyhow::{Context, Result};
 use fs_err as fs;
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -21,6 +22,9 @@ pub struct Paths {
     /// The project's kernel/ files differ from what zlab ships, so its kernels are its own:
     /// built under its key, never in the build dirs every other project shares.
     pub own_kernels: bool,
+    /// A kernel tree of the user's own (`--kernel-source`) is built apart from the pinned one:
+    /// `build/tree-<its name and a hash of its path>/<variant>`.
+    pub tree_key: Option<String>,
 }
 
 impl Paths {
@@ -33,7 +37,8 @@ impl Paths {
             Some(dir) => Some(Project::open(&dir).context("in ZLAB_PROJECT (--project)")?),
             None => Project::find(&started_in).transpose()?,
         };
-        Ok(Paths { project, started_in, home: home(env)?, compiler, own_kernels: false })
+        let tree_key = crate::environment::non_empty(&env.kernel_source).map(|dir| tree_key(&dir));
+        Ok(Paths { project, started_in, home: home(env)?, compiler, own_kernels: false, tree_key })
     }
 
     /// A project at `root` (nothing read from disk) and a home, for unit tests.
@@ -46,6 +51,7 @@ impl Paths {
             home: home.to_path_buf(),
             compiler: Compiler::Gcc,
             own_kernels: false,
+            tree_key: None,
         }
     }
 
@@ -78,13 +84,16 @@ or make one with `zlab new --project DIR`",
         self.home.join("src")
     }
     /// `build/<variant>`, shared by every project that uses zlab's kernel files as shipped, or
-    /// `build/<project key>/<variant>` for a project with kernel files of its own.
+    /// `build/<project key>/<variant>` for a project with kernel files of its own; under
+    /// `build/tree-<key>/` for a kernel tree of the user's own.
     pub fn build_dir(&self, variant: &str) -> PathBuf {
-        let builds = self.home.join("build");
-        let builds = match (&self.project, self.own_kernels) {
-            (Some(project), true) => builds.join(&project.key),
-            _ => builds,
-        };
+        let mut builds = self.home.join("build");
+        if let Some(tree) = &self.tree_key {
+            builds = builds.join(format!("tree-{tree}"));
+        }
+        if let (Some(project), true) = (&self.project, self.own_kernels) {
+            builds = builds.join(&project.key);
+        }
         builds.join(format!("{variant}{}", self.compiler.dir_suffix()))
     }
     /// `runs/<project key>/<check>`: the check's initramfs and console log.
@@ -92,6 +101,22 @@ or make one with `zlab new --project DIR`",
         let project = self.project()?;
         Ok(self.home.join("runs").join(&project.key).join(format!("{check}{}", self.compiler.dir_suffix())))
     }
+}
+
+/// `linux-a1b2c3d4e5f6`: the tree folder's name and 12 hex digits of the SHA256 of its real path.
+fn tree_key(dir: &Path) -> String {
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let name: String = real
+        .file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+                .collect()
+        })
+        .unwrap_or_default();
+    let digest = sha2::Sha256::digest(real.as_os_str().as_encoded_bytes());
+    format!("{name}-{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 fn home(env: &Environment) -> Result<PathBuf> {

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod downloads;
 pub mod kconfig;
+pub mod kernel_tree;
 pub mod pins;
 pub mod shipped;
 pub mod snapshot;

@@ -1,4 +1,5 @@
-//! The pinned kernel source, unpacked once from its verified .deb into zlab's home.
+//! The pinned kernel source, unpacked once from its verified .deb into zlab's home, or a tree of
+//! the user's own (`--kernel-source`).
 
 use crate::context::RunContext;
 use crate::host::deb;
@@ -17,8 +18,8 @@ const MARKER: &str = ".zlab-unpacked";
 
 pub fn unpacked(ctx: &RunContext, pin: &KernelPin) -> Result<PathBuf> {
     let paths = &ctx.paths;
-    if let Some(dir) = &ctx.env.kernel_source {
-        return Ok(dir.clone());
+    if let Some(dir) = crate::environment::non_empty(&ctx.env.kernel_source) {
+        return Ok(crate::inputs::kernel_tree::inspect(&dir)?.dir);
     }
     let dir = paths.sources().join(format!("linux-{}-{}", pin.release, &pin.deb.sha256[..12]));
     if dir.join(MARKER).is_file() {

@@ -5,6 +5,7 @@ use crate::context::RunContext;
 use crate::environment::Environment;
 use crate::host::process;
 use crate::inputs::downloads;
+use crate::inputs::kernel_tree;
 use crate::inputs::pins::Pins;
 use crate::setup::compilers;
 use crate::setup::probe::{at_least, present, version_output, versioned, Finding};
@@ -207,19 +208,31 @@ fn libclang_version(tc: &Toolchain) -> Option<Version> {
     text.as_deref().and_then(|t| Version::find(t, "clang version"))
 }
 
-/// The pinned source: given ready-made (Nix: `ZLAB_KERNEL_SOURCE`, `ZLAB_KERNEL_BUILD`), it must
-/// be the pinned release; otherwise the pinned .deb must be there and verified.
+/// The kernel source: a tree of the user's own (`ZLAB_KERNEL_SOURCE`) must be clean and have
+/// Rust on s390; the source of a prebuilt build (Nix: `ZLAB_KERNEL_BUILD`) must be the pinned
+/// release; otherwise the pinned .deb must be there and verified.
 fn kernel_source(ctx: &RunContext, pins: &Pins) -> Finding {
-    let given = ctx.env.kernel_source.clone().or_else(|| ctx.env.kernel_build.as_ref().map(|b| b.join("source")));
+    if let Some(dir) = crate::environment::non_empty(&ctx.env.kernel_source) {
+        let needed = "a clean Linux tree with Rust on s390 (7.2 or newer)".to_string();
+        return match kernel_tree::inspect(&dir) {
+            Ok(tree) => {
+                let pinned = if tree.release == pins.kernel.release { "the pinned release" } else { "your own tree" };
+                Finding {
+                    tool: "kernel source",
+                    found: format!("Linux {} ({pinned}, {})", tree.release, tree.dir.display()),
+                    needed,
+                    ok: true,
+                }
+            }
+            Err(e) => Finding { tool: "kernel source", found: format!("{e:#}"), needed, ok: false },
+        };
+    }
+    let given = ctx.env.kernel_build.as_ref().map(|b| b.join("source"));
     let Some(tree) = given else { return pinned_download("kernel source", ctx, &pins.kernel.deb) };
     let needed = format!("Linux {}", pins.kernel.release);
-    let makefile = fs::read_to_string(tree.join("Makefile")).unwrap_or_default();
-    let field = |name: &str| {
-        makefile.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim_start_matches([' ', '=']).trim().to_string()))
-    };
-    let found = match (field("VERSION"), field("PATCHLEVEL"), field("SUBLEVEL")) {
-        (Some(v), Some(p), Some(s)) => format!("{v}.{p}.{s}"),
-        _ => {
+    let found = match kernel_tree::release(&tree) {
+        Some(release) => release,
+        None => {
             return Finding {
                 tool: "kernel source",
                 found: format!("no kernel Makefile in {}", tree.display()),

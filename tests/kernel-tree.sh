@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# A kernel tree of your own (`zlab --kernel-source DIR`): a path that is no folder or no kernel
+# tree, a tree configured in place and a tree without Rust on s390 are each refused before any
+# make runs, saying what to do; a clean tree (a copy of the pinned source, hard-linked) is built
+# out of tree in a build dir of its own, passes a check, and a file renamed in it makes the next
+# build run make again. Ends with `N passed, N failed`.
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo" || exit 1
+# shellcheck source=tests/lib.sh
+source "$repo/tests/lib.sh"
+export ZLAB_PROJECT=$repo
+./bin/zlab -q build >/dev/null || { echo "the pinned kernel does not build"; exit 1; }
+zlab="$CARGO_TARGET_DIR/debug/zlab"
+pinned=$(find "$home/src" -maxdepth 1 -name 'linux-*' -type d | sort | tail -n 1)
+tree=$scratch/my-linux
+
+# A tree to change without touching the pinned one: files are hard links, and every change
+# below replaces a file (sed -i, mv, touch of a new one) instead of writing into one.
+copy_of_the_pinned_tree() {
+    rm -rf "$1" && cp -al "$pinned" "$1" && rm -f "$1/.zlab-unpacked"
+}
+
+# refused WORDS… -- ARGS…: `zlab ARGS…` fails, says every word, and leaves no build dir for it.
+refused() {
+    local words=() out
+    while [ "$1" != -- ]; do words+=("$1"); shift; done
+    shift
+    if out=$("$zlab" "$@" 2>&1); then echo "zlab $* succeeded"; return 1; fi
+    echo "$out"
+    local word
+    for word in "${words[@]}"; do
+        grep -qF -- "$word" <<<"$out" || { echo "does not say: $word"; return 1; }
+    done
+    ! grep -q "building Linux" <<<"$out" || { echo "make ran"; return 1; }
+}
+
+no_folder_is_refused() {
+    refused "is not a folder" -- --kernel-source "$scratch/nothing-here" build
+}
+
+no_kernel_tree_is_refused() {
+    refused "is not a Linux source tree" "top folder of a kernel checkout" -- --kernel-source "$repo/zlab" build
+}
+
+configured_in_place_is_refused() {
+    copy_of_the_pinned_tree "$scratch/configured" || return 1
+    : >"$scratch/configured/.config"
+    refused "configured or built in place" "make -C $scratch/configured mrproper" -- --kernel-source "$scratch/configured" build
+}
+
+no_rust_on_s390_is_refused() {
+    copy_of_the_pinned_tree "$scratch/old" || return 1
+    sed -i '/select HAVE_RUST/d' "$scratch/old/arch/s390/Kconfig"
+    cmp -s "$pinned/arch/s390/Kconfig" "$scratch/old/arch/s390/Kconfig" && { echo "the copy was not changed"; return 1; }
+    grep -q "select HAVE_RUST" "$pinned/arch/s390/Kconfig" || { echo "the pinned tree was changed"; return 1; }
+    refused "has no Rust support on s390" "7.2 or newer" -- --kernel-source "$scratch/old" doctor
+}
+
+own_tree_builds_apart_and_passes() {
+    copy_of_the_pinned_tree "$tree" || return 1
+    local out
+    out=$("$zlab" --kernel-source "$tree" doctor 2>&1) || { echo "$out"; return 1; }
+    grep "kernel source" <<<"$out"
+    out=$("$zlab" --kernel-source "$tree" build 2>&1) || { echo "$out" | tail -n 20; return 1; }
+    grep -F "building Linux" <<<"$out" || { echo "$out"; return 1; }
+    grep -qF "$home/build/tree-my-linux-" <<<"$out" || { echo "not in a build dir of its own: $out"; return 1; }
+    "$zlab" --kernel-source "$tree" test hello || return 1
+    out=$("$zlab" --kernel-source "$tree" build 2>&1) || { echo "$out"; return 1; }
+    grep -q "kernel up to date" <<<"$out" || { echo "the second build was not up to date: $out"; return 1; }
+    # The pinned kernel's build is untouched by all this: still up to date.
+    out=$("$zlab" build 2>&1) || { echo "$out"; return 1; }
+    grep -qF "kernel up to date (no input changed since its last build): $home/build/test/" <<<"$out" ||
+        { echo "the pinned kernel is no longer up to date: $out"; return 1; }
+}
+
+renamed_file_makes_the_build_run_again() {
+    [ -d "$tree" ] || { echo "no tree from the test before"; return 1; }
+    mv "$tree/Documentation/process/howto.rst" "$tree/Documentation/process/howto-moved.rst" || return 1
+    local out
+    out=$("$zlab" --kernel-source "$tree" build 2>&1) || { echo "$out"; return 1; }
+    echo "$out"
+    ! grep -q "kernel up to date" <<<"$out" && grep -q "kernel ready" <<<"$out"
+}
+
+run_test "--kernel-source naming no folder: refused" no_folder_is_refused
+run_test "--kernel-source naming a folder that is no kernel tree: refused" no_kernel_tree_is_refused
+run_test "a tree configured in place: refused before make, with mrproper" configured_in_place_is_refused
+run_test "a tree without Rust on s390: refused (7.2 or newer)" no_rust_on_s390_is_refused
+run_test "a clean tree of your own: built out of tree in its own build dir, hello passes" own_tree_builds_apart_and_passes
+run_test "a file renamed in that tree: the next build runs make" renamed_file_makes_the_build_run_again
+summary
