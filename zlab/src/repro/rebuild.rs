@@ -173,7 +173,9 @@ fn guest_of(ctx: &RunContext, kernel: &Kernel, tree: &Tree) -> Result<BTreeSet<S
     let mut relative = BTreeSet::new();
     for built in modules::build_each(ctx, &kernel, &names) {
         let ko = built.result.map_err(|e| anyhow::anyhow!("module {} did not build:\n{e}", built.name))?;
-        relative.insert(format!("{0}/{0}.ko", built.name));
+        // Under the project's key, as `zlab modules` builds them.
+        let inside = ko.strip_prefix(&tree.modules).context("a module was built outside the tree's modules folder")?;
+        relative.insert(inside.to_string_lossy().into_owned());
         files.push((format!("{}.ko", built.name), ko));
     }
     let busybox = init::busybox(ctx)?;
