@@ -79,7 +79,7 @@ pub enum Command {
     },
     /// Start a new module: modules/NAME (Rust module with a KUnit suite, Kbuild, README) and checks/NAME.toml, which pass untouched; or, with --project, a new project of your own
     ///
-    /// `zlab new NAME` adds a module to the project you are in. `zlab new --project DIR [NAME]` makes the folder DIR a project: zlab.toml, one module (NAME, default my_module) with its check, a README, .gitignore and a CI workflow; then `cd DIR && zlab test`.
+    /// `zlab new NAME` adds a module to the project you are in. `zlab new --project DIR [NAME]` makes the folder DIR a project: zlab.toml, one module (NAME, default my_module) with its check, a README, .gitignore, a GitHub workflow, flake.nix and .envrc (the same files as `nix flake init -t <zlab's flake>`); then `cd DIR && zlab test`.
     New {
         /// Lowercase letters, digits and `_`, starting with a letter (it becomes the module's name)
         #[arg(required_unless_present = "project")]
