@@ -85,8 +85,8 @@ pub fn forget(dir: &Path) {
 /// Whether `dir`, or anything below it, changed after `than`. A git checkout's own `.git` is
 /// not the kernel's source (git touches it on every `git status`).
 fn has_newer_file(dir: &Path, than: SystemTime) -> bool {
-    let newer = |path: &Path| fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|t| t > than);
-    if newer(dir) {
+    let newer = |meta: std::io::Result<std::fs::Metadata>| meta.and_then(|m| m.modified()).is_ok_and(|t| t > than);
+    if newer(fs::metadata(dir)) {
         return true;
     }
     let Ok(entries) = fs::read_dir(dir) else { return false };
@@ -96,7 +96,7 @@ fn has_newer_file(dir: &Path, than: SystemTime) -> bool {
             if entry.file_name() != ".git" && has_newer_file(&entry.path(), than) {
                 return true;
             }
-        } else if entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t > than) {
+        } else if newer(entry.metadata()) {
             return true;
         }
     }

@@ -2,11 +2,10 @@
 //! (downloads, tools, unpacked source, build dirs, run logs), which stays outside git.
 
 use crate::environment::Environment;
-use crate::host::project::{Project, MANIFEST};
+use crate::host::project::{self, Project, MANIFEST};
 use crate::toolchain::tools::Compiler;
 use anyhow::{Context, Result};
 use fs_err as fs;
-use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -106,17 +105,7 @@ or make one with `zlab new --project DIR`",
 /// `linux-a1b2c3d4e5f6`: the tree folder's name and 12 hex digits of the SHA256 of its real path.
 fn tree_key(dir: &Path) -> String {
     let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let name: String = real
-        .file_name()
-        .map(|n| {
-            n.to_string_lossy()
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
-                .collect()
-        })
-        .unwrap_or_default();
-    let digest = sha2::Sha256::digest(real.as_os_str().as_encoded_bytes());
-    format!("{name}-{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
+    project::path_key(&project::folder_name(&real, "tree"), &real)
 }
 
 fn home(env: &Environment) -> Result<PathBuf> {

@@ -52,10 +52,9 @@ impl Project {
         let parsed: Manifest = toml::from_str(&text).with_context(|| format!("in {}", manifest.display()))?;
         let name = match parsed.project.name {
             Some(name) => validate_name(&name).map(|()| name).with_context(|| format!("in {}", manifest.display()))?,
-            None => folder_name(&root),
+            None => folder_name(&root, "project"),
         };
-        let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
-        let key = format!("{name}-{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>());
+        let key = path_key(&name, &root);
         Ok(Project { root, name, key })
     }
 
@@ -88,9 +87,17 @@ fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The folder's name with anything but letters, digits, `-`, `_` and `.` made `-`.
-fn folder_name(root: &Path) -> String {
-    let raw = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+/// `NAME-<12 hex digits of the SHA256 of PATH>`: names a folder in zlab's home after a folder
+/// elsewhere (a project, a kernel tree), so two of them never share one, even under one name.
+pub fn path_key(name: &str, path: &Path) -> String {
+    let digest = Sha256::digest(path.as_os_str().as_encoded_bytes());
+    format!("{name}-{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The folder's name with anything but letters, digits, `-`, `_` and `.` made `-`, no leading
+/// `.` and at most 64 characters; `fallback` when nothing is left.
+pub fn folder_name(path: &Path, fallback: &str) -> String {
+    let raw = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let clean: String = raw
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
@@ -100,7 +107,7 @@ fn folder_name(root: &Path) -> String {
         .take(64)
         .collect();
     if clean.is_empty() {
-        "project".to_string()
+        fallback.to_string()
     } else {
         clean
     }
