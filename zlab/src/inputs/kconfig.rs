@@ -177,24 +177,34 @@ fn search(source: &Path, symbol: &str, list: &dyn Fn(&Path) -> std::io::Result<V
     Search { found: None, unreadable }
 }
 
-/// The conditions on the entry that starts with one of `heads` in a Kconfig file's `text`.
+/// The conditions on the entry that starts with one of `heads` in a Kconfig file's `text`: the
+/// `if` blocks around it (unindented lines; help text is indented), its `depends on` lines, and
+/// "no prompt" for a symbol only a `select` can set.
 fn dependencies(text: &str, heads: &[String]) -> Option<Vec<String>> {
     let lines: Vec<&str> = text.lines().collect();
     let at = lines.iter().position(|l| heads.iter().any(|h| l.trim() == h))?;
     let mut open_ifs = Vec::new();
     for line in &lines[..at] {
-        let line = line.trim();
         if let Some(condition) = line.strip_prefix("if ") {
-            open_ifs.push(format!("inside `if {condition}`"));
-        } else if line == "endif" {
+            open_ifs.push(format!("inside `if {}`", condition.trim()));
+        } else if line.trim_end() == "endif" {
             open_ifs.pop();
         }
     }
-    let own = lines[at + 1..]
+    let body: Vec<&str> = lines[at + 1..]
         .iter()
         .take_while(|l| !l.is_empty() && (l.starts_with('\t') || l.starts_with(' ')))
-        .filter_map(|l| l.trim().strip_prefix("depends on ").map(|d| format!("depends on {d}")));
-    Some(open_ifs.into_iter().chain(own).collect())
+        .map(|l| l.trim())
+        .take_while(|l| *l != "help" && *l != "---help---")
+        .collect();
+    let own = body.iter().filter_map(|l| l.strip_prefix("depends on ").map(|d| format!("depends on {d}")));
+    let types = ["bool", "tristate", "string", "int", "hex", "def_bool", "def_tristate"];
+    let prompt = body.iter().any(|l| {
+        l.starts_with("prompt ")
+            || types.iter().any(|t| l.strip_prefix(t).is_some_and(|rest| rest.trim_start().starts_with('"')))
+    });
+    let hidden = (!prompt).then(|| "no prompt: a fragment cannot set it, only another symbol's `select`".to_string());
+    Some(open_ifs.into_iter().chain(own).chain(hidden).collect())
 }
 
 #[cfg(test)]
@@ -249,6 +259,24 @@ mod tests {
         let (off, on, a) = (setting("GONE", "n"), setting("GONE", "y"), setting("A", "y"));
         assert!(verify(&[&off, &a], &config, Path::new("/nonexistent")).is_empty());
         assert_eq!(verify(&[&on], &config, Path::new("/nonexistent")).len(), 1);
+    }
+
+    /// Help text that starts a line with "if" opens no block, and a symbol without a prompt is
+    /// named as one only a `select` sets (Linux 7.2's SYSCTL).
+    #[test]
+    fn help_text_is_no_if_block_and_a_hidden_symbol_says_so() {
+        let text = "config LOCALVERSION_AUTO\n\tbool \"auto\"\n\thelp\n\t  A string\n\t  if a git-based tree is found.\n\nif PROC_FS\nconfig SYSCTL\n\tbool\n\tdepends on NET\nendif\n";
+        let deps = dependencies(text, &["config SYSCTL".to_string()]).unwrap();
+        assert_eq!(
+            deps,
+            [
+                "inside `if PROC_FS`",
+                "depends on NET",
+                "no prompt: a fragment cannot set it, only another symbol's `select`"
+            ]
+        );
+        let shown = dependencies(text, &["config LOCALVERSION_AUTO".to_string()]).unwrap();
+        assert!(shown.is_empty(), "{shown:?}");
     }
 
     #[test]
