@@ -6,6 +6,8 @@
 }: let
   inherit (pkgs) lib;
   pins = builtins.fromTOML (builtins.readFile (root + "/kernel/source.toml"));
+  # The flake builds the default series; `zlab --kernel` chooses another on a Debian host.
+  kernelPin = pins.kernel.${pins.default-kernel};
 
   # The pinned nightly (kernel/rust-toolchain.toml) and the kernel's minimum for Rust on s390.
   rust = pkgs.rust-bin.fromRustupToolchainFile (root + "/kernel/rust-toolchain.toml");
@@ -64,7 +66,7 @@
     ZLAB_GCC_MAKE_FLAGS = kernelMakeFlags;
     ZLAB_LLVM = "${llvmTools}/bin/";
     ZLAB_QEMU = "${pkgs.qemu}/bin/qemu-system-s390x";
-    ZLAB_KERNEL_DEB = debianDeb pins.kernel;
+    ZLAB_KERNEL_DEB = debianDeb kernelPin;
     ZLAB_BUSYBOX_DEB = debianDeb pins.busybox;
   };
 in {

@@ -67,7 +67,7 @@ fetched_from_snapshot() {
     local zhome=$scratch/home-snapshot out table sha1
     out=$(fetch_from "$zhome" "$url/debian" "$url") || { echo "$out"; return 1; }
     echo "$out"
-    for table in kernel busybox; do
+    for table in $(pinned_tables "$repo"); do
         sha1=$(pin_field "$repo" "$table" sha1)
         says "$out" "the mirror cannot give $(pin_field "$repo" "$table" package)" \
             "trying snapshot.debian.org by SHA1: $url/file/$sha1" || return 1
@@ -78,13 +78,13 @@ fetched_from_snapshot() {
     says "$out" "(from snapshot.debian.org)" || return 1
     grep -q "GET /debian/dists/.* 404" "$server_log" || { echo "the mirror was not asked first"; return 1; }
     nothing_partial_left "$zhome" || return 1
-    # The next run finds both and fetches nothing.
-    out=$(fetch_from "$zhome" "$url/debian" "$url") && says "$out" "both pinned downloads are present and verified"
+    # The next run finds them all and fetches nothing.
+    out=$(fetch_from "$zhome" "$url/debian" "$url") && says "$out" "every pinned download is present and verified"
 }
 the_mirror_dropped_both() {
     local srv=$scratch/srv-good table
     mkdir -p "$srv/file"
-    for table in kernel busybox; do
+    for table in $(pinned_tables "$repo"); do
         ln -s "$(real_deb "$table")" "$srv/file/$(pin_field "$repo" "$table" sha1)" || return 1
     done
     with_server "$srv" fetched_from_snapshot
@@ -123,14 +123,16 @@ both_unreachable() {
 }
 
 given_debs_get_nothing_beside_them() {
-    local given=$scratch/given-ok zhome=$scratch/home-given out
+    local given=$scratch/given-ok zhome out
+    # The other kernel series are in the home (ZLAB_KERNEL_DEB stands for the default one only).
+    zhome=$(scratch_home given)
     mkdir -p "$given"
     ln "$(real_deb kernel)" "$given/kernel.deb" || cp "$(real_deb kernel)" "$given/kernel.deb" || return 1
     cp "$(real_deb busybox)" "$given/busybox.deb" || return 1
     out=$(ZLAB_HOME=$zhome ZLAB_KERNEL_DEB=$given/kernel.deb ZLAB_BUSYBOX_DEB=$given/busybox.deb "$zlab" fetch 2>&1) ||
         { echo "$out"; return 1; }
     echo "$out"
-    says "$out" "both pinned downloads are present and verified" || return 1
+    says "$out" "every pinned download is present and verified" || return 1
     # doctor verifies them too (its verdict on the tools does not matter here).
     ZLAB_HOME=$zhome ZLAB_KERNEL_DEB=$given/kernel.deb ZLAB_BUSYBOX_DEB=$given/busybox.deb "$zlab" doctor 2>&1 |
         grep -E "busybox|linux-source"
@@ -152,7 +154,22 @@ given_deb_that_fails_is_left_alone() {
     [ -z "$(find "$zhome/downloads" -name 'busybox*')" ] || { echo "zlab downloaded busybox anyway"; return 1; }
 }
 
-run_test "the mirror has dropped both .debs: fetched from snapshot.debian.org by SHA1, verified" the_mirror_dropped_both
+# ZLAB_KERNEL_DEB stands for the kernel the run builds: with --kernel 7.2 the default series'
+# .deb is checked against the 7.2 pin, refused by name and left alone.
+given_kernel_deb_is_for_the_chosen_series() {
+    local given=$scratch/given-series zhome out
+    zhome=$(scratch_home given-series)
+    mkdir -p "$given"
+    ln "$(real_deb kernel)" "$given/kernel.deb" || cp "$(real_deb kernel)" "$given/kernel.deb" || return 1
+    if out=$(ZLAB_HOME=$zhome ZLAB_KERNEL_DEB=$given/kernel.deb "$zlab" --kernel 7.2 fetch 2>&1); then echo "$out"; return 1; fi
+    echo "$out"
+    says "$out" "$given/kernel.deb (from ZLAB_KERNEL_DEB) does not match its pin $(pin_field "$repo" kernel/7.2 package)" \
+        "left the file alone" || return 1
+    [ "$(sha256_of "$given/kernel.deb")" = "$(pin_field "$repo" kernel sha256)" ] || { echo "the given file changed"; return 1; }
+    [ "$(ls -A "$given")" = kernel.deb ] || { echo "beside it:"; ls -A "$given"; return 1; }
+}
+
+run_test "the mirror has dropped every .deb: fetched from snapshot.debian.org by SHA1, verified" the_mirror_dropped_both
 run_test "snapshot.debian.org serves other bytes: the SHA256 error, nothing left in downloads/" \
     snapshot_serves_other_bytes
 run_test "mirror and snapshot.debian.org unreachable: the error names both and what to do" both_unreachable
@@ -160,5 +177,7 @@ run_test "a .deb given through ZLAB_KERNEL_DEB/ZLAB_BUSYBOX_DEB: verified, nothi
     given_debs_get_nothing_beside_them
 run_test "a .deb given through ZLAB_BUSYBOX_DEB that fails its pin: named, left alone, not replaced" \
     given_deb_that_fails_is_left_alone
+run_test "ZLAB_KERNEL_DEB with --kernel 7.2: checked against the 7.2 pin, refused, left alone" \
+    given_kernel_deb_is_for_the_chosen_series
 
 summary

@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # A kernel tree of your own (`zlab --kernel-source DIR`): a path that is no folder or no kernel
 # tree, a tree configured in place and a tree without Rust on s390 are each refused before any
-# make runs, saying what to do; a clean tree (a copy of the pinned source, hard-linked) is built
-# out of tree in a build dir of its own, passes a check, and a file renamed in it makes the next
-# build run make again. Ends with `N passed, N failed`.
+# make runs, saying what to do, and so is --kernel beside it; a clean Linux 7.2 tree (a copy of
+# the pinned 7.2 source, hard-linked) is built out of tree in a build dir of its own, for a
+# project whose test kernel is only base and Rust, passes hello, and a file renamed in it makes
+# the next build run make again. Ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
 export ZLAB_PROJECT=$repo
-./bin/zlab -q build >/dev/null || { echo "the pinned kernel does not build"; exit 1; }
+# The oldest series zlab pins, the first with Rust on s390: its source is unpacked by its build.
+./bin/zlab -q --kernel 7.2 build >/dev/null || { echo "the pinned 7.2 kernel does not build"; exit 1; }
 zlab="$CARGO_TARGET_DIR/debug/zlab"
-pinned=$(find "$home/src" -maxdepth 1 -name 'linux-*' -type d | sort | tail -n 1)
+release=$(pin_field "$repo" kernel/7.2 release)
+pinned=$(find "$home/src" -maxdepth 1 -name "linux-$release-*" -type d | head -n 1)
+[ -d "$pinned" ] || { echo "no unpacked Linux $release in $home/src"; exit 1; }
 tree=$scratch/my-linux
+# The tree is built for a project with zlab's modules and checks whose `test` kernel is only what
+# hello needs, base and Rust (no KUnit, doctests or samples): minutes less than the full one.
+project=$scratch/lean
+repo_copy "$project" checks modules && mkdir -p "$project/kernel" &&
+    printf '[test]\ndescription = "base and Rust: what hello needs"\nfragments = ["base", "rust"]\n' \
+        >"$project/kernel/variants.toml" || exit 1
 
 # A tree to change without touching the pinned one: files are hard links, and every change
 # below replaces a file (sed -i, mv, touch of a new one) instead of writing into one.
@@ -49,6 +59,10 @@ configured_in_place_is_refused() {
     refused "configured or built in place" "make -C $scratch/configured mrproper" -- --kernel-source "$scratch/configured" build
 }
 
+a_pinned_kernel_and_a_tree_are_refused_together() {
+    refused "give one of them" -- --kernel 7.2 --kernel-source "$pinned" build
+}
+
 no_rust_on_s390_is_refused() {
     copy_of_the_pinned_tree "$scratch/old" || return 1
     sed -i '/select HAVE_RUST/d' "$scratch/old/arch/s390/Kconfig"
@@ -57,20 +71,25 @@ no_rust_on_s390_is_refused() {
     refused "has no Rust support on s390" "7.2 or newer" -- --kernel-source "$scratch/old" doctor
 }
 
+# in_project ARGS…: zlab ARGS… for the lean project.
+in_project() { ZLAB_PROJECT=$project "$zlab" "$@"; }
+
 own_tree_builds_apart_and_passes() {
     copy_of_the_pinned_tree "$tree" || return 1
     local out
-    out=$("$zlab" --kernel-source "$tree" doctor 2>&1) || { echo "$out"; return 1; }
-    grep "kernel source" <<<"$out"
-    out=$("$zlab" --kernel-source "$tree" build 2>&1) || { echo "$out" | tail -n 20; return 1; }
-    grep -F "building Linux" <<<"$out" || { echo "$out"; return 1; }
+    out=$(in_project --kernel-source "$tree" doctor 2>&1) || { echo "$out"; return 1; }
+    grep -F "Linux $release (a pinned release, $tree)" <<<"$out" || { echo "$out"; return 1; }
+    out=$(in_project --kernel-source "$tree" build 2>&1) || { echo "$out" | tail -n 20; return 1; }
+    grep -F "building Linux $release" <<<"$out" || { echo "$out"; return 1; }
     grep -qF "$home/build/tree-my-linux-" <<<"$out" || { echo "not in a build dir of its own: $out"; return 1; }
-    "$zlab" --kernel-source "$tree" test hello || return 1
-    out=$("$zlab" --kernel-source "$tree" build 2>&1) || { echo "$out"; return 1; }
+    out=$(in_project --kernel-source "$tree" test hello 2>&1) || { echo "$out"; return 1; }
+    grep -F "PASS hello" <<<"$out" || { echo "$out"; return 1; }
+    grep -qF "Linux version $release " "$(run_dir "$project" hello)/console.log" || { echo "not $release"; return 1; }
+    out=$(in_project --kernel-source "$tree" build 2>&1) || { echo "$out"; return 1; }
     grep -q "kernel up to date" <<<"$out" || { echo "the second build was not up to date: $out"; return 1; }
-    # The pinned kernel's build is untouched by all this: still up to date.
-    out=$("$zlab" build 2>&1) || { echo "$out"; return 1; }
-    grep -qF "kernel up to date (no input changed since its last build): $home/build/test/" <<<"$out" ||
+    # The pinned 7.2 kernel's build is untouched by all this: still up to date.
+    out=$("$zlab" --kernel 7.2 build 2>&1) || { echo "$out"; return 1; }
+    grep -qF "kernel up to date (no input changed since its last build): $home/build/test-7.2/" <<<"$out" ||
         { echo "the pinned kernel is no longer up to date: $out"; return 1; }
 }
 
@@ -78,7 +97,7 @@ renamed_file_makes_the_build_run_again() {
     [ -d "$tree" ] || { echo "no tree from the test before"; return 1; }
     mv "$tree/Documentation/process/howto.rst" "$tree/Documentation/process/howto-moved.rst" || return 1
     local out
-    out=$("$zlab" --kernel-source "$tree" build 2>&1) || { echo "$out"; return 1; }
+    out=$(in_project --kernel-source "$tree" build 2>&1) || { echo "$out"; return 1; }
     echo "$out"
     ! grep -q "kernel up to date" <<<"$out" && grep -q "kernel ready" <<<"$out"
 }
@@ -87,6 +106,7 @@ run_test "--kernel-source naming no folder: refused" no_folder_is_refused
 run_test "--kernel-source naming a folder that is no kernel tree: refused" no_kernel_tree_is_refused
 run_test "a tree configured in place: refused before make, with mrproper" configured_in_place_is_refused
 run_test "a tree without Rust on s390: refused (7.2 or newer)" no_rust_on_s390_is_refused
-run_test "a clean tree of your own: built out of tree in its own build dir, hello passes" own_tree_builds_apart_and_passes
+run_test "--kernel with --kernel-source: refused, one of them" a_pinned_kernel_and_a_tree_are_refused_together
+run_test "a clean 7.2 tree of your own: built out of tree in its own build dir, hello passes on it" own_tree_builds_apart_and_passes
 run_test "a file renamed in that tree: the next build runs make" renamed_file_makes_the_build_run_again
 summary

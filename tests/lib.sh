@@ -58,17 +58,36 @@ in_own_group() {
     set +m
 }
 
-# pin_field REPO TABLE KEY: one value of REPO/kernel/source.toml.
-pin_field() { python3 -c "import tomllib,sys; print(tomllib.load(open('$1/kernel/source.toml','rb'))['$2']['$3'])"; }
+# pin_field REPO TABLE KEY: one value of REPO/kernel/source.toml; TABLE is busybox, kernel (the
+# default series) or kernel/SERIES.
+pin_field() {
+    python3 - "$@" <<'PY'
+import sys, tomllib
+repo, table, key = sys.argv[1:]
+pins = tomllib.load(open(f"{repo}/kernel/source.toml", "rb"))
+if table.startswith("kernel"):
+    series = table.partition("/")[2] or pins["default-kernel"]
+    print(pins["kernel"][series][key])
+else:
+    print(pins[table][key])
+PY
+}
 busybox_deb() { basename "$(pin_field "$repo" busybox pool)"; }
+# pinned_tables REPO: every pin's TABLE for pin_field, one per line: kernel/SERIES… then busybox.
+pinned_tables() {
+    python3 -c "import tomllib; p = tomllib.load(open('$1/kernel/source.toml', 'rb')); print(*[f'kernel/{s}' for s in p['kernel']], 'busybox', sep='\n')"
+}
 
-# scratch_home NAME: a scratch zlab home whose downloads hold the verified kernel .deb (a hard
-# link: never modified) and whatever the test puts there for busybox.
+# scratch_home NAME: a scratch zlab home whose downloads hold the verified kernel .debs (hard
+# links: never modified) and whatever the test puts there for busybox.
 scratch_home() {
-    local dir=$scratch/home-$1 kernel_deb
-    kernel_deb=$(basename "$(pin_field "$repo" kernel pool)")
+    local dir=$scratch/home-$1 table kernel_deb
     mkdir -p "$dir/downloads"
-    ln "$home/downloads/$kernel_deb" "$dir/downloads/" || cp "$home/downloads/$kernel_deb" "$dir/downloads/"
+    for table in $(pinned_tables "$repo"); do
+        [ "$table" = busybox ] && continue
+        kernel_deb=$home/downloads/$(basename "$(pin_field "$repo" "$table" pool)")
+        ln "$kernel_deb" "$dir/downloads/" 2>/dev/null || cp "$kernel_deb" "$dir/downloads/"
+    done
     echo "$dir"
 }
 

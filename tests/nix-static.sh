@@ -99,7 +99,7 @@ pins_live_in_one_place() {
     pins=$(python3 - <<'PY'
 import tomllib
 src = tomllib.load(open("kernel/source.toml", "rb"))
-for table in src.values():
+for table in [*src["kernel"].values(), src["busybox"]]:
     for key in ("version", "sha256", "sha1", "pool"):
         print(table[key])
     print(table["version"].split(":", 1)[-1])

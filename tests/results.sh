@@ -5,7 +5,8 @@
 # xml.etree, and the JUnit XML is validated by xmllint (Debian's libxml2-utils, installed when
 # missing) against tests/fixtures/junit-10.xsd, the JUnit schema of Jenkins' xUnit plugin, kept
 # in the repository: nothing is downloaded at test time. Also: -q, colour only on a terminal,
-# NO_COLOR, CLICOLOR, CLICOLOR_FORCE, --color. Ends with `N passed, N failed`.
+# NO_COLOR, CLICOLOR, CLICOLOR_FORCE, --color; and a check skipped on a kernel it is not for.
+# Ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
@@ -62,7 +63,7 @@ json_has_the_results() {
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["format"] == "zlab-test-results" and r["version"] == 1, r
-assert r["totals"] == {"runs": 2, "passed": 1, "failed": 1, "errors": 0}, r["totals"]
+assert r["totals"] == {"runs": 2, "passed": 1, "failed": 1, "errors": 0, "skipped": 0}, r["totals"]
 by_name = {c["name"]: c for c in r["checks"]}
 assert sorted(by_name) == ["boot-smoke", "impossible"], sorted(by_name)
 ok, bad = by_name["boot-smoke"], by_name["impossible"]
@@ -184,6 +185,34 @@ forced_colour_leaves_the_json_plain() {
     no_colour "$scratch/forced.json" && python3 -m json.tool "$scratch/forced.json" >/dev/null
 }
 
+# A check for newer kernels run on 7.2: skipped with its own reason, nothing built or booted,
+# exit 0; `"result": "skipped"` in the JSON and a valid JUnit file with a <skipped> boot case.
+skipped_on_an_older_kernel() {
+    local dir=$scratch/skip out status
+    repo_copy "$dir" checks
+    find "$dir/checks" -name '*.toml' ! -name rust-kernel-fmt.toml -delete
+    ZLAB_PROJECT=$dir "$zlab" --kernel 7.2 test --json --junit "$scratch/skip.xml" >"$scratch/skip.json" 2>"$scratch/skip.err"
+    status=$?
+    cat "$scratch/skip.err"
+    [ "$status" = 0 ] || { echo "exit $status"; return 1; }
+    grep -q "^SKIP rust-kernel-fmt-7.2: for Linux 7.3 or newer, this is 7.2.12: " "$scratch/skip.err" &&
+        grep -qx "0 passed, 0 failed, 1 skipped" "$scratch/skip.err" || return 1
+    ! grep -qE "building Linux|booted in" "$scratch/skip.err" || { echo "it built or booted"; return 1; }
+    python3 - "$scratch/skip.json" "$scratch/skip.xml" <<'PY' || return 1
+import json, sys, xml.etree.ElementTree as ET
+r = json.load(open(sys.argv[1]))
+assert r["totals"] == {"runs": 1, "passed": 0, "failed": 0, "errors": 0, "skipped": 1}, r["totals"]
+c = r["checks"][0]
+assert (c["result"], c["kernel"], c["failures"], c["ktap"]) == ("skipped", "7.2.12", [], None), c
+assert c["skipped"].endswith("rust_kernel_fmt came with Linux 7.3"), c["skipped"]
+case = ET.parse(sys.argv[2]).getroot().find("testsuite/testcase")
+assert case.get("classname") == "rust-kernel-fmt-7.2", case.attrib
+assert case.find("skipped").get("message") == c["skipped"], ET.tostring(case)
+print("skip ok:", c["skipped"])
+PY
+    junit_validates "$scratch/skip.xml"
+}
+
 "$zlab" --version >/dev/null # built before the timed runs
 failed_before=$failed
 run_test "xmllint is installed (Debian's libxml2-utils)" xmllint_is_installed
@@ -197,6 +226,7 @@ run_test "the JSON has both checks, their failures and the totals" json_has_the_
 run_test "the JUnit file parses (xml.etree) with tests=2 failures=1" junit_parses_with_the_right_counts
 run_test "the JUnit file is valid against junit-10.xsd (xmllint)" junit_validates "$scratch/r.xml"
 run_test "--repeat 2 --junit: one suite per run" repeat_gives_a_suite_per_run
+run_test "a check for 7.3 on --kernel 7.2: skipped with its reason in the report, the JSON and valid JUnit, exit 0" skipped_on_an_older_kernel
 run_test "-q: only results, no progress on stderr" quiet_shows_only_results
 run_test "colour on a terminal only, never in files, none under NO_COLOR" colour_only_on_a_terminal
 run_test "--color and CLICOLOR_FORCE colour files; --color never, CLICOLOR=0, TERM=dumb do not; the flag beats the environment" colour_follows_color_and_clicolor

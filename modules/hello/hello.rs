@@ -2,7 +2,7 @@
 
 //! zlab `hello`: module parameters, `pr_info!`, and what "s390x" means for your data.
 //!
-//! Load it with `insmod hello.ko repeat=3 loud=y` and read the console (or `dmesg`).
+//! Load it with `insmod hello.ko repeat=3 loud=1` and read the console (or `dmesg`).
 
 use kernel::prelude::*;
 
@@ -12,16 +12,17 @@ module! {
     authors: ["zlab"],
     description: "zlab: module parameters and s390x machine facts",
     license: "GPL",
-    // In Linux 7.3 a Rust module parameter is an integer type or `bool` (no strings yet). The
-    // value is set once, at `insmod` time; it is not visible under /sys/module/hello/parameters.
+    // A Rust module parameter is an integer type (Linux 7.3 adds `bool`; no strings yet), so
+    // `loud` is a number and this module loads on 7.2 too. The value is set once, at `insmod`
+    // time; it is not visible under /sys/module/hello/parameters.
     params: {
         repeat: u32 {
             default: 1,
             description: "How many times to greet (1..=10)",
         },
-        loud: bool {
-            default: false,
-            description: "Greet in capitals",
+        loud: u8 {
+            default: 0,
+            description: "Greet in capitals when 1",
         },
     },
 }
@@ -53,8 +54,10 @@ const fn byte_order() -> &'static str {
 
 impl kernel::Module for Hello {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let repeat = module_parameters::repeat.value();
-        let loud = module_parameters::loud.value();
+        // `.clone()` makes these lines build on both pinned kernels: in 7.3 `value()` returns
+        // the number, in 7.2 a reference to it (and `clone` of either is the number).
+        let repeat = module_parameters::repeat.value().clone();
+        let loud = module_parameters::loud.value().clone() != 0;
 
         // Returning an error makes `insmod` fail with that errno ("Invalid argument" here), and
         // the module is never loaded: no cleanup code needed.

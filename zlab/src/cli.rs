@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
 First time on Debian 12: `zlab setup` (as root), then `zlab doctor`.\n\
 With Nix: `nix develop` provides every tool; `zlab setup` is not needed.\n\n\
 Your own project: `zlab new --project DIR`, then `cd DIR && zlab test`.\n\
-The everyday loop: edit modules/<name>/<name>.rs, then `zlab test <name>`.",
+The everyday loop: edit modules/<name>/<name>.rs, then `zlab test <name>`.\n\
+On the older pinned kernel: `zlab --kernel 7.2 test`; on every kernel and toolchain: `zlab test --matrix`.",
     after_help = "Files: a project is a folder with zlab.toml, its modules in modules/ and checks in checks/ \
 (zlab finds it from the current folder, as cargo does; zlab's own clone is one). The kernel pins, variants and \
 config fragments are zlab's (kernel/ in its repository); a project may add its own in its kernel/.\n\
@@ -30,6 +31,11 @@ pub struct Cli {
     /// with clang, ld.lld, llvm-*). Each has its own build dirs and run logs
     #[arg(long, global = true, value_enum, env = "ZLAB_TOOLCHAIN", default_value = "gcc")]
     pub toolchain: crate::toolchain::tools::Compiler,
+    /// The pinned kernel series to build and boot, e.g. 7.2 (kernel/source.toml pins each series;
+    /// `zlab doctor` lists them). A series other than the default has its own build dirs and run logs
+    /// [default: the pins' default-kernel]
+    #[arg(long, global = true, env = "ZLAB_KERNEL", value_name = "SERIES")]
+    pub kernel: Option<String>,
     /// Colour PASS, FAIL, warnings and errors: auto (on a terminal, unless NO_COLOR or CLICOLOR=0 is set;
     /// CLICOLOR_FORCE colours everywhere), always, or never
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
@@ -184,8 +190,9 @@ pub struct TestArgs {
     /// Boot each check this many times in a row (a soak test: any failure is a flake to find)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
-    /// Run the checks with every toolchain (gcc, then llvm: one kernel each) and end with a
-    /// check × toolchain table
+    /// Run the checks on every pinned kernel series (newest first), each with every toolchain
+    /// (gcc, then llvm: one kernel build each), and end with a check × kernel × toolchain table;
+    /// with --kernel or --kernel-source, that one kernel's two toolchains
     #[arg(long)]
     pub matrix: bool,
 }

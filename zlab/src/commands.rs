@@ -16,9 +16,11 @@ use std::process::ExitCode;
 
 pub fn fetch(ctx: &RunContext) -> Result<()> {
     let pins = ctx.pins()?;
-    let fetched = crate::inputs::downloads::fetch_missing(ctx, &pins.debs())?;
+    let debs = pins.debs();
+    let fetched = crate::inputs::downloads::fetch_missing(ctx, &debs)?;
     if fetched.is_empty() {
-        println!("zlab fetch: both pinned downloads are present and verified");
+        let names: Vec<&str> = debs.iter().map(|d| d.package.as_str()).collect();
+        println!("zlab fetch: every pinned download is present and verified ({})", names.join(", "));
     }
     for f in fetched {
         println!("downloaded and verified {f}");

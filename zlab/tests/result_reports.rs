@@ -32,7 +32,9 @@ fn booted(console: String) -> Run {
 fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::judge::verdict::Verdict, String>) -> Outcome {
     Outcome {
         check: check.name.clone(),
+        label: check.name.clone(),
         toolchain: zlab::toolchain::tools::Compiler::Gcc,
+        kernel: "7.3.4".into(),
         description: check.description.clone(),
         variant: check.variant.clone(),
         run,
@@ -41,6 +43,7 @@ fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::judge::verdi
         seconds: 1.5,
         console_log: PathBuf::from(format!("/runs/{}/console.log", check.name)),
         result,
+        skipped: None,
         phases: zlab::run::phases::Phases::default(),
     }
 }
@@ -123,8 +126,8 @@ fn junit_failures_say_what_failed() {
     let report = parsed();
     let doctests = &report.suites[1];
     assert!(doctests.cases[0].status.is_failure());
-    // The fixture has no init markers, nor the rust_kernel_fmt suite the check names.
-    let kinds = "no init, KUnit failure, KUnit suite, KUnit suite";
+    // The fixture has no init markers, and its rust_doctests_kernel suite has a failed case.
+    let kinds = "no init, KUnit failure, KUnit suite";
     assert_eq!(doctests.cases[0].status.failure_as_ref().failure_type, kinds);
     let failed: Vec<&junit_parser::TestCase> = doctests.cases[1..].iter().filter(|c| c.status.is_failure()).collect();
     assert_eq!(failed.len(), 1);
@@ -160,7 +163,7 @@ fn json_has_the_documented_fields_and_totals() {
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["format"], "zlab-test-results");
     assert_eq!(json["version"], 1);
-    assert_eq!(json["totals"], serde_json::json!({"runs": 6, "passed": 3, "failed": 2, "errors": 1}));
+    assert_eq!(json["totals"], serde_json::json!({"runs": 6, "passed": 3, "failed": 2, "errors": 1, "skipped": 0}));
     let checks = json["checks"].as_array().unwrap();
     let results: Vec<&str> = checks.iter().map(|c| c["result"].as_str().unwrap()).collect();
     assert_eq!(results, ["pass", "fail", "error", "fail", "pass", "pass"]);
@@ -172,7 +175,7 @@ fn json_has_the_documented_fields_and_totals() {
     assert_eq!(doctests["seconds"], 1.5);
     let kinds: Vec<&str> =
         doctests["failures"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["no init", "KUnit failure", "KUnit suite", "KUnit suite"]);
+    assert_eq!(kinds, ["no init", "KUnit failure", "KUnit suite"]);
     let suite = &doctests["ktap"]["suites"][0];
     assert_eq!(suite["name"], "rust_doctests_kernel");
     assert_eq!(suite["named_by_check"], true);
@@ -184,6 +187,28 @@ fn json_has_the_documented_fields_and_totals() {
     assert!(checks[2]["ktap"].is_null());
     assert_eq!((checks[5]["run"].as_u64(), checks[5]["runs"].as_u64()), (Some(2), Some(2)));
     assert!(checks[3]["failures"][0]["message"].as_str().unwrap().contains(NASTY), "JSON keeps the bytes, escaped");
+}
+
+/// A check that is not for the kernel it would boot: `skipped` with the check's reason, counted
+/// apart from the failures (JUnit: report/junit.rs's own test).
+#[test]
+fn a_skipped_check_is_reported_as_skipped_with_its_reason() {
+    let hello =
+        Check::parse("hello", "description = \"d\"\n[kernel]\nmin = \"7.3\"\nwhy = \"kernel::new_api\"\n").unwrap();
+    let why = hello.not_for("7.2.12").unwrap().unwrap();
+    let skipped = Outcome {
+        label: "hello-7.2".into(),
+        kernel: "7.2.12".into(),
+        skipped: Some(why.clone()),
+        seconds: 0.0,
+        ..outcome(&hello, 1, 1, Err(why.clone()))
+    };
+    let json: serde_json::Value = serde_json::from_str(&json::to_string(&[skipped])).unwrap();
+    assert_eq!(json["totals"], serde_json::json!({"runs": 1, "passed": 0, "failed": 0, "errors": 0, "skipped": 1}));
+    let check = &json["checks"][0];
+    assert_eq!((check["result"].as_str(), check["kernel"].as_str()), (Some("skipped"), Some("7.2.12")));
+    assert_eq!(check["skipped"], "for Linux 7.3 or newer, this is 7.2.12: kernel::new_api");
+    assert_eq!(check["failures"], serde_json::json!([]));
 }
 
 /// An Oops' disassembly separates its columns with tabs, which the JUnit writer would drop:

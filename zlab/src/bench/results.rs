@@ -48,7 +48,7 @@ impl Machine {
             host: std::env::consts::ARCH.to_string(),
             qemu: first_line(std::process::Command::new(&tc.qemu).arg("--version")),
             rustc: first_line(std::process::Command::new(&tc.rustc).arg("--version")),
-            kernel: ctx.pins().map(|p| p.kernel.release.clone()).unwrap_or_default(),
+            kernel: ctx.kernel_release().unwrap_or_default(),
         }
     }
 }

@@ -104,7 +104,8 @@ pub fn build(ctx: &RunContext, variant_name: &str, dir: Option<&Path>) -> Result
 pub fn up_to_date(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Path) -> Result<bool> {
     let paths = &ctx.paths;
     let tc = &ctx.tools;
-    let (merged, _) = variants::merged_fragments(paths, &variants::load(paths, variant_name)?)?;
+    let variant = variants::load(paths, variant_name)?;
+    let (merged, _) = variants::merged_fragments(paths, &variant, series_of(source).as_deref())?;
     Ok(is_finished(dir, &fingerprint(tc, variant_name, &merged, source), source))
 }
 
@@ -131,7 +132,7 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
     let (source, dir) = (source.to_path_buf(), dir.to_path_buf());
     let _lock = DirLock::acquire(&dir)?;
 
-    let (merged, settings) = variants::merged_fragments(paths, &variant)?;
+    let (merged, settings) = variants::merged_fragments(paths, &variant, series_of(&source).as_deref())?;
     let fingerprint = fingerprint(tc, variant_name, &merged, &source);
     let kernel = Kernel {
         variant: variant_name.to_string(),
@@ -205,17 +206,25 @@ fn require_rust_available(tc: &Toolchain, source: &Path, dir: &Path) -> Result<(
     Ok(())
 }
 
-/// allnoconfig with the merged fragments, redone only when the fragments changed.
+/// The series of the kernel tree `source` (7.2 for 7.2.12), which chooses its own fragments.
+fn series_of(source: &Path) -> Option<String> {
+    let release = crate::inputs::kernel_tree::release(source)?;
+    Some(crate::inputs::kernel_version::KernelVersion::parse(&release).ok()?.series())
+}
+
+/// allnoconfig with the merged fragments, redone when the fragments or the source changed: a
+/// .config made from another tree's Kconfig (a pin moved to another series) is never kept.
 fn configure(tc: &Toolchain, source: &Path, dir: &Path, merged: &str) -> Result<()> {
     let fragments_file = dir.join("zlab.config");
-    let unchanged = fs::read_to_string(&fragments_file).is_ok_and(|old| old == merged) && dir.join(".config").is_file();
+    let record = format!("# zlab: allnoconfig of {} with these fragments\n{merged}", source.display());
+    let unchanged = fs::read_to_string(&fragments_file).is_ok_and(|old| old == record) && dir.join(".config").is_file();
     if unchanged {
         return Ok(());
     }
     // The new fragments are recorded only after Kconfig succeeded, so a failed or killed run
     // configures again next time.
     let pending = temp::beside(&fragments_file)?;
-    fs::write(pending.path(), merged)?;
+    fs::write(pending.path(), &record)?;
     let mut cmd = tc.kernel_make(source, dir);
     cmd.arg(format!("KCONFIG_ALLCONFIG={}", pending.path().display())).arg("allnoconfig");
     process::stdout_of(&mut cmd).context("configuring the kernel (allnoconfig with the fragments)")?;

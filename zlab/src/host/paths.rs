@@ -24,6 +24,9 @@ pub struct Paths {
     /// A kernel tree of the user's own (`--kernel-source`) is built apart from the pinned one:
     /// `build/tree-<its name and a hash of its path>/<variant>`.
     pub tree_key: Option<String>,
+    /// A pinned kernel series other than the default (`--kernel 7.2`): its build and run
+    /// folders end in `-7.2`, so switching series never rebuilds the other's kernel.
+    pub kernel_series: Option<String>,
 }
 
 impl Paths {
@@ -37,7 +40,7 @@ impl Paths {
             None => Project::find(&started_in).transpose()?,
         };
         let tree_key = crate::environment::non_empty(&env.kernel_source).map(|dir| tree_key(&dir));
-        Ok(Paths { project, started_in, home: home(env)?, compiler, own_kernels: false, tree_key })
+        Ok(Paths { project, started_in, home: home(env)?, compiler, own_kernels: false, tree_key, kernel_series: None })
     }
 
     /// A project at `root` (nothing read from disk) and a home, for unit tests.
@@ -51,6 +54,7 @@ impl Paths {
             compiler: Compiler::Gcc,
             own_kernels: false,
             tree_key: None,
+            kernel_series: None,
         }
     }
 
@@ -93,12 +97,18 @@ or make one with `zlab new --project DIR`",
         if let (Some(project), true) = (&self.project, self.own_kernels) {
             builds = builds.join(&project.key);
         }
-        builds.join(format!("{variant}{}", self.compiler.dir_suffix()))
+        builds.join(self.label(variant))
     }
     /// `runs/<project key>/<check>`: the check's initramfs and console log.
     pub fn run_dir(&self, check: &str) -> Result<PathBuf> {
         let project = self.project()?;
-        Ok(self.home.join("runs").join(&project.key).join(format!("{check}{}", self.compiler.dir_suffix())))
+        Ok(self.home.join("runs").join(&project.key).join(self.label(check)))
+    }
+    /// A variant's or a check's name as its folders are named: `-<series>` for a kernel other
+    /// than the default, `.llvm` for an LLVM build (`hello-7.2.llvm`).
+    pub fn label(&self, name: &str) -> String {
+        let series = self.kernel_series.as_ref().map(|s| format!("-{s}")).unwrap_or_default();
+        format!("{name}{series}{}", self.compiler.dir_suffix())
     }
 }
 

@@ -1,6 +1,7 @@
 //! checks/<name>.toml: a boot test as data — the kernel to boot, the modules to put in the
 //! guest, the commands init runs, and what the console must and must not show.
 
+use crate::inputs::kernel_version::KernelVersion;
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
 use serde::Deserialize;
@@ -37,6 +38,17 @@ pub struct Check {
     pub ktap: Vec<KtapExpectation>,
     #[serde(default)]
     pub kunit: Kunit,
+    /// The kernels this check is for; on any other it is skipped, and reported so.
+    pub kernel: Option<KernelRange>,
+}
+
+/// `[kernel] min = "7.3"`, `why = "…"`: the oldest kernel a check is for, and why (an API
+/// that came with it), which a skip on an older kernel reports.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelRange {
+    pub min: String,
+    pub why: String,
 }
 
 impl Check {
@@ -57,6 +69,7 @@ impl Check {
             ktap: vec![],
             // A person at the shell expects a module's KUnit suite to run when they load it.
             kunit: Kunit::All,
+            kernel: None,
         }
     }
 }
@@ -131,7 +144,21 @@ impl Check {
         args
     }
 
+    /// Why this check is not for the kernel `release` (its `[kernel]` range leaves it out), or
+    /// None when it is.
+    pub fn not_for(&self, release: &str) -> Result<Option<String>> {
+        let Some(range) = &self.kernel else { return Ok(None) };
+        let (min, found) = (KernelVersion::parse(&range.min)?, KernelVersion::parse(release)?);
+        Ok((found < min).then(|| format!("for Linux {} or newer, this is {release}: {}", range.min, range.why)))
+    }
+
     fn validate(&self) -> Result<()> {
+        if let Some(range) = &self.kernel {
+            KernelVersion::parse(&range.min).context("in [kernel] min")?;
+            if range.why.trim().is_empty() {
+                bail!("[kernel] why is empty: say what this check needs from Linux {} (a skip reports it)", range.min);
+            }
+        }
         if self.timeout == 0 || self.timeout > 3600 {
             bail!("timeout must be between 1 and 3600 seconds, found {}", self.timeout);
         }
@@ -236,6 +263,29 @@ suite = "s"
         assert!(all.kernel_command_line().is_empty());
         let two = "description = \"d\"\n[[ktap]]\nsuite = \"a\"\n[[ktap]]\nsuite = \"b\"\n";
         assert!(format!("{:#}", Check::parse("x", two).unwrap_err()).contains("kunit = \"all\""));
+    }
+
+    #[test]
+    fn a_check_for_newer_kernels_says_why_it_skips_an_older_one() {
+        let text = "description = \"d\"\n[kernel]\nmin = \"7.3\"\nwhy = \"uses kernel::foo, new in 7.3\"\n";
+        let check = Check::parse("x", text).unwrap();
+        let why = check.not_for("7.2.12").unwrap().unwrap();
+        assert_eq!(why, "for Linux 7.3 or newer, this is 7.2.12: uses kernel::foo, new in 7.3");
+        assert_eq!(check.not_for("7.3.4").unwrap(), None);
+        assert_eq!(check.not_for("7.10.1").unwrap(), None);
+        let any = Check::parse("x", "description = \"d\"\n").unwrap();
+        assert_eq!(any.not_for("7.2.12").unwrap(), None);
+    }
+
+    #[test]
+    fn a_kernel_range_needs_a_version_and_a_reason() {
+        let bad = |range: &str| {
+            format!("{:#}", Check::parse("x", &format!("description = \"d\"\n[kernel]\n{range}")).unwrap_err())
+        };
+        assert!(bad("min = \"7\"\nwhy = \"w\"\n").contains("is not a kernel version"));
+        assert!(bad("min = \"7.3\"\nwhy = \" \"\n").contains("why is empty"));
+        assert!(bad("min = \"7.3\"\n").contains("missing field `why`"));
+        assert!(bad("min = \"7.3\"\nwhy = \"w\"\nmax = \"7.4\"\n").contains("unknown field `max`"));
     }
 
     #[test]

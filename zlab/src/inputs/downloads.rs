@@ -6,27 +6,22 @@ use crate::context::RunContext;
 use crate::environment::Environment;
 use crate::host::apt::{self, PrivateApt};
 use crate::host::paths::Paths;
-use crate::inputs::pins::{self, DebPin};
+use crate::inputs::pins::{self, DebPin, GivenBy};
 use crate::inputs::snapshot;
 use anyhow::{Context, Result};
 use fs_err as fs;
 use std::path::PathBuf;
 
-/// The variable that points zlab at a copy it did not download (Nix's `fetchurl`, a file of
-/// the user's own), per pin.
-fn override_var(pin: &DebPin) -> &'static str {
-    if pin.arch == "s390x" {
-        "ZLAB_BUSYBOX_DEB"
-    } else {
-        "ZLAB_KERNEL_DEB"
-    }
-}
-
-/// The file the pin's variable points at, and the variable, when it is set. zlab never writes
-/// nor deletes anything beside such a file.
+/// The file the pin's variable (ZLAB_KERNEL_DEB, ZLAB_BUSYBOX_DEB: Nix's `fetchurl`, a file of
+/// the user's own) points at, and the variable, when it is set. zlab never writes nor deletes
+/// anything beside such a file.
 pub fn given(env: &Environment, pin: &DebPin) -> Option<(PathBuf, &'static str)> {
-    let path = if pin.arch == "s390x" { &env.busybox_deb } else { &env.kernel_deb };
-    path.clone().map(|path| (path, override_var(pin)))
+    let by = pin.given_by?;
+    let path = match by {
+        GivenBy::KernelDeb => &env.kernel_deb,
+        GivenBy::BusyboxDeb => &env.busybox_deb,
+    };
+    path.clone().map(|path| (path, by.variable()))
 }
 
 /// Where zlab keeps its own download of the pin.
@@ -197,7 +192,8 @@ fn from_snapshot(
              `zlab fetch` gets it once {url} answers; or download it yourself, check that its SHA256 is {}, and point {} at it; \
              or move the pin in kernel/source.toml to a version the mirror has.",
             pin.sha256,
-            override_var(pin)
+            // Only the kernel a run builds can be given from outside.
+            pin.given_by.map_or("ZLAB_KERNEL_DEB (with --kernel naming its series)", GivenBy::variable)
         );
     }
     Ok(url)

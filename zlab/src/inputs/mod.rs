@@ -6,6 +6,7 @@ pub mod check;
 pub mod downloads;
 pub mod kconfig;
 pub mod kernel_tree;
+pub mod kernel_version;
 pub mod pins;
 pub mod shipped;
 pub mod snapshot;

@@ -1,21 +1,28 @@
 //! kernel/source.toml: the pinned kernel source and guest busybox, and SHA256 verification.
 
+use crate::inputs::kernel_version::KernelVersion;
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
 #[derive(Debug, Clone)]
 pub struct Pins {
+    /// The kernel this run builds: the default series, or the one `--kernel` chose.
     pub kernel: KernelPin,
+    /// Every pinned kernel series, newest first.
+    pub kernels: Vec<KernelPin>,
+    /// The series built when `--kernel` names none (`default-kernel`).
+    pub default_series: String,
     pub busybox: BusyboxPin,
 }
 
 /// A Debian binary package pinned by version and SHA256. Its SHA1 only names the file on
 /// snapshot.debian.org; the SHA256 is what every copy is checked against.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DebPin {
     pub package: String,
     pub version: String,
@@ -24,11 +31,32 @@ pub struct DebPin {
     pub pool: String,
     pub sha256: String,
     pub sha1: String,
+    /// The variable that may point at a copy zlab did not download; only the chosen kernel's
+    /// pin has one, so ZLAB_KERNEL_DEB is never checked against another series.
+    pub given_by: Option<GivenBy>,
 }
 
-/// The kernel source .deb, the upstream tarball inside it and the release it unpacks to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GivenBy {
+    KernelDeb,
+    BusyboxDeb,
+}
+
+impl GivenBy {
+    pub fn variable(self) -> &'static str {
+        match self {
+            GivenBy::KernelDeb => "ZLAB_KERNEL_DEB",
+            GivenBy::BusyboxDeb => "ZLAB_BUSYBOX_DEB",
+        }
+    }
+}
+
+/// One kernel series: the source .deb, the upstream tarball inside it and the release it
+/// unpacks to.
+#[derive(Debug, Clone, PartialEq)]
 pub struct KernelPin {
+    /// `7.3`: the key of its table, `[kernel."7.3"]`.
+    pub series: String,
     pub deb: DebPin,
     pub tarball: String,
     pub release: String,
@@ -44,9 +72,10 @@ pub struct BusyboxPin {
 // serde's `flatten` cannot be combined with `deny_unknown_fields`, so each table is read whole
 // and split afterwards: a misspelt key in a pin must be an error, never silently ignored.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct PinsFile {
-    kernel: KernelTable,
+    default_kernel: String,
+    kernel: BTreeMap<String, KernelTable>,
     busybox: BusyboxTable,
 }
 
@@ -78,9 +107,32 @@ struct BusyboxTable {
 }
 
 impl Pins {
-    /// Every pinned .deb, as `zlab fetch` and `zlab setup` download them.
-    pub fn debs(&self) -> [&DebPin; 2] {
-        [&self.kernel.deb, &self.busybox.deb]
+    /// Every pinned .deb, as `zlab fetch` and `zlab setup` download them: the chosen kernel,
+    /// the other series (`--kernel`, `zlab test --matrix`), the guest busybox.
+    pub fn debs(&self) -> Vec<&DebPin> {
+        let others = self.kernels.iter().filter(|k| k.series != self.kernel.series);
+        std::iter::once(&self.kernel).chain(others).map(|k| &k.deb).chain([&self.busybox.deb]).collect()
+    }
+
+    /// Whether this run builds the default series (its folders then carry no series suffix).
+    pub fn default_chosen(&self) -> bool {
+        self.kernel.series == self.default_series
+    }
+
+    /// The same pins with `series` as the kernel this run builds (`--kernel`).
+    pub fn choose(mut self, series: &str) -> Result<Pins> {
+        let Some(pin) = self.kernels.iter().find(|k| k.series == series).cloned() else {
+            let pinned: Vec<&str> = self.kernels.iter().map(|k| k.series.as_str()).collect();
+            bail!(
+                "no Linux {series} is pinned in kernel/source.toml; it pins {}: give one of them to --kernel (ZLAB_KERNEL)",
+                pinned.join(", ")
+            );
+        };
+        for k in &mut self.kernels {
+            k.deb.given_by = None;
+        }
+        self.kernel = KernelPin { deb: DebPin { given_by: Some(GivenBy::KernelDeb), ..pin.deb }, ..pin };
+        Ok(self)
     }
 
     pub fn load(path: &Path) -> Result<Pins> {
@@ -88,40 +140,63 @@ impl Pins {
         Pins::parse(&text).with_context(|| format!("in {}", path.display()))
     }
 
+    /// The pins with the default series chosen.
     pub fn parse(text: &str) -> Result<Pins> {
         let file: PinsFile = toml::from_str(text)?;
-        let (k, b) = (file.kernel, file.busybox);
-        let pins = Pins {
-            kernel: KernelPin {
-                deb: DebPin {
-                    package: k.package,
-                    version: k.version,
-                    suite: k.suite,
-                    arch: k.arch,
-                    pool: k.pool,
-                    sha256: k.sha256,
-                    sha1: k.sha1,
-                },
-                tarball: k.tarball,
-                release: k.release,
-            },
-            busybox: BusyboxPin {
-                deb: DebPin {
-                    package: b.package,
-                    version: b.version,
-                    suite: b.suite,
-                    arch: b.arch,
-                    pool: b.pool,
-                    sha256: b.sha256,
-                    sha1: b.sha1,
-                },
-                binary: b.binary,
-            },
-        };
-        for deb in [&pins.kernel.deb, &pins.busybox.deb] {
-            deb.validate()?;
+        let mut kernels = Vec::new();
+        for (series, k) in file.kernel {
+            let deb = DebPin {
+                package: k.package,
+                version: k.version,
+                suite: k.suite,
+                arch: k.arch,
+                pool: k.pool,
+                sha256: k.sha256,
+                sha1: k.sha1,
+                given_by: None,
+            };
+            let pin = KernelPin { series, deb, tarball: k.tarball, release: k.release };
+            pin.validate()?;
+            kernels.push(pin);
         }
-        Ok(pins)
+        kernels.sort_by_cached_key(|k| std::cmp::Reverse(KernelVersion::parse(&k.series).ok()));
+        let b = file.busybox;
+        let busybox = BusyboxPin {
+            deb: DebPin {
+                package: b.package,
+                version: b.version,
+                suite: b.suite,
+                arch: b.arch,
+                pool: b.pool,
+                sha256: b.sha256,
+                sha1: b.sha1,
+                given_by: Some(GivenBy::BusyboxDeb),
+            },
+            binary: b.binary,
+        };
+        busybox.deb.validate()?;
+        let default_series = file.default_kernel;
+        let Some(first) = kernels.first().cloned() else {
+            bail!("no [kernel.\"<series>\"] table: pin at least one kernel")
+        };
+        let pins = Pins { kernel: first, kernels, default_series: default_series.clone(), busybox };
+        pins.choose(&default_series).context("in default-kernel")
+    }
+}
+
+impl KernelPin {
+    fn validate(&self) -> Result<()> {
+        let table = format!("[kernel.\"{}\"]", self.series);
+        let series = KernelVersion::parse(&self.series).with_context(|| format!("in the name of {table}"))?;
+        let release = KernelVersion::parse(&self.release).with_context(|| format!("in {table} release"))?;
+        if series.series() != self.series || release.series() != self.series {
+            bail!(
+                "{table} must be named by its series, MAJOR.MINOR, and hold a release of it: release {} is in the series {}",
+                self.release,
+                release.series()
+            );
+        }
+        self.deb.validate()
     }
 }
 
@@ -246,6 +321,62 @@ mod tests {
         assert_eq!(pins.busybox.deb.arch, "s390x");
         assert!(pins.kernel.deb.file_name().starts_with(&pins.kernel.deb.package));
         assert!(pins.busybox.deb.apt_spec().starts_with("busybox-static:s390x="));
+    }
+
+    #[test]
+    fn every_series_is_pinned_newest_first_and_the_default_is_chosen() {
+        let pins = Pins::parse(&repo_pins()).unwrap();
+        let series: Vec<&str> = pins.kernels.iter().map(|k| k.series.as_str()).collect();
+        assert_eq!(series, ["7.3", "7.2"]);
+        assert_eq!((pins.kernel.series.as_str(), pins.default_series.as_str()), ("7.3", "7.3"));
+        assert!(pins.default_chosen());
+        for k in &pins.kernels {
+            assert!(k.release.starts_with(&format!("{}.", k.series)), "{k:?}");
+            assert!(k.deb.package.ends_with(&k.series) && k.tarball.contains(&k.series), "{k:?}");
+        }
+        let debs: Vec<&str> = pins.debs().iter().map(|d| d.package.as_str()).collect();
+        assert_eq!(debs, ["linux-source-7.3", "linux-source-7.2", "busybox-static"]);
+    }
+
+    /// ZLAB_KERNEL_DEB stands for the kernel the run builds, never for another series.
+    #[test]
+    fn choosing_a_series_moves_the_kernel_deb_variable_with_it() {
+        let pins = Pins::parse(&repo_pins()).unwrap().choose("7.2").unwrap();
+        assert_eq!((pins.kernel.release.as_str(), pins.default_chosen()), ("7.2.12", false));
+        let given: Vec<(&str, Option<GivenBy>)> =
+            pins.debs().iter().map(|d| (d.package.as_str(), d.given_by)).collect();
+        assert_eq!(
+            given,
+            [
+                ("linux-source-7.2", Some(GivenBy::KernelDeb)),
+                ("linux-source-7.3", None),
+                ("busybox-static", Some(GivenBy::BusyboxDeb))
+            ]
+        );
+        assert_eq!(pins.choose("7.3").unwrap().kernel.deb.given_by, Some(GivenBy::KernelDeb));
+    }
+
+    #[test]
+    fn a_series_that_is_not_pinned_is_refused_with_those_that_are() {
+        let err = format!("{:#}", Pins::parse(&repo_pins()).unwrap().choose("7.1").unwrap_err());
+        assert!(err.contains("no Linux 7.1 is pinned") && err.contains("it pins 7.3, 7.2"), "{err}");
+        let text = repo_pins().replacen("default-kernel = \"7.3\"", "default-kernel = \"7.4\"", 1);
+        let err = format!("{:#}", Pins::parse(&text).unwrap_err());
+        assert!(err.contains("in default-kernel") && err.contains("no Linux 7.4 is pinned"), "{err}");
+    }
+
+    #[test]
+    fn a_table_must_hold_a_release_of_its_series() {
+        let text = repo_pins().replacen("release = \"7.2.12\"", "release = \"7.3.4\"", 1);
+        let err = format!("{:#}", Pins::parse(&text).unwrap_err());
+        assert!(
+            err.contains("[kernel.\"7.2\"] must be named by its series") && err.contains("7.3.4 is in the series 7.3"),
+            "{err}"
+        );
+        let text = repo_pins().replacen("[kernel.\"7.2\"]", "[kernel.\"7.2.12\"]", 1);
+        assert!(format!("{:#}", Pins::parse(&text).unwrap_err()).contains("must be named by its series"));
+        let text = repo_pins().replacen("[kernel.\"7.2\"]", "[kernel.\"seven\"]", 1);
+        assert!(format!("{:#}", Pins::parse(&text).unwrap_err()).contains("is not a kernel version"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub const VARIANTS: &str = include_str!("../../../kernel/variants.toml");
 /// Every kernel/configs/<name>.config (a test checks that none is missing here).
 pub const FRAGMENTS: &[(&str, &str)] = &[
     ("base", include_str!("../../../kernel/configs/base.config")),
+    ("base-7.2", include_str!("../../../kernel/configs/base-7.2.config")),
     ("debug", include_str!("../../../kernel/configs/debug.config")),
     ("kunit", include_str!("../../../kernel/configs/kunit.config")),
     ("rust", include_str!("../../../kernel/configs/rust.config")),

@@ -43,14 +43,8 @@ pub fn load_all(paths: &Paths) -> Result<BTreeMap<String, Variant>> {
 
 /// A config fragment's text: the project's kernel/configs/<name>.config, else zlab's own.
 pub fn fragment(paths: &Paths, name: &str) -> Result<String> {
-    if let Some(project) = &paths.project {
-        let file = project.kernel_dir().join("configs").join(format!("{name}.config"));
-        if file.is_file() {
-            return Ok(fs::read_to_string(&file)?);
-        }
-    }
-    match shipped::fragment(name) {
-        Some(text) => Ok(text.to_string()),
+    match fragment_if_any(paths, name)? {
+        Some(text) => Ok(text),
         None => {
             let known: Vec<&str> = shipped::FRAGMENTS.iter().map(|(n, _)| *n).collect();
             bail!(
@@ -60,6 +54,16 @@ nor among zlab's ({})",
             )
         }
     }
+}
+
+fn fragment_if_any(paths: &Paths, name: &str) -> Result<Option<String>> {
+    if let Some(project) = &paths.project {
+        let file = project.kernel_dir().join("configs").join(format!("{name}.config"));
+        if file.is_file() {
+            return Ok(Some(fs::read_to_string(&file)?));
+        }
+    }
+    Ok(shipped::fragment(name).map(str::to_string))
 }
 
 pub fn load(paths: &Paths, name: &str) -> Result<Variant> {
@@ -80,14 +84,23 @@ pub fn for_gdb(paths: &Paths, name: &str) -> Result<String> {
     Ok(twin)
 }
 
-/// The fragments' text merged in order (what Kconfig reads) and their parsed settings.
-pub fn merged_fragments(paths: &Paths, variant: &Variant) -> Result<(String, Vec<Setting>)> {
+/// The fragments' text merged in order (what Kconfig reads) and their parsed settings. For a
+/// kernel of the series `series` (e.g. 7.2), each fragment `<name>` is followed by
+/// `<name>-<series>` where there is one: what that series needs said otherwise, such as a
+/// symbol it names differently.
+pub fn merged_fragments(paths: &Paths, variant: &Variant, series: Option<&str>) -> Result<(String, Vec<Setting>)> {
     let mut text = String::new();
     let mut settings = Vec::new();
     for name in &variant.fragments {
-        let body = fragment(paths, name)?;
-        settings.extend(kconfig::parse_fragment(&format!("kernel/configs/{name}.config"), &body)?);
-        text.push_str(&format!("# --- kernel/configs/{name}.config\n{body}\n"));
+        let for_series = series.map(|s| format!("{name}-{s}"));
+        let own = match &for_series {
+            Some(name) => fragment_if_any(paths, name)?.map(|body| (name.as_str(), body)),
+            None => None,
+        };
+        for (name, body) in std::iter::once((name.as_str(), fragment(paths, name)?)).chain(own) {
+            settings.extend(kconfig::parse_fragment(&format!("kernel/configs/{name}.config"), &body)?);
+            text.push_str(&format!("# --- kernel/configs/{name}.config\n{body}\n"));
+        }
     }
     Ok((text, settings))
 }
@@ -108,5 +121,22 @@ mod tests {
         assert!(without.to_string().contains("missing field `description`"), "{without}");
         let typo = parse("[test]\ndescription = \"x\"\nfragmets = [\"base\"]\n").unwrap_err();
         assert!(typo.to_string().contains("unknown field `fragmets`"), "{typo}");
+    }
+
+    #[test]
+    fn a_series_fragment_follows_its_fragment_only_for_that_series() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::for_tests("/nowhere".as_ref(), home.path());
+        let test = load(&paths, DEFAULT).unwrap();
+        let names = |series: Option<&str>| -> Vec<String> {
+            let (text, _) = merged_fragments(&paths, &test, series).unwrap();
+            text.lines().filter_map(|l| l.strip_prefix("# --- kernel/configs/")).map(str::to_string).collect()
+        };
+        assert_eq!(names(Some("7.3")), ["base.config", "rust.config", "kunit.config", "samples.config"]);
+        assert_eq!(
+            names(Some("7.2")),
+            ["base.config", "base-7.2.config", "rust.config", "kunit.config", "samples.config"]
+        );
+        assert_eq!(names(None), names(Some("7.3")));
     }
 }

@@ -22,13 +22,17 @@ pub struct CheckRun {
     pub name: String,
     /// "gcc" or "llvm": the compilers of the kernel and modules.
     pub toolchain: &'static str,
+    /// The kernel release booted, e.g. "7.3.4".
+    pub kernel: String,
     pub description: String,
     pub variant: String,
     pub run: u32,
     pub runs: u32,
-    /// "pass", "fail" (the console was judged and something is wrong) or "error" (no boot to
-    /// judge: a build failed, QEMU did not start).
+    /// "pass", "fail" (the console was judged and something is wrong), "error" (no boot to
+    /// judge: a build failed, QEMU did not start) or "skipped" (the check is not for this
+    /// kernel; `skipped` says why).
     pub result: &'static str,
+    pub skipped: Option<String>,
     pub seconds: f64,
     pub console_log: String,
     pub failures: Vec<FailureEntry>,
@@ -77,12 +81,19 @@ pub struct Totals {
     pub passed: usize,
     pub failed: usize,
     pub errors: usize,
+    pub skipped: usize,
 }
 
 pub fn results(outcomes: &[Outcome]) -> Results {
     let checks: Vec<CheckRun> = outcomes.iter().map(check_run).collect();
     let count = |result: &str| checks.iter().filter(|c| c.result == result).count();
-    let totals = Totals { runs: checks.len(), passed: count("pass"), failed: count("fail"), errors: count("error") };
+    let totals = Totals {
+        runs: checks.len(),
+        passed: count("pass"),
+        failed: count("fail"),
+        errors: count("error"),
+        skipped: count("skipped"),
+    };
     Results { format: FORMAT, version: VERSION, checks, totals }
 }
 
@@ -92,6 +103,7 @@ pub fn to_string(outcomes: &[Outcome]) -> String {
 
 fn check_run(o: &Outcome) -> CheckRun {
     let (result, failures, ktap) = match &o.result {
+        _ if o.skipped.is_some() => ("skipped", vec![], None),
         Ok(v) => {
             let failures = v.failures.iter().map(|f| FailureEntry { kind: f.kind(), message: f.to_string() }).collect();
             let suites = v.ktap.suites.iter().map(|s| suite(s, o.suites.contains(&s.name))).collect();
@@ -108,11 +120,13 @@ fn check_run(o: &Outcome) -> CheckRun {
     CheckRun {
         name: o.check.clone(),
         toolchain: o.toolchain.name(),
+        kernel: o.kernel.clone(),
         description: o.description.clone(),
         variant: o.variant.clone(),
         run: o.run,
         runs: o.runs,
         result,
+        skipped: o.skipped.clone(),
         seconds: (o.seconds * 1000.0).round() / 1000.0,
         console_log: o.console_log.display().to_string(),
         failures,

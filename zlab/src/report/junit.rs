@@ -39,17 +39,19 @@ pub fn to_string(outcomes: &[Outcome]) -> String {
 
 fn suite(o: &Outcome) -> TestSuite {
     let runs = if o.runs > 1 { format!(" (run {}/{})", o.run, o.runs) } else { String::new() };
-    let mut suite = TestSuite::new(text(&format!("{}{runs}", o.label())));
+    let mut suite = TestSuite::new(text(&format!("{}{runs}", o.label)));
     suite.set_time(seconds(o.seconds));
     suite.add_properties([
         Property::new("description", text(&o.description)),
         Property::new("variant", text(&o.variant)),
+        Property::new("kernel", text(&o.kernel)),
+        Property::new("toolchain", o.toolchain.name()),
         Property::new("console_log", text(&o.console_log.display().to_string())),
     ]);
     suite.add_test_case(boot_case(o, &runs));
     if let Ok(verdict) = &o.result {
         for s in verdict.ktap.suites.iter().filter(|s| o.suites.contains(&s.name) || s.counts().failed > 0) {
-            let classname = format!("{}.{}", o.label(), s.name);
+            let classname = format!("{}.{}", o.label, s.name);
             for child in &s.children {
                 kunit_cases(child, "", None, &classname, &runs, &mut suite);
             }
@@ -60,6 +62,11 @@ fn suite(o: &Outcome) -> TestSuite {
 
 fn boot_case(o: &Outcome, runs: &str) -> TestCase {
     let status = match &o.result {
+        _ if o.skipped.is_some() => {
+            let mut skipped = TestCaseStatus::skipped();
+            skipped.set_message(text(o.skipped.as_deref().unwrap_or_default()));
+            skipped
+        }
         Ok(v) if v.passed() => TestCaseStatus::success(),
         Ok(v) => {
             let first = v.failures[0].to_string();
@@ -76,7 +83,7 @@ fn boot_case(o: &Outcome, runs: &str) -> TestCase {
         }
     };
     let mut case = TestCase::new(text(&format!("boot{runs}")), status);
-    case.set_classname(text(&o.label()))
+    case.set_classname(text(&o.label))
         .set_time(seconds(o.seconds))
         .set_system_out(text(&format!("console: {}\n", o.console_log.display())));
     case
@@ -198,19 +205,11 @@ mod tests {
         let ktap = ktap::parse(
             "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: demo\n    1..2\n    ok 1 works\n    ok 2 numa # SKIP requires CONFIG_NUMA\nok 1 demo\n",
         );
-        let outcome = Outcome {
-            check: "demo".into(),
-            toolchain: crate::toolchain::tools::Compiler::Gcc,
-            description: "d".into(),
-            variant: "test".into(),
-            run: 1,
-            runs: 1,
-            suites: vec!["demo".into()],
-            seconds: 1.23456,
-            console_log: "/c.log".into(),
-            result: Ok(crate::judge::verdict::Verdict { failures: vec![], ktap }),
-            phases: Default::default(),
-        };
+        let check =
+            crate::inputs::check::Check::parse("demo", "description = \"d\"\n[[ktap]]\nsuite = \"demo\"\n").unwrap();
+        let paths = crate::host::paths::Paths::for_tests("/p".as_ref(), "/h".as_ref());
+        let verdict = crate::judge::verdict::Verdict { failures: vec![], ktap };
+        let outcome = Outcome { seconds: 1.23456, ..Outcome::new(&paths, "7.3.4", &check, (1, 1), Ok(verdict)) };
         let xml = to_string(&[outcome]);
         assert!(
             xml.contains("\n<testsuites name=\"zlab\" tests=\"3\" failures=\"0\" errors=\"0\" time=\"1.235\">\n"),
@@ -223,5 +222,28 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<skipped message=\"SKIP requires CONFIG_NUMA\"/>"), "{xml}");
+    }
+
+    /// A check that is not for the kernel: its boot case is skipped with the reason, and the
+    /// report validates as any other.
+    #[test]
+    fn a_check_skipped_on_its_kernel_is_a_skipped_boot_case() {
+        let text = "description = \"d\"\n[kernel]\nmin = \"7.3\"\nwhy = \"kernel::new_api\"\n";
+        let check = crate::inputs::check::Check::parse("demo", text).unwrap();
+        let paths = crate::host::paths::Paths {
+            kernel_series: Some("7.2".into()),
+            ..crate::host::paths::Paths::for_tests("/p".as_ref(), "/h".as_ref())
+        };
+        let why = check.not_for("7.2.12").unwrap().unwrap();
+        let xml = to_string(&[Outcome::skipped(&paths, "7.2.12", &check, (1, 1), why)]);
+        assert!(
+            xml.contains("<testsuite name=\"demo-7.2\" tests=\"1\" skipped=\"1\" errors=\"0\" failures=\"0\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<skipped message=\"for Linux 7.3 or newer, this is 7.2.12: kernel::new_api\"/>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<property name=\"kernel\" value=\"7.2.12\"/>"), "{xml}");
     }
 }

@@ -76,7 +76,7 @@ impl Trees {
 }
 
 fn repro_home(paths: &Paths) -> PathBuf {
-    paths.home.join(format!("repro{}", paths.compiler.dir_suffix()))
+    paths.home.join(paths.label("repro"))
 }
 
 const INITRAMFS: &str = "initramfs.cpio";

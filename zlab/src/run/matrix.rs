@@ -1,106 +1,145 @@
-//! `zlab test --matrix`: the checks under every toolchain (GCC, then LLVM), each with its own
-//! kernel, then one table of check × toolchain.
+//! `zlab test --matrix`: the checks on every pinned kernel series (newest first), each under
+//! every toolchain (GCC, then LLVM), each column with its own kernel build, then one table of
+//! check × kernel × toolchain.
 
 use crate::context::RunContext;
 use crate::host::paths::Paths;
 use crate::inputs::check::Check;
-use crate::run::phases::Phases;
-use crate::run::runner::{self, Outcome};
+use crate::run::runner::{self, Outcome, Status};
 use crate::say;
 use crate::toolchain::tools::Compiler;
 use crate::ui::output::{self, Colour};
 use anyhow::Result;
 
+/// One column of the matrix: a kernel and a toolchain, with the folders of its builds and runs.
+#[derive(Clone)]
+pub struct Column {
+    pub paths: Paths,
+    /// The pinned series to choose, or None for the kernel the run already has (`--kernel`,
+    /// `--kernel-source`: the matrix is then that kernel's two toolchains).
+    pub series: Option<String>,
+    /// The release it builds, e.g. 7.2.12.
+    pub release: String,
+}
+
+impl Column {
+    fn name(&self) -> String {
+        format!("{} {}", self.release, self.paths.compiler.name())
+    }
+}
+
 pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcome>> {
     let checks = runner::select(ctx, names)?;
-    Ok(run_halves(&ctx.paths, &checks, repeat, |paths| {
-        crate::note!("zlab: matrix: the checks built with {}", paths.compiler.name());
-        runner::run(&ctx.with_compiler(paths.compiler), names, repeat)
+    let columns = columns(ctx)?;
+    Ok(run_columns(&columns, &checks, repeat, |column| {
+        crate::note!("zlab: matrix: the checks on Linux {}", column.name());
+        let ctx = match &column.series {
+            Some(series) => ctx.with_kernel(series)?,
+            None => ctx.with_compiler(ctx.paths.compiler),
+        };
+        runner::run(&ctx.with_compiler(column.paths.compiler), names, repeat)
     }))
 }
 
-/// Each toolchain's half in turn. A half that cannot run at all (`zlab doctor` refusing its
-/// tools) fails every check under it, saying why, and the other half's results stay.
-pub fn run_halves(
-    paths: &Paths,
+/// Every pinned series × every toolchain; one series when the run names its kernel.
+fn columns(ctx: &RunContext) -> Result<Vec<Column>> {
+    let kernel_given = ctx.kernel.is_some() || crate::environment::non_empty(&ctx.env.kernel_source).is_some();
+    let kernels: Vec<(Option<String>, RunContext)> = if kernel_given {
+        vec![(None, ctx.with_compiler(ctx.paths.compiler))]
+    } else {
+        let series: Vec<String> = ctx.pins()?.kernels.iter().map(|k| k.series.clone()).collect();
+        series.into_iter().map(|s| Ok((Some(s.clone()), ctx.with_kernel(&s)?))).collect::<Result<_>>()?
+    };
+    let mut columns = Vec::new();
+    for (series, kernel_ctx) in kernels {
+        let release = kernel_ctx.kernel_release()?;
+        for compiler in Compiler::ALL {
+            let paths = Paths { compiler, ..kernel_ctx.paths.clone() };
+            columns.push(Column { paths, series: series.clone(), release: release.clone() });
+        }
+    }
+    Ok(columns)
+}
+
+/// Each column in turn. A column that cannot run at all (`zlab doctor` refusing its tools, a
+/// kernel that does not build) fails every check under it, saying why, and the other columns'
+/// results stay.
+pub fn run_columns(
+    columns: &[Column],
     checks: &[Check],
     repeat: u32,
-    mut half: impl FnMut(&Paths) -> Result<Vec<Outcome>>,
+    mut column_run: impl FnMut(&Column) -> Result<Vec<Outcome>>,
 ) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
-    for compiler in Compiler::ALL {
-        let paths = Paths { compiler, ..paths.clone() };
-        match half(&paths) {
+    for column in columns {
+        match column_run(column) {
             Ok(ran) => outcomes.extend(ran),
             Err(e) => {
-                let why = format!("the {} half of the matrix did not run: {e:#}", compiler.name());
+                let why = format!("the column {} of the matrix did not run: {e:#}", column.name());
                 say!(
-                    "{} every check built with {}: could not run",
+                    "{} every check on Linux {}: could not run",
                     output::paint_human(Colour::Red, "FAIL"),
-                    compiler.name()
+                    column.name()
                 );
                 for line in why.lines() {
                     say!("  {line}");
                 }
                 let runs = checks.iter().flat_map(|check| (1..=repeat).map(move |n| (check, n)));
-                outcomes.extend(runs.map(|(check, n)| not_run(&paths, check, n, repeat, &why)));
+                outcomes.extend(runs.map(|(check, n)| {
+                    Outcome::new(&column.paths, &column.release, check, (n, repeat), Err(why.clone()))
+                }));
             }
         }
     }
     outcomes
 }
 
-/// A failed outcome for a run that never started, so every report still lists it.
-fn not_run(paths: &Paths, check: &Check, run: u32, runs: u32, why: &str) -> Outcome {
-    Outcome {
-        check: check.name.clone(),
-        toolchain: paths.compiler,
-        description: check.description.clone(),
-        variant: check.variant.clone(),
-        run,
-        runs,
-        suites: check.ktap.iter().map(|k| k.suite.clone()).collect(),
-        seconds: 0.0,
-        // Checks come from a project, so its run folder is known.
-        console_log: paths.run_dir(&check.name).map(|dir| dir.join("console.log")).unwrap_or_default(),
-        result: Err(why.to_string()),
-        phases: Phases::default(),
-    }
-}
-
-/// One row per check, one column per toolchain: `pass`, `FAIL`, or with `--repeat` the runs
-/// that passed (`9/10`); then the closing `N passed, N failed` line over every run.
+/// One row per check, one column per kernel and toolchain: `pass`, `FAIL`, `skip`, or with
+/// `--repeat` the runs that passed (`9/10`); then the closing `N passed, N failed` line over
+/// every run.
 pub fn summarize(outcomes: &[Outcome]) -> bool {
-    let mut checks: Vec<&str> = Vec::new();
-    for o in outcomes {
-        if !checks.contains(&o.check.as_str()) {
-            checks.push(&o.check);
-        }
-    }
     say!();
-    let header: Vec<String> = Compiler::ALL.iter().map(|c| format!("{:<8}", c.name())).collect();
-    say!("{:<24} {}", "check", header.join(" ").trim_end());
-    for check in checks {
-        let cells: Vec<String> = Compiler::ALL
-            .iter()
-            .map(|&compiler| {
-                let runs: Vec<&Outcome> =
-                    outcomes.iter().filter(|o| o.check == check && o.toolchain == compiler).collect();
-                format!("{:<8}", cell(&runs))
-            })
-            .collect();
-        say!("{check:<24} {}", cells.join(" ").trim_end());
+    for line in table(outcomes) {
+        say!("{line}");
     }
     runner::closing_line(outcomes)
 }
 
+fn table(outcomes: &[Outcome]) -> Vec<String> {
+    let mut checks: Vec<&str> = Vec::new();
+    let mut columns: Vec<(&str, Compiler)> = Vec::new();
+    for o in outcomes {
+        if !checks.contains(&o.check.as_str()) {
+            checks.push(&o.check);
+        }
+        if !columns.contains(&(o.kernel.as_str(), o.toolchain)) {
+            columns.push((&o.kernel, o.toolchain));
+        }
+    }
+    let row = |name: &str, cells: Vec<String>| {
+        let cells: Vec<String> = cells.iter().map(|c| format!("{c:<12}")).collect();
+        format!("{name:<24} {}", cells.join(" ")).trim_end().to_string()
+    };
+    let mut lines = vec![row("check", columns.iter().map(|(kernel, c)| format!("{kernel} {}", c.name())).collect())];
+    for check in checks {
+        let cells = columns.iter().map(|&(kernel, compiler)| {
+            let runs: Vec<&Outcome> =
+                outcomes.iter().filter(|o| o.check == check && o.kernel == kernel && o.toolchain == compiler).collect();
+            cell(&runs)
+        });
+        lines.push(row(check, cells.collect()));
+    }
+    lines
+}
+
 fn cell(runs: &[&Outcome]) -> String {
     let passed = runs.iter().filter(|o| o.passed()).count();
-    match runs.len() {
-        0 => "-".into(),
-        1 if passed == 1 => "pass".into(),
-        1 => "FAIL".into(),
-        n => format!("{passed}/{n}"),
+    match runs {
+        [] => "-".into(),
+        runs if runs.iter().all(|o| o.status() == Status::Skipped) => "skip".into(),
+        [_] if passed == 1 => "pass".into(),
+        [_] => "FAIL".into(),
+        runs => format!("{passed}/{}", runs.len()),
     }
 }
 
@@ -110,54 +149,104 @@ mod tests {
     use crate::judge::verdict::Verdict;
     use std::path::PathBuf;
 
-    fn paths() -> Paths {
-        Paths::for_tests("/repo".as_ref(), "/home".as_ref())
+    /// 7.3.4 (the default) and 7.2.12, each with gcc and llvm, as `columns` makes them.
+    fn columns() -> Vec<Column> {
+        let base = Paths::for_tests("/repo".as_ref(), "/home".as_ref());
+        let kernels = [(None, "7.3.4"), (Some("7.2"), "7.2.12")];
+        kernels
+            .into_iter()
+            .flat_map(|(series, release)| {
+                let base = Paths { kernel_series: series.map(String::from), ..base.clone() };
+                Compiler::ALL.map(|compiler| Column {
+                    paths: Paths { compiler, ..base.clone() },
+                    series: Some(series.unwrap_or("7.3").into()),
+                    release: release.into(),
+                })
+            })
+            .collect()
     }
 
     fn checks() -> Vec<Check> {
-        ["boot-smoke", "hello"].map(|name| Check::parse(name, "description = \"a check\"\n").unwrap()).to_vec()
+        let new_api = "description = \"a check\"\n[kernel]\nmin = \"7.3\"\nwhy = \"kernel::new_api\"\n";
+        vec![
+            Check::parse("boot-smoke", "description = \"a check\"\n").unwrap(),
+            Check::parse("hello", new_api).unwrap(),
+        ]
     }
 
-    /// What a half that ran gives: every check passed, under the half's toolchain.
-    fn passed(paths: &Paths, checks: &[Check], repeat: u32) -> Vec<Outcome> {
+    /// What a column that ran gives: every check passed, or skipped where its range says so.
+    fn ran(column: &Column, checks: &[Check], repeat: u32) -> Vec<Outcome> {
         let runs = checks.iter().flat_map(|check| (1..=repeat).map(move |n| (check, n)));
-        runs.map(|(check, n)| Outcome {
-            result: Ok(Verdict { failures: vec![], ktap: Default::default() }),
-            seconds: 1.0,
-            ..not_run(paths, check, n, repeat, "")
+        runs.map(|(check, n)| match check.not_for(&column.release).unwrap() {
+            Some(why) => Outcome::skipped(&column.paths, &column.release, check, (n, repeat), why),
+            None => Outcome {
+                seconds: 1.0,
+                ..Outcome::new(
+                    &column.paths,
+                    &column.release,
+                    check,
+                    (n, repeat),
+                    Ok(Verdict { failures: vec![], ktap: Default::default() }),
+                )
+            },
         })
         .collect()
     }
 
-    fn llvm_refused(paths: &Paths, checks: &[Check], repeat: u32) -> Result<Vec<Outcome>> {
-        match paths.compiler {
-            Compiler::Gcc => Ok(passed(paths, checks, repeat)),
+    fn llvm_refused(column: &Column, checks: &[Check], repeat: u32) -> Result<Vec<Outcome>> {
+        match column.paths.compiler {
+            Compiler::Gcc => Ok(ran(column, checks, repeat)),
             Compiler::Llvm => anyhow::bail!("the toolchain is not ready:\n  clang: found not found (/nowhere/clang)"),
         }
     }
 
     #[test]
-    fn a_half_that_cannot_run_keeps_the_other_halfs_results_and_fails_its_checks() {
+    fn a_column_that_cannot_run_keeps_the_others_results_and_fails_its_checks() {
         let checks = checks();
-        let outcomes = run_halves(&paths(), &checks, 1, |p| llvm_refused(p, &checks, 1));
-        let seen: Vec<(String, bool)> = outcomes.iter().map(|o| (o.label(), o.passed())).collect();
-        let expected = [("boot-smoke", true), ("hello", true), ("boot-smoke.llvm", false), ("hello.llvm", false)];
-        assert_eq!(seen, expected.map(|(l, p)| (l.to_string(), p)));
-        for o in &outcomes[2..] {
+        let outcomes = run_columns(&columns(), &checks, 1, |c| llvm_refused(c, &checks, 1));
+        let seen: Vec<(&str, Status)> = outcomes.iter().map(|o| (o.label.as_str(), o.status())).collect();
+        let expected = [
+            ("boot-smoke", Status::Passed),
+            ("hello", Status::Passed),
+            ("boot-smoke.llvm", Status::Error),
+            ("hello.llvm", Status::Error),
+            ("boot-smoke-7.2", Status::Passed),
+            ("hello-7.2", Status::Skipped),
+            ("boot-smoke-7.2.llvm", Status::Error),
+            ("hello-7.2.llvm", Status::Error),
+        ];
+        assert_eq!(seen, expected);
+        for o in outcomes.iter().filter(|o| o.status() == Status::Error) {
             let why = o.result.as_ref().err().unwrap();
-            assert!(why.starts_with("the llvm half of the matrix did not run: the toolchain is not ready"), "{why}");
+            let column = format!("the column {} llvm of the matrix did not run: the toolchain is not ready", o.kernel);
+            assert!(why.starts_with(&column), "{why}");
             assert!(why.contains("/nowhere/clang"), "{why}");
-            assert_eq!(o.console_log, PathBuf::from(format!("/home/runs/test-0123456789ab/{}/console.log", o.label())));
+            assert_eq!(o.console_log, PathBuf::from(format!("/home/runs/test-0123456789ab/{}/console.log", o.label)));
         }
-        assert!(!summarize(&outcomes), "a refused half fails the run");
+        assert!(!summarize(&outcomes), "a refused column fails the run");
     }
 
     #[test]
-    fn the_reports_carry_both_halves_when_one_cannot_run() {
+    fn the_table_has_a_column_per_kernel_and_toolchain_and_skips_are_no_failures() {
         let checks = checks();
-        let outcomes = run_halves(&paths(), &checks, 2, |p| llvm_refused(p, &checks, 2));
+        let outcomes = run_columns(&columns(), &checks, 1, |c| Ok(ran(c, &checks, 1)));
+        assert_eq!(
+            table(&outcomes),
+            [
+                "check                    7.3.4 gcc    7.3.4 llvm   7.2.12 gcc   7.2.12 llvm",
+                "boot-smoke               pass         pass         pass         pass",
+                "hello                    pass         pass         skip         skip",
+            ]
+        );
+        assert!(summarize(&outcomes), "skipped checks fail nothing");
+    }
+
+    #[test]
+    fn the_reports_carry_every_column_when_one_cannot_run() {
+        let checks = checks();
+        let outcomes = run_columns(&columns()[..2], &checks, 2, |c| llvm_refused(c, &checks, 2));
         let json: serde_json::Value = serde_json::from_str(&crate::report::json::to_string(&outcomes)).unwrap();
-        assert_eq!(json["totals"], serde_json::json!({"runs": 8, "passed": 4, "failed": 0, "errors": 4}));
+        assert_eq!(json["totals"], serde_json::json!({"runs": 8, "passed": 4, "failed": 0, "errors": 4, "skipped": 0}));
         let toolchains: Vec<&str> =
             json["checks"].as_array().unwrap().iter().map(|c| c["toolchain"].as_str().unwrap()).collect();
         assert_eq!(toolchains, ["gcc", "gcc", "gcc", "gcc", "llvm", "llvm", "llvm", "llvm"]);
@@ -167,16 +256,16 @@ mod tests {
         assert_eq!(suites[3], ("hello (run 2/2)", 1, 0));
         assert_eq!(suites[7], ("hello.llvm (run 2/2)", 1, 1));
         let error = junit.suites[7].cases[0].status.error_as_ref();
-        assert!(error.message.starts_with("could not boot: the llvm half of the matrix did not run"), "{xml}");
+        assert!(error.message.starts_with("could not boot: the column 7.3.4 llvm of the matrix did not run"), "{xml}");
         assert!(error.text.contains("/nowhere/clang"), "{xml}");
     }
 
     #[test]
-    fn a_gcc_half_that_cannot_run_still_lets_llvm_run() {
+    fn a_gcc_column_that_cannot_run_still_lets_llvm_run() {
         let checks = checks();
-        let outcomes = run_halves(&paths(), &checks, 1, |p| match p.compiler {
+        let outcomes = run_columns(&columns()[..2], &checks, 1, |c| match c.paths.compiler {
             Compiler::Gcc => anyhow::bail!("no s390x-linux-gnu-gcc"),
-            Compiler::Llvm => Ok(passed(p, &checks, 1)),
+            Compiler::Llvm => Ok(ran(c, &checks, 1)),
         });
         let passed: Vec<bool> = outcomes.iter().map(Outcome::passed).collect();
         assert_eq!(passed, [false, false, true, true]);

@@ -6,6 +6,7 @@ use crate::guest::gdb::Debugger;
 use crate::guest::init::Ending;
 use crate::guest::qemu::{self, Run};
 use crate::guest::session::{self, Kernels};
+use crate::host::paths::Paths;
 use crate::inputs::check::{self, Check};
 use crate::judge::verdict::{self, Verdict};
 use crate::run::median::median;
@@ -20,8 +21,13 @@ use std::time::{Duration, Instant};
 
 pub struct Outcome {
     pub check: String,
+    /// The check's name as its run folder is named: `-7.2` for a kernel series other than the
+    /// default, `.llvm` for an LLVM build (`hello-7.2.llvm`).
+    pub label: String,
     /// The toolchain the kernel and modules were built with.
     pub toolchain: Compiler,
+    /// The kernel release booted (or that would have been).
+    pub kernel: String,
     pub description: String,
     pub variant: String,
     /// Which run of the check this was (1-based) and how many were asked for (`--repeat`).
@@ -34,25 +40,76 @@ pub struct Outcome {
     pub console_log: PathBuf,
     /// The verdict, or why there was no boot to judge (a build failed, QEMU did not start).
     pub result: Result<Verdict, String>,
+    /// Why the check did not run on this kernel (its `[kernel]` range says so); `result` then
+    /// holds the same words.
+    pub skipped: Option<String>,
     /// Where the time went (what was measured before a failure, zero after it).
     pub phases: Phases,
 }
 
+/// What every report says of an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Passed,
+    /// The console was judged and something is wrong.
+    Failed,
+    /// No boot to judge: a build failed, QEMU did not start.
+    Error,
+    /// Not for this kernel, by the check's own words.
+    Skipped,
+}
+
 impl Outcome {
-    pub fn passed(&self) -> bool {
-        matches!(&self.result, Ok(v) if v.passed())
+    /// The outcome of one run of `check` with `result`, under the run's folders and kernel.
+    pub fn new(
+        paths: &Paths,
+        kernel: &str,
+        check: &Check,
+        run: (u32, u32),
+        result: Result<Verdict, String>,
+    ) -> Outcome {
+        Outcome {
+            check: check.name.clone(),
+            label: paths.label(&check.name),
+            toolchain: paths.compiler,
+            kernel: kernel.to_string(),
+            description: check.description.clone(),
+            variant: check.variant.clone(),
+            run: run.0,
+            runs: run.1,
+            suites: check.ktap.iter().map(|k| k.suite.clone()).collect(),
+            seconds: 0.0,
+            // Checks come from a project, so its run folder is known.
+            console_log: paths.run_dir(&check.name).map(|dir| dir.join("console.log")).unwrap_or_default(),
+            result,
+            skipped: None,
+            phases: Phases::default(),
+        }
     }
 
-    /// The check's name, with `.llvm` for an LLVM build (as its run folder is named).
-    pub fn label(&self) -> String {
-        format!("{}{}", self.check, self.toolchain.dir_suffix())
+    /// A check that is not for this kernel: reported, counted, never failed.
+    pub fn skipped(paths: &Paths, kernel: &str, check: &Check, run: (u32, u32), why: String) -> Outcome {
+        Outcome { skipped: Some(why.clone()), ..Outcome::new(paths, kernel, check, run, Err(why)) }
+    }
+
+    pub fn status(&self) -> Status {
+        match (&self.skipped, &self.result) {
+            (Some(_), _) => Status::Skipped,
+            (None, Ok(v)) if v.passed() => Status::Passed,
+            (None, Ok(_)) => Status::Failed,
+            (None, Err(_)) => Status::Error,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.status() == Status::Passed
     }
 }
 
 /// The checks to run: all of checks/, or the named ones (an unknown name is an error). Each
 /// also expects the kernel's banner with the pinned release, so a stale kernel never passes.
 pub fn select(ctx: &RunContext, names: &[String]) -> Result<Vec<Check>> {
-    let release = ctx.pins()?.kernel.release.clone();
+    let release = ctx.kernel_release()?;
     let mut all = check::load_dir(&ctx.paths.checks_dir()?)?;
     for check in &mut all {
         check.expect.push(format!("Linux version {release} "));
@@ -82,25 +139,24 @@ pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcom
     doctor::require(ctx)?;
     let mut kernels = Kernels::default();
     let mut outcomes = Vec::new();
+    let release = ctx.kernel_release()?;
     let runs = checks.iter().flat_map(|check| (1..=repeat).map(move |n| (check, n)));
     for (check, n) in runs {
+        if let Some(why) = check.not_for(&release)? {
+            let outcome = Outcome::skipped(paths, &release, check, (n, repeat), why);
+            report(&outcome);
+            outcomes.push(outcome);
+            continue;
+        }
         let started = Instant::now();
         let attempt = if repeat > 1 { format!(" (run {n}/{repeat})") } else { String::new() };
         note!("zlab: check {}{attempt} — {}", check.name, check.description);
         let mut phases = Phases::default();
         let result = run_one(ctx, &mut kernels, check, echo_console, &mut phases).map_err(|e| format!("{e:#}"));
         let outcome = Outcome {
-            check: check.name.clone(),
-            toolchain: paths.compiler,
-            description: check.description.clone(),
-            variant: check.variant.clone(),
-            run: n,
-            runs: repeat,
-            suites: check.ktap.iter().map(|k| k.suite.clone()).collect(),
             seconds: started.elapsed().as_secs_f64(),
-            console_log: paths.run_dir(&check.name)?.join("console.log"),
-            result,
             phases,
+            ..Outcome::new(paths, &release, check, (n, repeat), result)
         };
         report(&outcome);
         outcomes.push(outcome);
@@ -149,21 +205,25 @@ pub fn boot_and_judge(
 fn report(outcome: &Outcome) {
     let pass = output::paint_human(Colour::Green, "PASS");
     let fail = output::paint_human(Colour::Red, "FAIL");
+    if let Some(why) = &outcome.skipped {
+        say!("{} {}: {why}", output::paint_human(Colour::Yellow, "SKIP"), outcome.label);
+        return;
+    }
     match &outcome.result {
         Ok(v) if v.passed() => {
             let ktap = ktap_details(outcome, v);
             let ktap = if ktap.is_empty() { ktap } else { format!(", {ktap}") };
-            say!("{pass} {} ({:.1} s{ktap})", outcome.label(), outcome.seconds);
+            say!("{pass} {} ({:.1} s{ktap})", outcome.label, outcome.seconds);
         }
         Ok(v) => {
-            say!("{fail} {} ({:.1} s)", outcome.label(), outcome.seconds);
+            say!("{fail} {} ({:.1} s)", outcome.label, outcome.seconds);
             for failure in &v.failures {
                 say!("  - {failure}");
             }
             say!("  console: {}", outcome.console_log.display());
         }
         Err(e) => {
-            say!("{fail} {} ({:.1} s): could not boot", outcome.label(), outcome.seconds);
+            say!("{fail} {} ({:.1} s): could not boot", outcome.label, outcome.seconds);
             for line in e.lines() {
                 say!("  {line}");
             }
@@ -197,15 +257,19 @@ fn ktap_details(outcome: &Outcome, verdict: &Verdict) -> String {
 pub fn summarize_repeats(outcomes: &[Outcome]) -> bool {
     say!();
     say!("{:<24} {:>9}  {:>7} {:>7} {:>7}  failures", "check", "passed", "min s", "median", "max s");
-    let mut names: Vec<String> = outcomes.iter().map(Outcome::label).collect();
+    let mut names: Vec<&str> = outcomes.iter().map(|o| o.label.as_str()).collect();
     names.dedup();
     for name in names {
-        let runs: Vec<&Outcome> = outcomes.iter().filter(|o| o.label() == name).collect();
+        let runs: Vec<&Outcome> = outcomes.iter().filter(|o| o.label == name).collect();
         let mut seconds: Vec<f64> = runs.iter().map(|o| o.seconds).collect();
         seconds.sort_by(f64::total_cmp);
         let passed = runs.iter().filter(|o| o.passed()).count();
-        let failed_runs: Vec<String> =
-            runs.iter().enumerate().filter(|(_, o)| !o.passed()).map(|(i, _)| format!("run {}", i + 1)).collect();
+        let failed_runs: Vec<String> = runs
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| matches!(o.status(), Status::Failed | Status::Error))
+            .map(|(i, _)| format!("run {}", i + 1))
+            .collect();
         say!(
             "{:<24} {:>9}  {:>7.1} {:>7.1} {:>7.1}  {}",
             name,
@@ -224,22 +288,31 @@ pub fn summarize(outcomes: &[Outcome]) -> bool {
     say!();
     say!("{:<24} {:<6} {:>8}  details", "check", "result", "seconds");
     for o in outcomes {
-        let (result, details) = match &o.result {
-            Ok(v) if v.passed() => ("pass", ktap_details(o, v)),
-            Ok(v) => ("FAIL", v.failures.iter().map(|f| f.kind()).collect::<Vec<_>>().join(", ")),
-            Err(_) => ("FAIL", "could not boot".to_string()),
+        let (result, details) = match (o.status(), &o.result) {
+            (Status::Skipped, _) => ("skip", o.skipped.clone().unwrap_or_default()),
+            (Status::Passed, Ok(v)) => ("pass", ktap_details(o, v)),
+            (_, Ok(v)) => ("FAIL", v.failures.iter().map(|f| f.kind()).collect::<Vec<_>>().join(", ")),
+            (_, Err(_)) => ("FAIL", "could not boot".to_string()),
         };
         // Padded before it is painted: escape codes have no width on screen.
-        let colour = if o.passed() { Colour::Green } else { Colour::Red };
+        let colour = match o.status() {
+            Status::Passed => Colour::Green,
+            Status::Skipped => Colour::Yellow,
+            Status::Failed | Status::Error => Colour::Red,
+        };
         let result = output::paint_human(colour, &format!("{result:<6}"));
-        say!("{:<24} {result} {:>8.1}  {}", o.label(), o.seconds, details);
+        say!("{:<24} {result} {:>8.1}  {}", o.label, o.seconds, details);
     }
     closing_line(outcomes)
 }
 
-/// `N passed, N failed`, alone on the last line (bin/test-all and CI read it); true if all passed.
+/// `N passed, N failed` (and `, N skipped` when a check was not for its kernel), alone on the
+/// last line (bin/test-all and CI read it); true if nothing failed.
 pub fn closing_line(outcomes: &[Outcome]) -> bool {
-    let passed = outcomes.iter().filter(|o| o.passed()).count();
-    say!("{} passed, {} failed", passed, outcomes.len() - passed);
-    passed == outcomes.len()
+    let count = |status: Status| outcomes.iter().filter(|o| o.status() == status).count();
+    let (passed, skipped) = (count(Status::Passed), count(Status::Skipped));
+    let failed = outcomes.len() - passed - skipped;
+    let skipped = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
+    say!("{passed} passed, {failed} failed{skipped}");
+    failed == 0
 }

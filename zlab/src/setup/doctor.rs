@@ -44,6 +44,9 @@ pub fn run(ctx: &RunContext) -> Result<()> {
     for note in compilers::notes(tc) {
         println!("{note}");
     }
+    if let Some(note) = kernel_note(ctx) {
+        println!("{note}");
+    }
     let findings = examine(ctx);
     for f in &findings {
         let mark = if f.ok { "ok     " } else { "MISSING" };
@@ -70,6 +73,22 @@ pub fn run(ctx: &RunContext) -> Result<()> {
     };
     println!("All {} tools are in place.{absent}", findings.len());
     Ok(())
+}
+
+/// Which pinned kernel this run builds, and how to choose another (none for a tree of one's own:
+/// the "kernel source" finding names it).
+fn kernel_note(ctx: &RunContext) -> Option<String> {
+    if crate::environment::non_empty(&ctx.env.kernel_source).is_some() {
+        return None;
+    }
+    let pins = ctx.pins().ok()?;
+    let which = if pins.default_chosen() { "the default" } else { "not the default" };
+    let series: Vec<&str> = pins.kernels.iter().map(|k| k.series.as_str()).collect();
+    Some(format!(
+        "kernel: Linux {}, {which} (`zlab --kernel {}` or ZLAB_KERNEL chooses; each has its own build dirs)",
+        pins.kernel.release,
+        series.join("|")
+    ))
 }
 
 /// A gdb that can debug an s390x guest: asked to switch to s390, a gdb built for the host alone
@@ -216,7 +235,8 @@ fn kernel_source(ctx: &RunContext, pins: &Pins) -> Finding {
         let needed = "a clean Linux tree with Rust on s390 (7.2 or newer)".to_string();
         return match kernel_tree::inspect(&dir) {
             Ok(tree) => {
-                let pinned = if tree.release == pins.kernel.release { "the pinned release" } else { "your own tree" };
+                let pinned = pins.kernels.iter().any(|k| k.release == tree.release);
+                let pinned = if pinned { "a pinned release" } else { "your own tree" };
                 Finding {
                     tool: "kernel source",
                     found: format!("Linux {} ({pinned}, {})", tree.release, tree.dir.display()),

@@ -41,7 +41,7 @@ const QEMU_PACKAGE: &str = "qemu-system-s390x";
 /// whoever will use them. Under `sudo` that is the user who ran sudo, not root.
 pub fn run(ctx: &RunContext, user_only: bool) -> Result<()> {
     if user_only {
-        return report(&user_part(ctx)?, "bindgen-cli and both pinned downloads are in place");
+        return report(&user_part(ctx)?, "bindgen-cli and every pinned download are in place");
     }
     require_debian_root()?;
     let done = packages(ctx)?;
@@ -53,7 +53,7 @@ pub fn run(ctx: &RunContext, user_only: bool) -> Result<()> {
         None => {
             let mut done = done;
             done.extend(user_part(ctx)?);
-            report(&done, "every package, bindgen-cli and both pinned downloads are in place")
+            report(&done, "every package, bindgen-cli and every pinned download are in place")
         }
     }
 }
