@@ -77,9 +77,13 @@
     # For a project's own flake (`nix flake init -t <this flake>` writes one):
     #   outputs = {zlab, ...}: zlab.lib.mkProject {src = ./.;};
     # gives its dev shell (zlab and every tool), its modules and initramfs, and one boot check
-    # per checks/<name>.toml, against this flake's kernel.
-    lib.mkProject = {src}: let
-      project = perSystem (env: env.project src);
+    # per checks/<name>.toml, against this flake's kernel; with `kernelSource = <a kernel tree>`
+    # (a flake input with `flake = false`, or a path), against that tree built instead.
+    lib.mkProject = {
+      src,
+      kernelSource ? null,
+    }: let
+      project = perSystem (env: env.project {inherit src kernelSource;});
     in {
       devShells = perSystem (env: {default = env.shells.default;});
       packages =

@@ -17,8 +17,8 @@
     inherit (zlabCrate) zlab;
   };
   # A project's modules, initramfs and boot checks (lib.mkProject); zlab's repository is one.
-  project = src: import ./project.nix {inherit pkgs root guest src;};
-  zlabProject = project root;
+  project = args: import ./project.nix ({inherit pkgs root guest;} // args);
+  zlabProject = project {src = root;};
 in {
   inherit project;
   inherit (zlabCrate) zlab;

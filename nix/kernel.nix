@@ -45,6 +45,24 @@
   '';
 
   prebuilt = {ZLAB_KERNEL_BUILD = kernel;};
+
+  # A kernel tree of a project's own instead of the pinned source (lib.mkProject's
+  # kernelSource: a flake input or a path): copied with its scripts' interpreters pointed into
+  # the store, as the pinned source is, then built by the same zlab call (`--kernel-source`:
+  # refused unless it is a clean tree with Rust on s390, 7.2 or newer). The variables are what
+  # a project's steps get instead of `prebuilt`.
+  ownKernel = tree: let
+    source = zlabStep "linux-source-own-zlab" {} ''
+      cp -r ${tree} "$out"
+      chmod -R u+w "$out"
+      patchShebangs "$out/scripts" "$out/tools"
+    '';
+  in {
+    ZLAB_KERNEL_SOURCE = source;
+    ZLAB_KERNEL_BUILD = zlabStep "linux-s390-rust-own-zlab" {ZLAB_KERNEL_SOURCE = source;} ''
+      zlab build --config test --dir "$out"
+    '';
+  };
 in {
-  inherit kernel-source kernel kernel-floor zlabStep prebuilt;
+  inherit kernel-source kernel kernel-floor zlabStep prebuilt ownKernel;
 }

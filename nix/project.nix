@@ -7,6 +7,7 @@
   root,
   guest,
   src,
+  kernelSource ? null,
 }: let
   inherit (pkgs) lib;
   inherit (guest) zlabStep;
@@ -24,14 +25,13 @@
   differs = file: exists file && (!builtins.pathExists (root + "/${file}") || builtins.readFile (src + "/${file}") != builtins.readFile (root + "/${file}"));
   ownKernelFiles = builtins.filter differs (["kernel/source.toml" "kernel/variants.toml"] ++ ownConfigs);
   kernel =
-    if ownKernelFiles == []
-    then guest.kernel
-    else throw "zlab.lib.mkProject: ${builtins.concatStringsSep ", " ownKernelFiles} differ from what zlab ships, and the flake builds only zlab's kernel; run such a project with zlab in the dev shell (`nix develop`, then `zlab test`)";
+    if ownKernelFiles != []
+    then throw "zlab.lib.mkProject: ${builtins.concatStringsSep ", " ownKernelFiles} differ from what zlab ships, and the flake builds only zlab's kernel; run such a project with zlab in the dev shell (`nix develop`, then `zlab test`)"
+    else if kernelSource == null
+    then guest.prebuilt
+    else guest.ownKernel kernelSource;
 
-  inProject = {
-    ZLAB_PROJECT = project;
-    ZLAB_KERNEL_BUILD = kernel;
-  };
+  inProject = {ZLAB_PROJECT = project;} // kernel;
 
   checkFiles = lib.optionals (exists "checks") (builtins.attrNames (lib.filterAttrs (name: type: type == "regular" && lib.hasSuffix ".toml" name) (builtins.readDir (src + "/checks"))));
   bootCheck = file: let
@@ -56,7 +56,8 @@ in
     modules = zlabStep "zlab-modules" inProject ''
       zlab modules
       mkdir -p "$out/lib/modules"
-      cp "$ZLAB_HOME"/build/test/zlab-modules/*/*/*.ko "$out/lib/modules/"
+      # build/test/zlab-modules/<project key>/<module>/, under build/tree-<key>/ for a tree of its own.
+      find "$ZLAB_HOME/build" -path '*/zlab-modules/*' -name '*.ko' -exec cp -t "$out/lib/modules/" {} +
     '';
     checks = builtins.listToAttrs (map bootCheck checkFiles);
   }

@@ -339,6 +339,26 @@ own_kernel_files_are_refused() {
     grep -q "kernel/configs/mine.config differ from what zlab ships" <<<"$out" && grep -q "nix develop" <<<"$out"
 }
 
+# lib.mkProject {kernelSource = …}: the project's steps get that tree (copied into the store) and
+# a kernel built from it, never the flake's own kernel. Evaluated only: building it is the flake
+# kernel's own `zlab build`, from another tree, which this suite already builds and boots once.
+own_kernel_tree_is_built_instead() {
+    local copy=$work/own-tree out
+    cp -r "$project" "$copy" && mkdir -p "$copy/my-linux" && echo "VERSION = 7" >"$copy/my-linux/Makefile" &&
+        sed -i 's|mkProject {src = ./.;}|mkProject {src = ./.; kernelSource = ./my-linux;}|' "$copy/flake.nix" || return 1
+    grep -q "kernelSource = ./my-linux;}" "$copy/flake.nix" || { echo "flake.nix was not edited:"; cat "$copy/flake.nix"; return 1; }
+    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$copy"
+    out=$(nix_project eval --json "path:$copy#checks.$system.boot-my_module" \
+        --apply 'c: [c.ZLAB_KERNEL_BUILD.name c.ZLAB_KERNEL_SOURCE.name]' 2>"$scratch/eval.log") ||
+        { cat "$scratch/eval.log"; return 1; }
+    echo "own tree: $out"
+    [ "$out" = '["linux-s390-rust-own-zlab","linux-source-own-zlab"]' ] || return 1
+    out=$(nix_project eval --raw "path:$project#checks.$system.boot-my_module.ZLAB_KERNEL_BUILD.name" 2>"$scratch/eval.log") ||
+        { cat "$scratch/eval.log"; return 1; }
+    echo "without: $out"
+    [ "$out" = linux-s390-rust-zlab ]
+}
+
 app_boot_gdb_refuses() {
     local out
     out=$(cd "$work/home" && nix_ run "path:$flake#boot" -- --gdb 2>&1) && { echo "$out"; return 1; }
@@ -353,6 +373,7 @@ run_test "nix flake check --no-build --all-systems (no IFD)" flake_check_evaluat
 run_test "nix flake init -t: a project of one's own, the files of zlab new --project" template_makes_the_project
 run_test "the template project's flake (zlab.lib.mkProject) evaluates: one boot check" template_project_evaluates
 run_test "a project with kernel files of its own: refused by the flake, saying what to do" own_kernel_files_are_refused
+run_test "lib.mkProject with kernelSource: the checks get a kernel built from that tree (evaluated)" own_kernel_tree_is_built_instead
 if [ -d "$real_inputs/rust-overlay" ] || [ -d "$real_inputs/crane" ]; then
     echo "not run with a real rust-overlay or crane: the builds (they download toolchains and crates)"
     summary
