@@ -116,8 +116,25 @@ pub enum Command {
     Boot(BootArgs),
     /// Run boot checks from checks/ (all when no name is given): build what is missing, boot, judge the console
     Test(TestArgs),
+    /// Judge a console zlab did not boot (a run on a real LinuxONE machine, a CI artifact, a colleague's log): KTAP counts, faults, a verdict
+    ///
+    /// Without --check the console is held to its faults (panic, Oops, BUG, WARNING) and its KTAP results alone; with --check NAME to that check, as `zlab test` holds a boot (then it must come from a zlab guest, whose init marks its steps). Exit status 0 when it passes, 1 when not
+    Parse(ParseArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g. `source <(zlab completions bash)`
     Completions { shell: clap_complete::Shell },
+}
+
+// `zlab parse`
+#[derive(Args, Debug)]
+pub struct ParseArgs {
+    /// The console log: a file, or - for standard input
+    pub log: std::path::PathBuf,
+    /// Hold the console to this check of the project (checks/NAME.toml)
+    #[arg(long, value_name = "NAME")]
+    pub check: Option<String>,
+    /// Print the result as JSON on stdout (the report goes to stderr)
+    #[arg(long)]
+    pub json: bool,
 }
 
 // `zlab bench`

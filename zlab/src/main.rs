@@ -46,6 +46,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::RustAnalyzer { variant, output } => commands::rust_analyzer(&ctx, &variant, output),
         Command::Boot(args) => commands::boot(&ctx, &args),
         Command::Test(args) => return commands::test(&ctx, &args),
+        Command::Parse(args) => return zlab::run::parse::run(&ctx, &args),
         Command::Completions { .. } => unreachable!("handled before the project is needed"),
     };
     done.map(|()| ExitCode::SUCCESS)

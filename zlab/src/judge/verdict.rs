@@ -201,13 +201,7 @@ pub fn judge(check: &Check, run: &Run) -> Verdict {
     }
 
     let report = ktap::parse(console);
-    if !report.is_complete() {
-        failures.push(Failure::KtapIncomplete { problems: report.problems.clone() });
-    }
-    let ktap_failures = report.failures();
-    if !ktap_failures.is_empty() {
-        failures.push(Failure::KtapFailed { failures: ktap_failures });
-    }
+    failures.extend(ktap_failures(&report));
     for wanted in &check.ktap {
         match report.suite(&wanted.suite) {
             None => failures.push(Failure::SuiteMissing { suite: wanted.suite.clone() }),
@@ -220,6 +214,29 @@ pub fn judge(check: &Check, run: &Run) -> Verdict {
         }
     }
     Verdict { failures, ktap: report }
+}
+
+/// The verdict on a console with no check to hold it to (`zlab parse` of a log from a real
+/// machine, a CI artifact): its faults and its KTAP results alone, no init markers, steps or
+/// expected lines asked for.
+pub fn judge_console(console: &str) -> Verdict {
+    let mut failures: Vec<Failure> = console_faults::scan(console).into_iter().map(Failure::Fault).collect();
+    let report = ktap::parse(console);
+    failures.extend(ktap_failures(&report));
+    Verdict { failures, ktap: report }
+}
+
+/// A KTAP stream cut short, and the tests that failed.
+fn ktap_failures(report: &ktap::Report) -> Vec<Failure> {
+    let mut out = Vec::new();
+    if !report.is_complete() {
+        out.push(Failure::KtapIncomplete { problems: report.problems.clone() });
+    }
+    let failed = report.failures();
+    if !failed.is_empty() {
+        out.push(Failure::KtapFailed { failures: failed });
+    }
+    out
 }
 
 /// Reads init's step markers back from the console.
@@ -272,5 +289,19 @@ mod tests {
         let records = step_records(&lines, 1);
         assert_eq!(records[0].output, ["count: ", "done"]);
         assert_eq!(records[0].exit, Some(0));
+    }
+
+    /// A console from a machine zlab did not boot has no init markers: judged alone, it passes
+    /// on clean KTAP and fails on a fault or a failed test, never for want of init.
+    #[test]
+    fn a_console_judged_alone_needs_no_init() {
+        let clean = "[    1.0] KTAP version 1\n[    1.1] 1..1\n[    1.2] ok 1 works\n";
+        let verdict = judge_console(clean);
+        assert!(verdict.passed(), "{:?}", verdict.failures);
+        assert_eq!(verdict.ktap.counts().passed, 1);
+        let failed = judge_console(&clean.replace("ok 1 works", "not ok 1 works"));
+        assert_eq!(failed.failures.iter().map(Failure::kind).collect::<Vec<_>>(), ["KUnit failure"]);
+        let panicked = judge_console("[    2.0] Kernel panic - not syncing: Fatal exception\n");
+        assert_eq!(panicked.failures.iter().map(Failure::kind).collect::<Vec<_>>(), ["kernel panic"]);
     }
 }

@@ -3,6 +3,7 @@
 //! `version`.
 
 use crate::judge::ktap::{self, TestResult};
+use crate::judge::verdict::Failure;
 use crate::run::runner::Outcome;
 use serde::Serialize;
 
@@ -105,15 +106,7 @@ fn check_run(o: &Outcome) -> CheckRun {
     let (result, failures, ktap) = match &o.result {
         _ if o.skipped.is_some() => ("skipped", vec![], None),
         Ok(v) => {
-            let failures = v.failures.iter().map(|f| FailureEntry { kind: f.kind(), message: f.to_string() }).collect();
-            let suites = v.ktap.suites.iter().map(|s| suite(s, o.suites.contains(&s.name))).collect();
-            let ktap = Ktap {
-                complete: v.ktap.is_complete(),
-                problems: v.ktap.problems.clone(),
-                counts: v.ktap.counts(),
-                suites,
-            };
-            (if v.passed() { "pass" } else { "fail" }, failures, Some(ktap))
+            (if v.passed() { "pass" } else { "fail" }, failure_entries(&v.failures), Some(ktap_of(&v.ktap, &o.suites)))
         }
         Err(e) => ("error", vec![FailureEntry { kind: "could not boot".into(), message: e.clone() }], None),
     };
@@ -132,6 +125,20 @@ fn check_run(o: &Outcome) -> CheckRun {
         failures,
         ktap,
         phases: o.phases.clone(),
+    }
+}
+
+pub fn failure_entries(failures: &[Failure]) -> Vec<FailureEntry> {
+    failures.iter().map(|f| FailureEntry { kind: f.kind(), message: f.to_string() }).collect()
+}
+
+/// Every KTAP result of a console; `named` are the suites a check names.
+pub fn ktap_of(report: &ktap::Report, named: &[String]) -> Ktap {
+    Ktap {
+        complete: report.is_complete(),
+        problems: report.problems.clone(),
+        counts: report.counts(),
+        suites: report.suites.iter().map(|s| suite(s, named.contains(&s.name))).collect(),
     }
 }
 

@@ -1,7 +1,9 @@
-//! `zlab test`. In: the checks asked for and the toolchain (or both, with `--matrix`). Out: a
-//! verdict per check, where its time went (phases), and the summary table.
+//! `zlab test`. In: the checks asked for, the kernel and the toolchain (or every one, with
+//! `--matrix`). Out: a verdict per check, where its time went (phases), and the summary table.
+//! And `zlab parse`: the same verdict on a console saved elsewhere.
 
 pub mod matrix;
 pub mod median;
+pub mod parse;
 pub mod phases;
 pub mod runner;
