@@ -111,8 +111,27 @@ run_test "a guest fault run exits non-zero with its summary" zlab_fails_and_says
 run_test "panic: its own verdict, with the panic line" \
     fails_first_with fault-panic "kernel panic" "Kernel panic - not syncing: zlab_fault: panic requested (mode=1)"
 run_test "oops: its own verdict, with the oops header" fails_first_with fault-oops "oops" "Oops:"
+# Where the fault module calls panic!(), as rustc names it: FILE:LINE:COLUMN (1-based).
+panic_at=$(awk '/panic!\("zlab_fault: Rust panic requested/ { print "zlab_fault.rs:" NR ":" index($0, "panic!") }' \
+    zlab/tests/guest-modules/zlab_fault/zlab_fault.rs)
 run_test "Rust panic: a BUG, with the panic message" \
     fails_first_with fault-bug "BUG" "zlab_fault: Rust panic requested (mode=3)"
+# The report's first line names the panic's place in the source, before any trace; so does the
+# JSON, as a field.
+panic_names_its_line_first() {
+    local first
+    first=$(from_json fault-bug messages | head -n 1)
+    echo "$first"
+    [[ "$first" == "BUG at console line "*": Rust panic at $panic_at: zlab_fault: Rust panic requested (mode=3):" ]] || return 1
+    python3 - "$json" "$panic_at" <<'PY'
+import json, sys
+check = next(c for c in json.load(open(sys.argv[1]))["checks"] if c["name"] == "fault-bug")
+file, line, column = sys.argv[2].split(":")
+assert check["failures"][0]["location"] == {"file": file, "line": int(line), "column": int(column)}, check["failures"][0]
+print("location:", check["failures"][0]["location"])
+PY
+}
+run_test "Rust panic: the report and the JSON name its .rs line first ($panic_at)" panic_names_its_line_first
 run_test "WARN: its own verdict, with the warning" fails_first_with fault-warn "WARNING" "WARNING:"
 run_test "hang: a time-out, QEMU killed, last lines shown" \
     fails_first_with fault-hang "time-out" "did not finish within 15 s; QEMU was killed" "zlab_fault: mode=5"

@@ -89,23 +89,26 @@ gcc_only_make_flags_stay_out_of_llvm_builds() {
 
 # The LLVM half refused by doctor (clang 17): the GCC verdict still reaches the table, the JSON
 # and the JUnit file, the LLVM check is an error saying why, and the run fails.
+# Every pinned kernel × both toolchains; with LLVM refused, each kernel's GCC column stays.
 matrix_keeps_gcc_results_when_llvm_cannot_run() {
     fake_llvm "$scratch/llvm17" 17.0.6
     ZLAB_LLVM="$scratch/llvm17/" $zlab test --matrix boot-smoke --json --junit "$scratch/m.xml" >"$scratch/m.json" 2>"$scratch/m.err"
     local status=$?
     cat "$scratch/m.err"
     [ "$status" = 1 ] || { echo "exit $status, not 1"; return 1; }
-    grep -Eq '^boot-smoke +pass +FAIL$' "$scratch/m.err" && grep -qx '1 passed, 1 failed' "$scratch/m.err" || return 1
-    python3 - "$scratch/m.json" "$scratch/m.xml" <<'PY'
+    grep -Eq '^boot-smoke +pass +FAIL +pass +FAIL$' "$scratch/m.err" && grep -qx '2 passed, 2 failed' "$scratch/m.err" || return 1
+    python3 - "$scratch/m.json" "$scratch/m.xml" "$(pin_field "$repo" kernel/7.3 release)" "$(pin_field "$repo" kernel/7.2 release)" <<'PY'
 import json, sys, xml.etree.ElementTree as ET
+new, old = sys.argv[3:5]
 checks = json.load(open(sys.argv[1]))["checks"]
-assert [(c["toolchain"], c["result"]) for c in checks] == [("gcc", "pass"), ("llvm", "error")], checks
+seen = [(c["kernel"], c["toolchain"], c["result"]) for c in checks]
+assert seen == [(new, "gcc", "pass"), (new, "llvm", "error"), (old, "gcc", "pass"), (old, "llvm", "error")], seen
 why = checks[1]["failures"][0]["message"]
-assert why.startswith("the llvm half of the matrix did not run: the toolchain is not ready") and "17.0.6" in why, why
+assert why.startswith(f"the column {new} llvm of the matrix did not run: the toolchain is not ready") and "17.0.6" in why, why
 suites = {s.get("name"): s for s in ET.parse(sys.argv[2]).getroot()}
-assert sorted(suites) == ["boot-smoke", "boot-smoke.llvm"], sorted(suites)
-assert suites["boot-smoke"].get("errors") == "0" and suites["boot-smoke.llvm"].get("errors") == "1"
-assert "17.0.6" in suites["boot-smoke.llvm"].find("testcase/error").text
+assert sorted(suites) == ["boot-smoke", "boot-smoke-7.2", "boot-smoke-7.2.llvm", "boot-smoke.llvm"], sorted(suites)
+assert [suites[n].get("errors") for n in ("boot-smoke", "boot-smoke.llvm", "boot-smoke-7.2", "boot-smoke-7.2.llvm")] == ["0", "1", "0", "1"]
+assert "17.0.6" in suites["boot-smoke-7.2.llvm"].find("testcase/error").text
 PY
 }
 
@@ -115,5 +118,5 @@ run_test "a gcc build does not need LLVM (clang shown as optional)" gcc_builds_d
 run_test "an LLVM build is clang + ld.lld, in its own build dir" llvm_build_is_clang_and_lld_in_its_own_dir
 run_test "the LLVM guest's banner names clang and LLD; --json says llvm" llvm_guest_banner_names_clang_and_lld
 run_test "GCC-only make flags (Nix's) stay out of LLVM builds" gcc_only_make_flags_stay_out_of_llvm_builds
-run_test "--matrix with LLVM refused: the GCC result stays in the table, JSON and JUnit" matrix_keeps_gcc_results_when_llvm_cannot_run
+run_test "--matrix with LLVM refused: each kernel's GCC result stays in the table, JSON and JUnit" matrix_keeps_gcc_results_when_llvm_cannot_run
 summary

@@ -37,13 +37,58 @@ pub struct Fault {
     pub line_number: usize,
     /// The header line and up to 15 following lines, timestamps kept.
     pub excerpt: Vec<String>,
+    /// Where the code that failed is, when the console says: a Rust panic's `panicked at`.
+    pub location: Option<SourceLocation>,
+    /// A Rust panic's own message, the line after its `panicked at`.
+    pub message: Option<String>,
+}
+
+/// A place in source code, as a Rust panic names it (`panicked at FILE:LINE:COL:`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceLocation {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+impl Fault {
+    /// One line that says what failed, where in the source when known, and where on the
+    /// console: `BUG at console line 848: Rust panic at hello.rs:58:17: the message`.
+    pub fn summary(&self) -> String {
+        match &self.location {
+            Some(at) => {
+                let message = self.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                format!("{} at console line {}: Rust panic at {at}{message}", self.kind, self.line_number)
+            }
+            None => format!("{} at console line {}", self.kind, self.line_number),
+        }
+    }
 }
 
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let header = self.excerpt.first().map(String::as_str).unwrap_or("");
-        write!(f, "{} at console line {}: {header}", self.kind, self.line_number)
+        match &self.location {
+            Some(_) => f.write_str(&self.summary()),
+            None => write!(f, "{}: {header}", self.summary()),
+        }
     }
+}
+
+/// `FILE:LINE:COL` from a Rust panic's header message, `[prefix: ]panicked at FILE:LINE:COL:`.
+fn panic_location(message: &str) -> Option<SourceLocation> {
+    let rest = strip_log_prefix(message)?.strip_prefix("panicked at ")?.trim_end().strip_suffix(':')?;
+    let mut parts = rest.rsplitn(3, ':');
+    let column = parts.next()?.parse().ok()?;
+    let line = parts.next()?.parse().ok()?;
+    let file = parts.next().filter(|f| !f.is_empty())?.to_string();
+    Some(SourceLocation { file, line, column })
 }
 
 /// Faults in console order. Each header is its own fault (an oops followed
@@ -69,13 +114,19 @@ pub fn scan(console: &str) -> Vec<Fault> {
             continue;
         }
         let excerpt_end = lines.len().min(index + 1 + EXCERPT_FOLLOWING_LINES);
+        let (mut location, mut panic_message) = (None, None);
         if header == Header::RustPanic {
             rust_panic_excerpt_end = excerpt_end;
+            location = panic_location(message);
+            let next = lines.get(index + 1).map(|l| strip_printk_prefix(l).unwrap_or(l).trim());
+            panic_message = next.filter(|m| !m.is_empty() && classify(m).is_none()).map(str::to_string);
         }
         faults.push(Fault {
             kind: header.kind(),
             line_number: index + 1,
             excerpt: lines[index..excerpt_end].iter().map(|l| l.to_string()).collect(),
+            location,
+            message: panic_message,
         });
     }
     faults
@@ -246,7 +297,27 @@ mod tests {
 [    3.0] monitor event: 0040 ilc:2 [#1]SMP 
 ";
         assert_eq!(kinds(console), [(FaultKind::Bug, 1), (FaultKind::Oops, 5)]);
-        assert!(scan(console)[0].excerpt[3].contains("kernel BUG at"));
+        let panic = &scan(console)[0];
+        assert!(panic.excerpt[3].contains("kernel BUG at"));
+        let at = SourceLocation { file: "rust/kernel/x.rs".into(), line: 10, column: 5 };
+        assert_eq!(panic.location, Some(at));
+        assert_eq!(panic.message.as_deref(), Some("attempt to add with overflow"));
+        assert_eq!(
+            panic.summary(),
+            "BUG at console line 1: Rust panic at rust/kernel/x.rs:10:5: attempt to add with overflow"
+        );
+        assert_eq!(scan(console)[1].location, None);
+    }
+
+    #[test]
+    fn a_panic_header_that_names_no_place_has_no_location() {
+        for header in
+            ["m: panicked at x.rs:10:", "m: panicked at :1:2:", "m: panicked at x.rs:a:2:", "m: panicked at x.rs:1:2"]
+        {
+            assert_eq!(panic_location(header), None, "{header}");
+        }
+        let windows_like = panic_location("m: panicked at C:/x.rs:3:4:").unwrap();
+        assert_eq!((windows_like.file.as_str(), windows_like.line, windows_like.column), ("C:/x.rs", 3, 4));
     }
 
     #[test]

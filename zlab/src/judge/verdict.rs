@@ -59,6 +59,14 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// Where in the source it failed, when the console says (a Rust panic's `panicked at`).
+    pub fn location(&self) -> Option<&crate::judge::console_faults::SourceLocation> {
+        match self {
+            Failure::Fault(fault) => fault.location.as_ref(),
+            _ => None,
+        }
+    }
+
     /// A short name for summaries and machine-readable output.
     pub fn kind(&self) -> String {
         match self {
@@ -83,9 +91,7 @@ fn indented(lines: &[String]) -> String {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            Failure::Fault(fault) => {
-                write!(f, "{} at console line {}:\n{}", fault.kind, fault.line_number, indented(&fault.excerpt))
-            }
+            Failure::Fault(fault) => write!(f, "{}:\n{}", fault.summary(), indented(&fault.excerpt)),
             Failure::TimedOut { limit_secs, last_lines } => {
                 write!(f, "time-out: the guest did not finish within {limit_secs} s; QEMU was killed. Last console lines:\n{}", indented(last_lines))
             }

@@ -46,6 +46,8 @@ pub struct CheckRun {
 pub struct FailureEntry {
     pub kind: String,
     pub message: String,
+    /// `{file, line, column}` where the source says it failed (a Rust panic), else null.
+    pub location: Option<crate::judge::console_faults::SourceLocation>,
 }
 
 #[derive(Serialize)]
@@ -108,7 +110,10 @@ fn check_run(o: &Outcome) -> CheckRun {
         Ok(v) => {
             (if v.passed() { "pass" } else { "fail" }, failure_entries(&v.failures), Some(ktap_of(&v.ktap, &o.suites)))
         }
-        Err(e) => ("error", vec![FailureEntry { kind: "could not boot".into(), message: e.clone() }], None),
+        Err(e) => {
+            let failure = FailureEntry { kind: "could not boot".into(), message: e.clone(), location: None };
+            ("error", vec![failure], None)
+        }
     };
     CheckRun {
         name: o.check.clone(),
@@ -129,7 +134,10 @@ fn check_run(o: &Outcome) -> CheckRun {
 }
 
 pub fn failure_entries(failures: &[Failure]) -> Vec<FailureEntry> {
-    failures.iter().map(|f| FailureEntry { kind: f.kind(), message: f.to_string() }).collect()
+    failures
+        .iter()
+        .map(|f| FailureEntry { kind: f.kind(), message: f.to_string(), location: f.location().cloned() })
+        .collect()
 }
 
 /// Every KTAP result of a console; `named` are the suites a check names.
