@@ -40,7 +40,8 @@ sudo_setup_sets_the_user_up() {
     echo "$out"
     grep -q "downloaded and verified" <<<"$out" || return 1
     ls -l "$zhome/downloads" "$zhome/tools/bin/bindgen" || return 1
-    [ "$(find "$zhome/downloads" -name '*.deb' -user "$user" | wc -l)" = 2 ]
+    # Every pinned .deb: each kernel series and busybox.
+    [ "$(find "$zhome/downloads" -name '*.deb' -user "$user" | wc -l)" = "$(pinned_tables "$repo" | wc -l)" ]
 }
 
 doctor_passes_as_the_user() {
