@@ -106,17 +106,20 @@ pub fn up_to_date(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
     let tc = &ctx.tools;
     let variant = variants::load(paths, variant_name)?;
     let (merged, _) = variants::merged_fragments(paths, &variant, series_of(source).as_deref())?;
-    Ok(is_finished(dir, &fingerprint(tc, variant_name, &merged, source), source))
+    Ok(staleness(dir, &fingerprint(tc, variant_name, &merged, source), source).is_none())
 }
 
 fn fingerprint(tc: &Toolchain, variant: &str, merged_fragments: &str, source: &Path) -> String {
     stamp::fingerprint(&stamp::Inputs { variant, merged_fragments, source, toolchain: tc })
 }
 
-/// A build that finished (its variant recorded) with this fingerprint, from an unchanged source.
-fn is_finished(dir: &Path, fingerprint: &str, source: &Path) -> bool {
-    let image = dir.join(BZIMAGE);
-    dir.join(VARIANT_MARKER).is_file() && stamp::is_current(dir, fingerprint, source, &image)
+/// Why `dir` holds no finished build (its variant recorded) with this fingerprint from an
+/// unchanged source, or None when it does.
+fn staleness(dir: &Path, fingerprint: &str, source: &Path) -> Option<String> {
+    if !dir.join(VARIANT_MARKER).is_file() {
+        return Some("no finished build here yet".into());
+    }
+    stamp::staleness(dir, fingerprint, source, &dir.join(BZIMAGE))
 }
 
 const BZIMAGE: &str = "arch/s390/boot/bzImage";
@@ -140,10 +143,10 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
         dir: dir.clone(),
         modules_out: dir.join(MODULES_OUT),
     };
-    if is_finished(&dir, &fingerprint, &source) {
+    let Some(stale) = staleness(&dir, &fingerprint, &source) else {
         note!("zlab: kernel up to date (no input changed since its last build): {}", kernel.bzimage().display());
         return Ok(kernel);
-    }
+    };
 
     require_rust_available(tc, &source, &dir)?;
     configure(tc, &source, &dir, &merged)?;
@@ -168,6 +171,7 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
         dir.display(),
         tc.jobs
     );
+    note!("  because {stale}");
     let mut make = tc.kernel_make(&source, &dir);
     make.arg(format!("-j{}", tc.jobs)).args(["bzImage", "modules"]);
     // Only `make all` builds the gdb scripts (vmlinux-gdb.py and scripts/gdb in the build dir).

@@ -63,11 +63,22 @@ fn identity(tool: &Path) -> String {
 
 /// True when `dir` holds a finished build with this fingerprint and the source is unchanged.
 pub fn is_current(dir: &Path, fingerprint: &str, source: &Path, image: &Path) -> bool {
+    staleness(dir, fingerprint, source, image).is_none()
+}
+
+/// Why the build in `dir` is not current (what a rebuild's note says), or None when it is.
+pub fn staleness(dir: &Path, fingerprint: &str, source: &Path, image: &Path) -> Option<String> {
     let stamp = dir.join(STAMP);
-    let Ok(recorded) = fs::read_to_string(&stamp) else { return false };
-    let Ok(when) = fs::metadata(&stamp).and_then(|m| m.modified()) else { return false };
-    let outputs_there = OUTPUTS.iter().all(|f| dir.join(f).is_file()) && image.is_file();
-    recorded.trim() == fingerprint && outputs_there && !has_newer_file(source, when)
+    let (Ok(recorded), Ok(when)) = (fs::read_to_string(&stamp), fs::metadata(&stamp).and_then(|m| m.modified())) else {
+        return Some("no finished build here yet".into());
+    };
+    if recorded.trim() != fingerprint {
+        return Some("its inputs changed (variant, fragments, source, a tool or the make flags)".into());
+    }
+    if let Some(missing) = OUTPUTS.iter().map(|f| dir.join(f)).chain([image.to_path_buf()]).find(|f| !f.is_file()) {
+        return Some(format!("{} is missing", missing.display()));
+    }
+    newer_file(source, when).map(|path| format!("the source changed: {} is newer than the last build", path.display()))
 }
 
 /// Build products whose loss (a cleaned or half-deleted build dir) means make has work to do.
@@ -82,25 +93,27 @@ pub fn forget(dir: &Path) {
     let _ = fs::remove_file(dir.join(STAMP));
 }
 
-/// Whether `dir`, or anything below it, changed after `than`. A git checkout's own `.git` is
-/// not the kernel's source (git touches it on every `git status`).
-fn has_newer_file(dir: &Path, than: SystemTime) -> bool {
+/// The first of `dir` and everything below it that changed after `than`. A git checkout's own
+/// `.git` is not the kernel's source (git touches it on every `git status`).
+fn newer_file(dir: &Path, than: SystemTime) -> Option<std::path::PathBuf> {
     let newer = |meta: std::io::Result<std::fs::Metadata>| meta.and_then(|m| m.modified()).is_ok_and(|t| t > than);
     if newer(fs::metadata(dir)) {
-        return true;
+        return Some(dir.to_path_buf());
     }
-    let Ok(entries) = fs::read_dir(dir) else { return false };
+    let Ok(entries) = fs::read_dir(dir) else { return None };
     for entry in entries.flatten() {
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_dir() {
-            if entry.file_name() != ".git" && has_newer_file(&entry.path(), than) {
-                return true;
+            if entry.file_name() != ".git" {
+                if let Some(found) = newer_file(&entry.path(), than) {
+                    return Some(found);
+                }
             }
         } else if newer(entry.metadata()) {
-            return true;
+            return Some(entry.path());
         }
     }
-    false
+    None
 }
 
 #[cfg(test)]
@@ -168,7 +181,9 @@ mod tests {
         std::fs::write(source.join("arch/edited.c"), "").unwrap();
         let later = SystemTime::now() + std::time::Duration::from_secs(5);
         std::fs::File::options().write(true).open(source.join("arch/edited.c")).unwrap().set_modified(later).unwrap();
-        assert!(!is_current(&build, "abc", &source, &image));
+        let why = staleness(&build, "abc", &source, &image).unwrap();
+        // The new file changed its folder too, which may be found first.
+        assert!(why.starts_with("the source changed: ") && why.contains("/src/arch"), "{why}");
         forget(&build);
         assert!(!is_current(&build, "abc", &dir.path().join("nothing"), &image));
     }
