@@ -105,7 +105,8 @@ pub fn up_to_date(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
     let paths = &ctx.paths;
     let tc = &ctx.tools;
     let variant = variants::load(paths, variant_name)?;
-    let (merged, _) = variants::merged_fragments(paths, &variant, series_of(source).as_deref())?;
+    let release = crate::inputs::kernel_tree::release(source).unwrap_or_default();
+    let (merged, _) = variants::merged_fragments(paths, &variant, series_of(&release).as_deref())?;
     Ok(staleness(dir, &fingerprint(tc, variant_name, &merged, source), source).is_none())
 }
 
@@ -135,7 +136,9 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
     let (source, dir) = (source.to_path_buf(), dir.to_path_buf());
     let _lock = DirLock::acquire(&dir)?;
 
-    let (merged, settings) = variants::merged_fragments(paths, &variant, series_of(&source).as_deref())?;
+    let tree_release = crate::inputs::kernel_tree::release(&source);
+    let series = series_of(tree_release.as_deref().unwrap_or_default());
+    let (merged, settings) = variants::merged_fragments(paths, &variant, series.as_deref())?;
     let fingerprint = fingerprint(tc, variant_name, &merged, &source);
     let kernel = Kernel {
         variant: variant_name.to_string(),
@@ -164,7 +167,7 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
 
     let started = Instant::now();
     let log = dir.join("zlab-build.log");
-    let release = crate::inputs::kernel_tree::release(&source).unwrap_or_else(|| pins.kernel.release.clone());
+    let release = tree_release.unwrap_or_else(|| pins.kernel.release.clone());
     note!(
         "zlab: building Linux {release} ({variant_name}, {}) in {} with -j{}",
         tc.compiler.name(),
@@ -210,10 +213,9 @@ fn require_rust_available(tc: &Toolchain, source: &Path, dir: &Path) -> Result<(
     Ok(())
 }
 
-/// The series of the kernel tree `source` (7.2 for 7.2.12), which chooses its own fragments.
-fn series_of(source: &Path) -> Option<String> {
-    let release = crate::inputs::kernel_tree::release(source)?;
-    Some(crate::inputs::kernel_version::KernelVersion::parse(&release).ok()?.series())
+/// The series of a release (7.2 for 7.2.12), which chooses its own fragments.
+fn series_of(release: &str) -> Option<String> {
+    Some(crate::inputs::kernel_version::KernelVersion::parse(release).ok()?.series())
 }
 
 /// allnoconfig with the merged fragments, redone when the fragments or the source changed: a

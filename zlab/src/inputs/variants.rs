@@ -92,12 +92,14 @@ pub fn merged_fragments(paths: &Paths, variant: &Variant, series: Option<&str>) 
     let mut text = String::new();
     let mut settings = Vec::new();
     for name in &variant.fragments {
-        let for_series = series.map(|s| format!("{name}-{s}"));
-        let own = match &for_series {
-            Some(name) => fragment_if_any(paths, name)?.map(|body| (name.as_str(), body)),
-            None => None,
-        };
-        for (name, body) in std::iter::once((name.as_str(), fragment(paths, name)?)).chain(own) {
+        let mut parts = vec![(name.clone(), fragment(paths, name)?)];
+        if let Some(series) = series {
+            let own = format!("{name}-{series}");
+            if let Some(body) = fragment_if_any(paths, &own)? {
+                parts.push((own, body));
+            }
+        }
+        for (name, body) in parts {
             settings.extend(kconfig::parse_fragment(&format!("kernel/configs/{name}.config"), &body)?);
             text.push_str(&format!("# --- kernel/configs/{name}.config\n{body}\n"));
         }

@@ -61,14 +61,10 @@ fn suite(o: &Outcome) -> TestSuite {
 }
 
 fn boot_case(o: &Outcome, runs: &str) -> TestCase {
-    let status = match &o.result {
-        _ if o.skipped.is_some() => {
-            let mut skipped = TestCaseStatus::skipped();
-            skipped.set_message(text(o.skipped.as_deref().unwrap_or_default()));
-            skipped
-        }
-        Ok(v) if v.passed() => TestCaseStatus::success(),
-        Ok(v) => {
+    let status = match (&o.skipped, &o.result) {
+        (Some(why), _) => skipped(why),
+        (None, Ok(v)) if v.passed() => TestCaseStatus::success(),
+        (None, Ok(v)) => {
             let first = v.failures[0].to_string();
             let first = first.lines().next().unwrap_or_default();
             let more = v.failures.len() - 1;
@@ -77,7 +73,7 @@ fn boot_case(o: &Outcome, runs: &str) -> TestCase {
             let details = v.failures.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n");
             non_success(NonSuccessKind::Failure, &kinds, &message, &details)
         }
-        Err(e) => {
+        (None, Err(e)) => {
             let message = format!("could not boot: {}", e.lines().next().unwrap_or_default());
             non_success(NonSuccessKind::Error, "could not boot", &message, e)
         }
@@ -110,11 +106,7 @@ fn kunit_cases(
     }
     let status = match node.outcome {
         ktap::Outcome::Pass => TestCaseStatus::success(),
-        ktap::Outcome::Skip | ktap::Outcome::Todo => {
-            let mut skipped = TestCaseStatus::skipped();
-            skipped.set_message(text(node.directive.as_deref().unwrap_or_default()));
-            skipped
-        }
+        ktap::Outcome::Skip | ktap::Outcome::Todo => skipped(node.directive.as_deref().unwrap_or_default()),
         ktap::Outcome::Fail => non_success(
             NonSuccessKind::Failure,
             "KUnit failure",
@@ -125,6 +117,12 @@ fn kunit_cases(
     let mut case = TestCase::new(text(&format!("{path}{runs}")), status);
     case.set_classname(text(classname));
     out.add_test_case(case);
+}
+
+fn skipped(message: &str) -> TestCaseStatus {
+    let mut status = TestCaseStatus::skipped();
+    status.set_message(text(message));
+    status
 }
 
 fn non_success(kind: NonSuccessKind, ty: &str, message: &str, details: &str) -> TestCaseStatus {

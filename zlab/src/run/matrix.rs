@@ -33,28 +33,31 @@ pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcom
     let columns = columns(ctx)?;
     Ok(run_columns(&columns, &checks, repeat, |column| {
         crate::note!("zlab: matrix: the checks on Linux {}", column.name());
-        let ctx = match &column.series {
-            Some(series) => ctx.with_kernel(series)?,
-            None => ctx.with_compiler(ctx.paths.compiler),
+        let column_ctx = match &column.series {
+            Some(series) => ctx.with_kernel(series)?.with_compiler(column.paths.compiler),
+            None => ctx.with_compiler(column.paths.compiler),
         };
-        runner::run(&ctx.with_compiler(column.paths.compiler), names, repeat)
+        runner::run(&column_ctx, names, repeat)
     }))
 }
 
 /// Every pinned series × every toolchain; one series when the run names its kernel.
 fn columns(ctx: &RunContext) -> Result<Vec<Column>> {
     let kernel_given = ctx.kernel.is_some() || crate::environment::non_empty(&ctx.env.kernel_source).is_some();
-    let kernels: Vec<(Option<String>, RunContext)> = if kernel_given {
-        vec![(None, ctx.with_compiler(ctx.paths.compiler))]
+    // Each kernel: the series to choose, its folders and its release.
+    let mut kernels = Vec::new();
+    if kernel_given {
+        kernels.push((None, ctx.paths.clone(), ctx.kernel_release()?));
     } else {
-        let series: Vec<String> = ctx.pins()?.kernels.iter().map(|k| k.series.clone()).collect();
-        series.into_iter().map(|s| Ok((Some(s.clone()), ctx.with_kernel(&s)?))).collect::<Result<_>>()?
-    };
+        for pin in &ctx.pins()?.kernels {
+            let kernel_ctx = ctx.with_kernel(&pin.series)?;
+            kernels.push((Some(pin.series.clone()), kernel_ctx.paths, pin.release.clone()));
+        }
+    }
     let mut columns = Vec::new();
-    for (series, kernel_ctx) in kernels {
-        let release = kernel_ctx.kernel_release()?;
+    for (series, paths, release) in kernels {
         for compiler in Compiler::ALL {
-            let paths = Paths { compiler, ..kernel_ctx.paths.clone() };
+            let paths = Paths { compiler, ..paths.clone() };
             columns.push(Column { paths, series: series.clone(), release: release.clone() });
         }
     }

@@ -76,11 +76,7 @@ pub fn run(ctx: &RunContext, args: &ParseArgs) -> Result<ExitCode> {
 /// console may come from any kernel).
 fn one_check(ctx: &RunContext, name: &str) -> Result<Check> {
     let all = crate::inputs::check::load_dir(&ctx.paths.checks_dir()?)?;
-    let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
-    match all.iter().find(|c| c.name == name) {
-        Some(check) => Ok(check.clone()),
-        None => anyhow::bail!("no check named `{name}`; checks/ has: {}", names.join(", ")),
-    }
+    Ok(crate::run::runner::pick(all, &[name.to_string()])?.remove(0))
 }
 
 /// The file, or standard input for `-`; bytes that are not UTF-8 become U+FFFD, as a console's

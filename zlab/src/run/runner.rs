@@ -114,6 +114,12 @@ pub fn select(ctx: &RunContext, names: &[String]) -> Result<Vec<Check>> {
     for check in &mut all {
         check.expect.push(format!("Linux version {release} "));
     }
+    pick(all, names)
+}
+
+/// The named checks of `all` in the order named, or all of them when none is named; an unknown
+/// name is an error that lists the checks there are.
+pub fn pick(all: Vec<Check>, names: &[String]) -> Result<Vec<Check>> {
     if names.is_empty() {
         return Ok(all);
     }
