@@ -23,7 +23,8 @@ echo \"ccw devices: \$(ls /sys/bus/ccw/devices | wc -l)\""
 json="$scratch/results.json"
 out="$scratch/test.out"
 fault_checks=(fault-panic fault-oops fault-bug fault-warn fault-hang fault-bad-param fault-unresolved fault-broken)
-ZLAB_PROJECT=$fault_repo in_own_group ./bin/zlab test --json "${fault_checks[@]}" hello isolation \
+junit="$scratch/results.xml"
+ZLAB_PROJECT=$fault_repo in_own_group ./bin/zlab test --json --junit "$junit" "${fault_checks[@]}" hello isolation \
     >"$json" 2>"$out" </dev/null
 wait "$job"
 status=$?
@@ -127,11 +128,76 @@ panic_names_its_line_first() {
 import json, sys
 check = next(c for c in json.load(open(sys.argv[1]))["checks"] if c["name"] == "fault-bug")
 file, line, column = sys.argv[2].split(":")
-assert check["failures"][0]["location"] == {"file": file, "line": int(line), "column": int(column)}, check["failures"][0]
+location = {k: check["failures"][0]["location"][k] for k in ("file", "line", "column")}
+assert location == {"file": file, "line": int(line), "column": int(column)}, check["failures"][0]
 print("location:", check["failures"][0]["location"])
 PY
 }
 run_test "Rust panic: the report and the JSON name its .rs line first ($panic_at)" panic_names_its_line_first
+
+# The line of the fault module that PATTERN is on, as the project names it.
+fault_source=modules/zlab_fault/zlab_fault.rs
+line_of() {
+    grep -nF -- "$1" "$fault_repo/$fault_source" | head -n 1 | cut -d: -f1
+}
+init_function='<zlab_fault::ZlabFault as kernel::module::Module>::init'
+
+# An oops, a C panic() or a WARN in the module: the faulting address decoded against the
+# module's .ko names the function and the .rs line, first in the report, in the JSON's
+# location and in JUnit's failure message.
+names_its_line() {
+    local check=$1 line=$2 first
+    first=$(from_json "$check" messages | head -n 1)
+    echo "$first"
+    [[ "$first" == *" at console line "*": in $init_function at $fault_source:$line:" ]] || return 1
+    python3 - "$json" "$junit" "$check" "$fault_source" "$line" "$init_function" <<'PY'
+import json, sys
+import xml.etree.ElementTree as ET
+path, junit, name, file, line, function = sys.argv[1:]
+check = next(c for c in json.load(open(path))["checks"] if c["name"] == name)
+location = check["failures"][0]["location"]
+print("location:", location)
+assert location == {"file": file, "line": int(line), "column": None, "function": function}, location
+case = next(c for c in ET.parse(junit).getroot().iter("testcase") if c.get("classname") == name and c.get("name") == "boot")
+message = case.find("failure").get("message")
+print("JUnit:", message)
+assert f"in {function} at {file}:{line}" in message, message
+PY
+}
+oops_line=$(line_of "core::ptr::read_volatile(ptr)")
+panic_line=$(line_of "kernel::bindings::panic(")
+warn_line=$(line_of "kernel::warn_on!(mode == 4)")
+run_test "oops: the report, JSON and JUnit name the function and $fault_source:$oops_line" names_its_line fault-oops "$oops_line"
+run_test "panic(): the report, JSON and JUnit name the function and $fault_source:$panic_line" names_its_line fault-panic "$panic_line"
+run_test "WARN: the report, JSON and JUnit name the function and $fault_source:$warn_line" names_its_line fault-warn "$warn_line"
+# A Rust panic names its own place; the decoded trace adds the function it was raised in.
+panic_names_its_function() {
+    python3 - "$json" "$init_function" <<'PY'
+import json, sys
+check = next(c for c in json.load(open(sys.argv[1]))["checks"] if c["name"] == "fault-bug")
+print("location:", check["failures"][0]["location"])
+assert check["failures"][0]["location"]["function"] == sys.argv[2]
+PY
+}
+run_test "Rust panic: the JSON names the function it was raised in" panic_names_its_function
+# The guest boots the module as the warm loop builds it, without line tables; the decoding
+# used a twin built with them, whose code sections are the same bytes.
+only_the_twin_has_line_tables() {
+    local out booted twin section
+    out=$home/build/test/zlab-modules/$(project_key "$fault_repo")
+    booted=$out/zlab_fault/zlab_fault.ko
+    twin=$out/zlab_fault.line-tables/zlab_fault.ko
+    ls -l "$booted" "$twin" || return 1
+    ! s390x-linux-gnu-readelf -S "$booted" | grep -q "\.debug_line" || { echo "the booted module has line tables"; return 1; }
+    s390x-linux-gnu-readelf -S "$twin" | grep -q "\.debug_line" || { echo "the twin has no line tables"; return 1; }
+    for section in .text .init.text; do
+        s390x-linux-gnu-objcopy -O binary --only-section="$section" "$booted" "$scratch/booted$section" &&
+            s390x-linux-gnu-objcopy -O binary --only-section="$section" "$twin" "$scratch/twin$section" &&
+            cmp "$scratch/booted$section" "$scratch/twin$section" || return 1
+        echo "$section: $(stat -c %s "$scratch/booted$section") bytes, the same"
+    done
+}
+run_test "the booted module has no line tables; the twin that decoded it has, with the same code" only_the_twin_has_line_tables
 run_test "WARN: its own verdict, with the warning" fails_first_with fault-warn "WARNING" "WARNING:"
 run_test "hang: a time-out, QEMU killed, last lines shown" \
     fails_first_with fault-hang "time-out" "did not finish within 15 s; QEMU was killed" "zlab_fault: mode=5"

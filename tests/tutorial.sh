@@ -77,6 +77,26 @@ types_into_guest() {
         bash -c "source $scratch/prelude.sh; source \"\$1\"" _ "$command" </dev/null
 }
 
+# watches COMMAND EDIT: COMMAND (a `zlab watch`) started in the session as a job of its own;
+# once its first round has passed, the session runs EDIT; the round that starts must pass, and
+# Ctrl-C must then end the watch with nothing of it left running.
+watches() {
+    local command=$1 edit=$2 log=$scratch/watch.log
+    in_own_group bash -c "source $scratch/prelude.sh; source \"\$1\"" _ "$command" >"$log" 2>&1 </dev/null
+    local passed_round='^zlab watch: round %d: [0-9]+ passed, 0 failed'
+    # shellcheck disable=SC2059 # the format is ours
+    if until_true "$guest_timeout" grep -qE "$(printf "$passed_round" 1)" "$log" && runs "$edit" &&
+        until_true "$guest_timeout" grep -qE "$(printf "$passed_round" 2)" "$log"; then
+        cat "$log"
+    else
+        cat "$log"
+        kill -KILL -- "-$job" 2>/dev/null
+        return 1
+    fi
+    kill -INT -- "-$job"
+    until_true 20 bash -c "! pgrep -g $job >/dev/null" || { echo "left running:"; pgrep -a -g "$job"; return 1; }
+}
+
 not_run=()
 broken=
 while IFS=$'\x1f' read -r -u 3 id kind arg line name; do
@@ -91,6 +111,10 @@ while IFS=$'\x1f' read -r -u 3 id kind arg line name; do
     fails) run_test "$name (fails on purpose)" fails "$blocks/$id" ;;
     file) run_test "$name" writes "$arg" "$blocks/$id" ;;
     nix) not_run+=("not run here (needs Nix): $name ($where)") ;;
+    watch)
+        IFS=$'\x1f' read -r -u 3 edit_id _ _ _ edit_name
+        run_test "$name (then, while it watches: $edit_name)" watches "$blocks/$id" "$blocks/$edit_id"
+        ;;
     interactive)
         IFS=$'\x1f' read -r -u 3 guest_id _ _ _ _
         run_test "$name (typing $(paste -sd';' "$blocks/$guest_id" | sed 's/;/; /g'))" \

@@ -7,6 +7,8 @@ fields may be empty). Kinds, from the fence's info string:
   ```sh nix          needs Nix; not run here    ```sh guest    typed into the guest of the
   ```sh interactive  a command whose console     block before it, which must be
                      is the guest's shell        ```sh interactive
+  ```sh watch        a command that runs        ```sh while-watching  run while the
+                     until Ctrl-C (zlab watch)   block before it, which must be ```sh watch, runs
   ```LANG file=PATH  the reader writes this text to PATH
   anything else      shown output; not run
 Exits 1 with the line number when an annotation is unknown or out of place.
@@ -16,7 +18,10 @@ import re
 import sys
 
 SHELLS = {"sh", "bash", "shell"}
-KINDS = {"": "run", "fails": "fails", "nix": "nix", "interactive": "interactive", "guest": "guest"}
+KINDS = {"": "run", "fails": "fails", "nix": "nix", "interactive": "interactive", "guest": "guest",
+         "watch": "watch", "while-watching": "while-watching"}
+# A block of the first kind needs one of the second right after it, and the second the first.
+PAIRS = {"interactive": "guest", "watch": "while-watching"}
 
 
 def parse(path):
@@ -59,10 +64,11 @@ def main():
     rows, previous = [], None
     for index, (start, info, body) in enumerate(parse(path), 1):
         kind, arg = classify(path, start, info)
-        if kind == "guest" and previous != "interactive":
-            sys.exit(f"{path}:{start}: a ```sh guest block must follow a ```sh interactive block")
-        if previous == "interactive" and kind != "guest":
-            sys.exit(f"{path}:{start}: the ```sh interactive block before this needs a ```sh guest block next")
+        for first, second in PAIRS.items():
+            if kind == second and previous != first:
+                sys.exit(f"{path}:{start}: a ```sh {second} block must follow a ```sh {first} block")
+            if previous == first and kind != second:
+                sys.exit(f"{path}:{start}: the ```sh {first} block before this needs a ```sh {second} block next")
         previous = kind
         if kind == "shown":
             continue
@@ -73,8 +79,8 @@ def main():
             f.write(body)
         name = f"write {arg}" if kind == "file" else next(l for l in body.splitlines() if l.strip()).strip()
         rows.append("\x1f".join([block_id, kind, arg, str(start), name]))
-    if previous == "interactive":
-        sys.exit(f"{path}: the last ```sh interactive block needs a ```sh guest block after it")
+    if previous in PAIRS:
+        sys.exit(f"{path}: the last ```sh {previous} block needs a ```sh {PAIRS[previous]} block after it")
     with open(os.path.join(out, "manifest"), "w", encoding="utf-8") as f:
         f.write("".join(row + "\n" for row in rows))
 

@@ -116,12 +116,26 @@ pub enum Command {
     Boot(BootArgs),
     /// Run boot checks from checks/ (all when no name is given): build what is missing, boot, judge the console
     Test(TestArgs),
+    /// The everyday loop: run the checks, then run them again on every save, each round only the checks the change touches
+    ///
+    /// Watches the project's modules/ (a module's .rs, .c, .h, Kbuild, Makefile: the checks that load it), checks/ (that check; a new file is picked up) and kernel/ (fragments and pins: every check, the kernel rebuilt first). An editor's burst of writes is one round. A failure or a compile error is shown and watching goes on; Ctrl-C stops it, with no make or QEMU left behind. Example: `zlab watch hello`, then edit modules/hello/hello.rs
+    Watch(WatchArgs),
     /// Judge a console zlab did not boot (a run on a real LinuxONE machine, a CI artifact, a colleague's log): KTAP counts, faults, a verdict
     ///
     /// Without --check the console is held to its faults (panic, Oops, BUG, WARNING) and its KTAP results alone; with --check NAME to that check, as `zlab test` holds a boot (then it must come from a zlab guest, whose init marks its steps). Exit status 0 when it passes, 1 when not
     Parse(ParseArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g. `source <(zlab completions bash)`
     Completions { shell: clap_complete::Shell },
+}
+
+// `zlab watch`
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// The checks to watch (default: every check in checks/, new ones too)
+    pub names: Vec<String>,
+    /// Boot up to N checks at once [default: the CPU count]
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: Option<u32>,
 }
 
 // `zlab parse`
@@ -204,6 +218,11 @@ pub struct TestArgs {
     /// Only list the checks
     #[arg(long)]
     pub list: bool,
+    /// Boot up to N checks at once [default: the CPU count]. Kernels are built first, one at a
+    /// time; each check's report still comes whole and in check order, and under -v each console
+    /// line starts with its check's name. -j 1 runs them one after another
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: Option<u32>,
     /// Boot each check this many times in a row (a soak test: any failure is a flake to find)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,

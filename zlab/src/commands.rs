@@ -74,7 +74,7 @@ pub fn modules(ctx: &RunContext, args: &ModulesArgs) -> Result<()> {
     let names = if args.names.is_empty() { all } else { args.names.clone() };
     let kernel = kernel::build(ctx, &args.variant, None)?;
     let mut failed = 0;
-    for built in modules::build_each(ctx, &kernel, &names) {
+    for built in modules::Builds::default().each(ctx, &kernel, &names) {
         match built.result {
             Ok(ko) => println!("ok     {:<16} {}", built.name, ko.display()),
             Err(e) => {
@@ -95,7 +95,7 @@ fn indent(text: &str) -> String {
 
 pub fn initramfs(ctx: &RunContext, check: Option<&str>) -> Result<()> {
     let (check, ending, kernel) = guest_for(ctx, check, false)?;
-    let guest = session::prepare(ctx, &kernel, &check, ending)?;
+    let guest = session::prepare(ctx, &modules::Builds::default(), &kernel, &check, ending)?;
     println!("{}", guest.machine.initrd.display());
     Ok(())
 }
@@ -135,13 +135,21 @@ pub fn boot(ctx: &RunContext, args: &BootArgs) -> Result<()> {
         None => None,
     };
     if interactive || ending == Ending::Shell {
-        let session::Guest { mut machine, lock: _lock, .. } = session::prepare(ctx, &kernel, &check, Ending::Shell)?;
+        let session::Guest { mut machine, lock: _lock, .. } =
+            session::prepare(ctx, &modules::Builds::default(), &kernel, &check, Ending::Shell)?;
         if let Some(debugger) = &debugger {
             session::attach(&mut machine, debugger);
         }
         return qemu::run_interactive(qemu::command(tc, &machine));
     }
-    let (run, verdict, _) = runner::boot_and_judge(ctx, &kernel, &check, true, debugger.as_ref())?;
+    let (run, verdict, _) = runner::boot_and_judge(
+        ctx,
+        &modules::Builds::default(),
+        &kernel,
+        &check,
+        &qemu::Shown::Console,
+        debugger.as_ref(),
+    )?;
     println!("\nconsole: {}", ctx.paths.run_dir(&check.name)?.join("console.log").display());
     if !verdict.passed() {
         for failure in &verdict.failures {
@@ -173,6 +181,8 @@ fn debugger(ctx: &RunContext, kernel: &Kernel, port: Option<u16>) -> Result<Debu
 pub fn test(ctx: &RunContext, args: &TestArgs) -> Result<ExitCode> {
     let TestArgs { names, repeat, matrix, .. } = args;
     let (repeat, matrix) = (*repeat, *matrix);
+    let jobs =
+        args.parallel.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |n| n as usize);
     if args.list {
         for c in runner::select(ctx, names)? {
             println!("{:<24} {}", c.name, c.description);
@@ -182,7 +192,11 @@ pub fn test(ctx: &RunContext, args: &TestArgs) -> Result<ExitCode> {
     if args.json {
         crate::ui::output::reserve_stdout_for_data();
     }
-    let outcomes = if matrix { crate::run::matrix::run(ctx, names, repeat)? } else { runner::run(ctx, names, repeat)? };
+    let outcomes = if matrix {
+        crate::run::matrix::run(ctx, names, repeat, jobs)?
+    } else {
+        runner::run(ctx, names, repeat, jobs)?
+    };
     let all_passed = if matrix {
         crate::run::matrix::summarize(&outcomes)
     } else if repeat > 1 {

@@ -47,6 +47,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Boot(args) => commands::boot(&ctx, &args),
         Command::Test(args) => return commands::test(&ctx, &args),
         Command::Parse(args) => return zlab::run::parse::run(&ctx, &args),
+        Command::Watch(args) => zlab::run::watch::run(&ctx, &args.names, zlab::run::runner::jobs(args.parallel)),
         Command::Completions { .. } => unreachable!("handled before the project is needed"),
     };
     done.map(|()| ExitCode::SUCCESS)

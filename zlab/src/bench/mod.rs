@@ -9,6 +9,7 @@ use crate::toolchain::tools::Compiler;
 mod chart;
 mod cold;
 mod defconfig;
+mod parallel;
 mod peer;
 mod report;
 mod results;
@@ -25,6 +26,11 @@ pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
     results.warm = Some(warm::edit_loop(ctx, &opts.check, opts.runs)?);
     eprintln!("zlab bench: boot and the Rust doctests, {} runs of `zlab test rust-doctests`", opts.runs);
     results.doctests = Some(warm::doctests(ctx, opts.runs)?);
+    eprintln!(
+        "zlab bench: every check, {} runs each of `zlab test -j 1` and `zlab test` (-j the CPU count)",
+        opts.runs
+    );
+    results.parallel = Some(parallel::every_check(ctx, opts.runs)?);
     if opts.cold {
         eprintln!("zlab bench: a fresh build of the test kernel and its rust-doctests boot (minutes)");
         results.cold = Some(cold::fresh_build(ctx)?);

@@ -51,6 +51,24 @@ pub fn summary(r: &Results) -> String {
         );
         let _ = writeln!(s, "  host:  whole `zlab test rust-doctests` {:.2} s", d.wall_check.median);
     }
+    if let Some(p) = &r.parallel {
+        let _ = writeln!(
+            s,
+            "\nevery check ({} of them), `zlab test` ({} runs each, median, alternating)",
+            p.checks, p.runs
+        );
+        let _ = writeln!(
+            s,
+            "  -j 1            {:>7.2} s   (min {:.2}, max {:.2})",
+            p.serial.median, p.serial.min, p.serial.max
+        );
+        let _ = writeln!(
+            s,
+            "  -j {:<12} {:>7.2} s   (min {:.2}, max {:.2})",
+            p.jobs, p.parallel.median, p.parallel.min, p.parallel.max
+        );
+        let _ = writeln!(s, "  -j {} / -j 1:   {:>7.2}×{}", p.jobs, p.ratio(), target(p.ratio() <= 0.6, "≤ 0.6×"));
+    }
     if let Some(c) = &r.cold {
         let _ = writeln!(s, "\ncold ({}): test kernel built from nothing {:.0} s{}; then rust-doctests {:.1} s ({} passed); end to end {:.0} s",
             c.date, c.build_seconds, target(c.build_seconds <= 300.0, "≤ 5 min"), c.doctests_check_seconds, c.tests_passed, c.end_to_end());

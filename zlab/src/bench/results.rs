@@ -3,6 +3,7 @@
 
 use super::cold::{today, Cold};
 use super::defconfig::Defconfig;
+use super::parallel::Parallel;
 use super::peer::Peer;
 use super::warm::{Doctests, EditLoop};
 use crate::context::RunContext;
@@ -17,6 +18,10 @@ pub struct Results {
     pub machine: Machine,
     pub warm: Option<EditLoop>,
     pub doctests: Option<Doctests>,
+    /// `zlab test` of every check, `-j 1` against the default. Absent from results written
+    /// before it was measured.
+    #[serde(default)]
+    pub parallel: Option<Parallel>,
     /// Kept from the last `--cold` run when this one skipped it (with its own date).
     pub cold: Option<Cold>,
     pub peer: Option<Peer>,

@@ -9,7 +9,9 @@ use crate::host::lock::DirLock;
 use crate::host::paths::Paths;
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub struct Built {
     pub name: String,
@@ -30,28 +32,73 @@ pub fn list(paths: &Paths) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Builds each named module; one module's failure does not stop the others.
-pub fn build_each(ctx: &RunContext, kernel: &Kernel, names: &[String]) -> Vec<Built> {
-    names
-        .iter()
-        .map(|name| Built { name: name.clone(), result: build_one(ctx, kernel, name).map_err(|e| format!("{e:#}")) })
-        .collect()
+/// The module builds of one `zlab test`, so that checks sharing a module build it once, also
+/// when they run at once (`-j`); kept by kernel build dir and module.
+#[derive(Default)]
+pub struct Builds {
+    made: Mutex<BTreeMap<Key, Arc<OnceLock<Made>>>>,
+}
+
+/// The kernel build dir and the module's name.
+type Key = (PathBuf, String);
+
+/// A module's .ko, or why it did not build.
+type Made = Result<PathBuf, String>;
+
+impl Builds {
+    /// Each named module, built unless this run has built it for `kernel` already; one
+    /// module's failure does not stop the others.
+    pub fn each(&self, ctx: &RunContext, kernel: &Kernel, names: &[String]) -> Vec<Built> {
+        names.iter().map(|name| Built { name: name.clone(), result: self.one(ctx, kernel, name) }).collect()
+    }
+
+    fn one(&self, ctx: &RunContext, kernel: &Kernel, name: &str) -> Made {
+        let key = (kernel.dir.clone(), name.to_string());
+        let cell = self.made.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(key).or_default().clone();
+        // A second check needing the module waits here while the first one builds it.
+        cell.get_or_init(|| build_one(ctx, kernel, name).map_err(|e| format!("{e:#}"))).clone()
+    }
 }
 
 fn build_one(ctx: &RunContext, kernel: &Kernel, name: &str) -> Result<PathBuf> {
+    let out = kernel.modules_out.join(&ctx.paths.project()?.key).join(name);
+    build_into(ctx, kernel, name, &out, &[])
+}
+
+/// modules/NAME built again with line tables (rustc `-Cdebuginfo=line-tables-only`, C `-g1`)
+/// beside its normal build, for addr2line to decode a fault in `booted` (judge::decode); the
+/// modules a guest boots have none, so the warm loop never pays for them. The copy is used only
+/// if its code is byte for byte the booted module's: debug info must not change code, and
+/// this proves it did not.
+pub fn debug_twin(ctx: &RunContext, kernel: &Kernel, name: &str, booted: &Path) -> Result<PathBuf> {
+    let out = kernel.modules_out.join(&ctx.paths.project()?.key).join(format!("{name}.line-tables"));
+    let flags = [("KRUSTFLAGS", "-Cdebuginfo=line-tables-only"), ("KCFLAGS", "-g1")];
+    let twin = build_into(ctx, kernel, name, &out, &flags)?;
+    match code_differs(booted, &twin)? {
+        None => Ok(twin),
+        Some(section) => bail!("its build with line tables differs from the booted one in {section}"),
+    }
+}
+
+/// Builds modules/NAME into `out` with `flags` added to the environment's own (the kernel's
+/// KRUSTFLAGS and KCFLAGS).
+fn build_into(ctx: &RunContext, kernel: &Kernel, name: &str, out: &Path, flags: &[(&str, &str)]) -> Result<PathBuf> {
     let src = ctx.paths.modules_dir()?.join(name);
     if !src.join("Kbuild").is_file() {
         bail!("modules/{name} has no Kbuild file (is the name right? `zlab modules --list` shows them)");
     }
-    let out = kernel.modules_out.join(&ctx.paths.project()?.key).join(name);
-    kbuild_path::require_usable(&[&src, &out])?;
-    let _lock = DirLock::acquire(&out)?;
+    kbuild_path::require_usable(&[&src, out])?;
+    let _lock = DirLock::acquire(out)?;
     let tc = &ctx.tools;
     let mut make = tc.kernel_make(&kernel.source, &kernel.dir);
     make.arg(format!("M={}", src.display()))
         .arg(format!("MO={}", out.display()))
         .arg(format!("-j{}", tc.jobs))
         .arg("modules");
+    for (variable, flag) in flags {
+        let own = std::env::var(variable).unwrap_or_default();
+        make.env(variable, format!("{own} {flag}").trim_start());
+    }
     let output = crate::host::process::dies_with_zlab(&mut make, crate::host::process::Signal::TERM)
         .output()
         .with_context(|| format!("could not run make for modules/{name}"))?;
@@ -65,6 +112,22 @@ fn build_one(ctx: &RunContext, kernel: &Kernel, name: &str) -> Result<PathBuf> {
         bail!("the build succeeded but made no {name}.ko: its Kbuild must say `obj-m := {name}.o`");
     }
     Ok(ko)
+}
+
+/// The first code section whose bytes differ between two builds of a module, if any.
+fn code_differs(a: &Path, b: &Path) -> Result<Option<String>> {
+    use object::{Object, ObjectSection, SectionKind};
+    let (a_bytes, b_bytes) = (fs::read(a)?, fs::read(b)?);
+    let parse = |bytes, file: &Path| object::File::parse(bytes).with_context(|| format!("reading {}", file.display()));
+    let (a_elf, b_elf) = (parse(&*a_bytes, a)?, parse(&*b_bytes, b)?);
+    for section in a_elf.sections().filter(|s| s.kind() == SectionKind::Text) {
+        let name = section.name().unwrap_or("?").to_string();
+        let twin = b_elf.section_by_name(&name).map(|s| s.data().map(<[u8]>::to_vec));
+        if twin.transpose()?.as_deref() != Some(section.data()?) {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
 }
 
 /// The compiler's first error with the lines that locate it (rustc prints ` --> file:line` after).

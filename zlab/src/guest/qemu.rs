@@ -82,10 +82,22 @@ impl Drop for Reaper {
     }
 }
 
+/// What the user sees of a guest's console while it boots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shown {
+    /// A spinner with its latest line (on a terminal only).
+    Spinner,
+    /// Every byte as it comes (`-v`, `zlab boot`).
+    Console,
+    /// Every line as it comes, after this prefix (`-v` with several guests at once).
+    Prefixed(String),
+    /// Nothing: another line owns the terminal.
+    Nothing,
+}
+
 /// Runs QEMU headless until it exits or `limit` passes (no limit: until it exits); the console
-/// goes to `log` and, when `echo` is set, to the human report's stream as it arrives (else a
-/// spinner on a terminal shows its latest line).
-pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo: bool) -> Result<Run> {
+/// goes to `log`, and to the human report's stream as `shown` says.
+pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, shown: &Shown) -> Result<Run> {
     let mut log_file = fs::File::create(log)?;
     let started = Instant::now();
     let child = crate::host::process::dies_with_zlab(&mut cmd, crate::host::process::Signal::KILL)
@@ -108,7 +120,8 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo:
     let mut console = Vec::new();
     let mut timed_out = false;
     let mut line_times = Vec::new();
-    let mut spinner = (!echo).then(|| StatusLine::spinner("booting"));
+    let mut spinner = (*shown == Shown::Spinner).then(|| StatusLine::spinner("booting"));
+    let mut partial_line = Vec::new();
     loop {
         let wait = match deadline {
             Some(deadline) => {
@@ -127,9 +140,7 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo:
                 let arrived = started.elapsed();
                 line_times.extend(chunk.iter().filter(|&&b| b == b'\n').map(|_| arrived));
                 log_file.write_all(&chunk)?;
-                if echo {
-                    crate::ui::output::human_write(&chunk);
-                }
+                echo(shown, &chunk, &mut partial_line);
                 console.extend_from_slice(&chunk);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -140,6 +151,9 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo:
         }
     }
     drop(spinner);
+    if !partial_line.is_empty() {
+        echo(shown, b"\n", &mut partial_line);
+    }
     if !timed_out {
         // QEMU closed its console: let it finish exiting (a timed-out one the reaper kills).
         qemu.0.wait()?;
@@ -153,6 +167,26 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, echo:
         elapsed: started.elapsed(),
         line_times,
     })
+}
+
+/// Shows console bytes as `shown` says; a prefixed line waits in `partial` until it is whole.
+fn echo(shown: &Shown, chunk: &[u8], partial: &mut Vec<u8>) {
+    match shown {
+        Shown::Console => crate::ui::output::human_write(chunk),
+        Shown::Prefixed(prefix) => {
+            partial.extend_from_slice(chunk);
+            if let Some(end) = partial.iter().rposition(|&b| b == b'\n') {
+                let whole: Vec<u8> = partial.drain(..=end).collect();
+                let mut text = Vec::new();
+                for line in whole.split_inclusive(|&b| b == b'\n') {
+                    text.extend_from_slice(prefix.as_bytes());
+                    text.extend_from_slice(line);
+                }
+                crate::ui::output::human_write(&text);
+            }
+        }
+        Shown::Spinner | Shown::Nothing => {}
+    }
 }
 
 /// How often the boot spinner turns while the console is quiet.

@@ -37,10 +37,15 @@ impl Kernels {
 }
 
 /// Builds the check's zlab modules and lists every module file the guest gets.
-pub fn guest_modules(ctx: &RunContext, kernel: &Kernel, check: &Check) -> Result<Vec<(String, PathBuf)>> {
+pub fn guest_modules(
+    ctx: &RunContext,
+    builds: &modules::Builds,
+    kernel: &Kernel,
+    check: &Check,
+) -> Result<Vec<(String, PathBuf)>> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    for built in modules::build_each(ctx, kernel, &check.modules) {
+    for built in builds.each(ctx, kernel, &check.modules) {
         match built.result {
             Ok(ko) => files.push((format!("{}.ko", built.name), ko)),
             Err(e) => errors.push(format!("module {} did not build:\n{e}", built.name)),
@@ -68,21 +73,30 @@ pub struct Guest {
     pub machine: Machine,
     /// The check's run folder stays locked (for the boot too) until the guest is dropped.
     pub lock: DirLock,
+    /// Each module in the guest: its file name there and the file it came from.
+    pub modules: Vec<(String, PathBuf)>,
     pub modules_took: Duration,
     pub initramfs_took: Duration,
 }
 
-/// The check's guest, ready to boot: its modules built and its initramfs written into the
-/// check's run folder.
-pub fn prepare(ctx: &RunContext, kernel: &Kernel, check: &Check, ending: Ending) -> Result<Guest> {
+/// The check's guest, ready to boot: its modules built (or taken from `builds`) and its
+/// initramfs written into the check's run folder.
+pub fn prepare(
+    ctx: &RunContext,
+    builds: &modules::Builds,
+    kernel: &Kernel,
+    check: &Check,
+    ending: Ending,
+) -> Result<Guest> {
     let dir = ctx.paths.run_dir(&check.name)?;
     let lock = DirLock::acquire(&dir)?;
     let started = Instant::now();
-    let modules = guest_modules(ctx, kernel, check)?;
+    let modules = guest_modules(ctx, builds, kernel, check)?;
     let modules_took = started.elapsed();
     let started = Instant::now();
     let busybox = init::busybox(ctx)?;
-    let initrd = initramfs::create(kernel, &dir, &Contents { busybox: &busybox, steps: &check.step, ending, modules })?;
+    let contents = Contents { busybox: &busybox, steps: &check.step, ending, modules: modules.clone() };
+    let initrd = initramfs::create(kernel, &dir, &contents)?;
     let machine = Machine {
         kernel: kernel.bzimage(),
         initrd,
@@ -90,7 +104,7 @@ pub fn prepare(ctx: &RunContext, kernel: &Kernel, check: &Check, ending: Ending)
         memory_mib: GUEST_MEMORY_MIB,
         gdb_port: None,
     };
-    Ok(Guest { machine, lock, modules_took, initramfs_took: started.elapsed() })
+    Ok(Guest { machine, lock, modules, modules_took, initramfs_took: started.elapsed() })
 }
 
 /// Makes the guest wait for `debugger` and run where its gdb command expects the kernel; says

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::judge::frames::{self, Frame};
 use crate::judge::ktap::strip_printk_prefix;
 
 /// Lines kept after the header line in a fault's excerpt.
@@ -37,36 +38,54 @@ pub struct Fault {
     pub line_number: usize,
     /// The header line and up to 15 following lines, timestamps kept.
     pub excerpt: Vec<String>,
-    /// Where the code that failed is, when the console says: a Rust panic's `panicked at`.
+    /// Where the code that failed is: a Rust panic's `panicked at`, or the faulting address
+    /// decoded against the module's .ko or vmlinux (judge::decode).
     pub location: Option<SourceLocation>,
+    /// True for a Rust `panic!()`, whose `panicked at` line names its place.
+    pub rust_panic: bool,
     /// A Rust panic's own message, the line after its `panicked at`.
     pub message: Option<String>,
+    /// The code addresses its report names, most trusted first (judge::frames).
+    #[serde(skip)]
+    pub frames: Vec<Frame>,
 }
 
-/// A place in source code, as a Rust panic names it (`panicked at FILE:LINE:COL:`).
+/// A place in source code: as a Rust panic names it (`panicked at FILE:LINE:COL:`), or as
+/// addr2line names a code address (a line and a function, no column).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceLocation {
     pub file: String,
     pub line: u32,
-    pub column: u32,
+    pub column: Option<u32>,
+    pub function: Option<String>,
 }
 
 impl fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        write!(f, "{}:{}", self.file, self.line)?;
+        match self.column {
+            Some(column) => write!(f, ":{column}"),
+            None => Ok(()),
+        }
     }
 }
 
 impl Fault {
     /// One line that says what failed, where in the source when known, and where on the
-    /// console: `BUG at console line 848: Rust panic at hello.rs:58:17: the message`.
+    /// console: `BUG at console line 848: Rust panic at hello.rs:58:17: the message`, or
+    /// `oops at console line 851: in <hello::Hello as kernel::Module>::init at modules/hello/hello.rs:40`.
     pub fn summary(&self) -> String {
+        let on_console = format!("{} at console line {}", self.kind, self.line_number);
         match &self.location {
-            Some(at) => {
+            Some(at) if self.rust_panic => {
                 let message = self.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-                format!("{} at console line {}: Rust panic at {at}{message}", self.kind, self.line_number)
+                format!("{on_console}: Rust panic at {at}{message}")
             }
-            None => format!("{} at console line {}", self.kind, self.line_number),
+            Some(at) => match &at.function {
+                Some(function) => format!("{on_console}: in {function} at {at}"),
+                None => format!("{on_console}: at {at}"),
+            },
+            None => on_console,
         }
     }
 }
@@ -74,9 +93,9 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let header = self.excerpt.first().map(String::as_str).unwrap_or("");
-        match &self.location {
-            Some(_) => f.write_str(&self.summary()),
-            None => write!(f, "{}: {header}", self.summary()),
+        match self.rust_panic && self.location.is_some() {
+            true => f.write_str(&self.summary()),
+            false => write!(f, "{}: {header}", self.summary()),
         }
     }
 }
@@ -88,7 +107,7 @@ fn panic_location(message: &str) -> Option<SourceLocation> {
     let column = parts.next()?.parse().ok()?;
     let line = parts.next()?.parse().ok()?;
     let file = parts.next().filter(|f| !f.is_empty())?.to_string();
-    Some(SourceLocation { file, line, column })
+    Some(SourceLocation { file, line, column: Some(column), function: None })
 }
 
 /// Faults in console order. Each header is its own fault (an oops followed
@@ -126,7 +145,9 @@ pub fn scan(console: &str) -> Vec<Fault> {
             line_number: index + 1,
             excerpt: lines[index..excerpt_end].iter().map(|l| l.to_string()).collect(),
             location,
+            rust_panic: header == Header::RustPanic,
             message: panic_message,
+            frames: frames::of(&lines[index..]),
         });
     }
     faults
@@ -299,7 +320,7 @@ mod tests {
         assert_eq!(kinds(console), [(FaultKind::Bug, 1), (FaultKind::Oops, 5)]);
         let panic = &scan(console)[0];
         assert!(panic.excerpt[3].contains("kernel BUG at"));
-        let at = SourceLocation { file: "rust/kernel/x.rs".into(), line: 10, column: 5 };
+        let at = SourceLocation { file: "rust/kernel/x.rs".into(), line: 10, column: Some(5), function: None };
         assert_eq!(panic.location, Some(at));
         assert_eq!(panic.message.as_deref(), Some("attempt to add with overflow"));
         assert_eq!(
@@ -317,7 +338,7 @@ mod tests {
             assert_eq!(panic_location(header), None, "{header}");
         }
         let windows_like = panic_location("m: panicked at C:/x.rs:3:4:").unwrap();
-        assert_eq!((windows_like.file.as_str(), windows_like.line, windows_like.column), ("C:/x.rs", 3, 4));
+        assert_eq!((windows_like.file.as_str(), windows_like.line, windows_like.column), ("C:/x.rs", 3, Some(4)));
     }
 
     #[test]

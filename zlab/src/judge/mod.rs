@@ -2,5 +2,7 @@
 //! pass or fail with the reason: KTAP results parsed, kernel faults found, init's markers read.
 
 pub mod console_faults;
+pub mod decode;
+pub mod frames;
 pub mod ktap;
 pub mod verdict;

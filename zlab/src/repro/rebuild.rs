@@ -171,7 +171,7 @@ fn guest_of(ctx: &RunContext, kernel: &Kernel, tree: &Tree) -> Result<BTreeSet<S
     let names = modules::list(&ctx.paths)?;
     let mut files = Vec::new();
     let mut relative = BTreeSet::new();
-    for built in modules::build_each(ctx, &kernel, &names) {
+    for built in modules::Builds::default().each(ctx, &kernel, &names) {
         let ko = built.result.map_err(|e| anyhow::anyhow!("module {} did not build:\n{e}", built.name))?;
         // Under the project's key, as `zlab modules` builds them.
         let inside = ko.strip_prefix(&tree.modules).context("a module was built outside the tree's modules folder")?;

@@ -28,7 +28,7 @@ impl Column {
     }
 }
 
-pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcome>> {
+pub fn run(ctx: &RunContext, names: &[String], repeat: u32, jobs: usize) -> Result<Vec<Outcome>> {
     let checks = runner::select(ctx, names)?;
     let columns = columns(ctx)?;
     Ok(run_columns(&columns, &checks, repeat, |column| {
@@ -37,7 +37,7 @@ pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcom
             Some(series) => ctx.with_kernel(series)?.with_compiler(column.paths.compiler),
             None => ctx.with_compiler(column.paths.compiler),
         };
-        runner::run(&column_ctx, names, repeat)
+        runner::run(&column_ctx, names, repeat, jobs)
     }))
 }
 

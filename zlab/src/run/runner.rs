@@ -1,19 +1,24 @@
 //! `zlab test`: every check (or the named ones) built, booted and judged, then a summary.
 
 use crate::build::kernel::Kernel;
+use crate::build::modules;
 use crate::context::RunContext;
 use crate::guest::gdb::Debugger;
 use crate::guest::init::Ending;
-use crate::guest::qemu::{self, Run};
+use crate::guest::qemu::{self, Run, Shown};
 use crate::guest::session::{self, Kernels};
 use crate::host::paths::Paths;
 use crate::inputs::check::{self, Check};
+use crate::judge::decode;
 use crate::judge::verdict::{self, Verdict};
 use crate::run::median::median;
 use crate::run::phases::Phases;
+use crate::run::pool::{self, Event};
 use crate::setup::doctor;
 use crate::toolchain::tools::Compiler;
 use crate::ui::output::{self, Colour};
+use crate::ui::progress::StatusLine;
+use crate::ui::transcript::Transcript;
 use crate::{note, say};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -136,48 +141,124 @@ pub fn pick(all: Vec<Check>, names: &[String]) -> Result<Vec<Check>> {
     Ok(chosen)
 }
 
-/// Runs each check `repeat` times in a row (its kernel built once); under `-v` each console is
-/// shown as it boots.
-pub fn run(ctx: &RunContext, names: &[String], repeat: u32) -> Result<Vec<Outcome>> {
-    let paths = &ctx.paths;
-    let echo_console = output::verbose();
+/// How many checks to boot at once: `-j N`, else the CPU count.
+pub fn jobs(given: Option<u32>) -> usize {
+    given.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |n| n as usize)
+}
+
+/// A check as the run plans it, before any guest boots: skipped, or with its kernel.
+struct Plan<'a> {
+    check: &'a Check,
+    skipped: Option<String>,
+    kernel: Result<Kernel, String>,
+    /// The kernel's up-to-date check or build, counted in the check's first run.
+    kernel_took: f64,
+}
+
+/// Runs each check `repeat` times in a row (its kernel built once), up to `jobs` checks at
+/// once; under `-v` each console is shown as it boots (prefixed by its check's name when more
+/// than one runs at once). Reports come whole and in check order, whatever the order in which
+/// the guests finish.
+pub fn run(ctx: &RunContext, names: &[String], repeat: u32, jobs: usize) -> Result<Vec<Outcome>> {
     let checks = select(ctx, names)?;
     doctor::require(ctx)?;
-    let mut kernels = Kernels::default();
-    let mut outcomes = Vec::new();
     let release = ctx.kernel_release()?;
-    let runs = checks.iter().flat_map(|check| (1..=repeat).map(move |n| (check, n)));
-    for (check, n) in runs {
-        if let Some(why) = check.not_for(&release)? {
-            let outcome = Outcome::skipped(paths, &release, check, (n, repeat), why);
-            report(&outcome);
-            outcomes.push(outcome);
-            continue;
-        }
-        let started = Instant::now();
-        let attempt = if repeat > 1 { format!(" (run {n}/{repeat})") } else { String::new() };
-        note!("zlab: check {}{attempt} — {}", check.name, check.description);
-        let mut phases = Phases::default();
-        let result = run_one(ctx, &mut kernels, check, echo_console, &mut phases).map_err(|e| format!("{e:#}"));
-        let outcome = Outcome {
-            seconds: started.elapsed().as_secs_f64(),
-            phases,
-            ..Outcome::new(paths, &release, check, (n, repeat), result)
-        };
-        report(&outcome);
-        outcomes.push(outcome);
+    let plans = plan(ctx, &checks, &release)?;
+    let jobs = jobs.min(plans.len()).max(1);
+    if jobs > 1 {
+        note!("zlab: booting up to {jobs} checks at once (-j {jobs})");
     }
+    let builds = modules::Builds::default();
+    let work = |plan: &Plan| {
+        let mut transcript = if jobs > 1 { Transcript::held() } else { Transcript::live() };
+        let shown = match (output::verbose(), jobs > 1) {
+            (true, false) => Shown::Console,
+            (true, true) => Shown::Prefixed(format!("{}| ", plan.check.name)),
+            (false, false) => Shown::Spinner,
+            (false, true) => Shown::Nothing,
+        };
+        let outcomes: Vec<Outcome> = (1..=repeat)
+            .map(|n| run_planned(ctx, &builds, plan, (n, repeat), &release, &shown, &mut transcript))
+            .collect();
+        (outcomes, transcript)
+    };
+    let mut outcomes = Vec::new();
+    let mut status = StatusLine::spinner("checks");
+    pool::in_order(&plans, jobs, work, |event| match event {
+        Event::Done((done, transcript)) => {
+            status.clear();
+            transcript.show();
+            outcomes.extend(done);
+        }
+        Event::Waiting(finished) => status.update(&format!("{finished} of {} done", plans.len())),
+    });
     Ok(outcomes)
 }
 
-fn run_one(ctx: &RunContext, kernels: &mut Kernels, check: &Check, echo: bool, phases: &mut Phases) -> Result<Verdict> {
+/// Each check's kernel, made ready in check order before any guest boots (a kernel build uses
+/// every CPU, and its progress line wants the terminal to itself).
+fn plan<'a>(ctx: &RunContext, checks: &'a [Check], release: &str) -> Result<Vec<Plan<'a>>> {
+    let mut kernels = Kernels::default();
+    let mut plans = Vec::new();
+    for check in checks {
+        let skipped = check.not_for(release)?;
+        let started = Instant::now();
+        let kernel = match skipped {
+            Some(_) => Err("not built: the check is skipped".to_string()),
+            None => kernels.get(ctx, &check.variant).map_err(|e| format!("{e:#}")),
+        };
+        plans.push(Plan { check, skipped, kernel, kernel_took: started.elapsed().as_secs_f64() });
+    }
+    Ok(plans)
+}
+
+/// Run `n` of a planned check, reported into `transcript`.
+fn run_planned(
+    ctx: &RunContext,
+    builds: &modules::Builds,
+    plan: &Plan,
+    n: (u32, u32),
+    release: &str,
+    shown: &Shown,
+    transcript: &mut Transcript,
+) -> Outcome {
+    let (check, paths) = (plan.check, &ctx.paths);
+    if let Some(why) = &plan.skipped {
+        let outcome = Outcome::skipped(paths, release, check, n, why.clone());
+        report(&outcome, transcript);
+        return outcome;
+    }
     let started = Instant::now();
-    let kernel = kernels.get(ctx, &check.variant)?;
-    phases.kernel = started.elapsed().as_secs_f64();
-    let (run, verdict, boot_phases) = boot_and_judge(ctx, &kernel, check, echo, None)?;
+    let attempt = if n.1 > 1 { format!(" (run {}/{})", n.0, n.1) } else { String::new() };
+    transcript.note(format!("zlab: check {}{attempt} — {}", check.name, check.description));
+    let kernel_took = if n.0 == 1 { plan.kernel_took } else { 0.0 };
+    let mut phases = Phases { kernel: kernel_took, ..Phases::default() };
+    let result = match &plan.kernel {
+        Ok(kernel) => run_one(ctx, builds, kernel, check, shown, &mut phases, transcript).map_err(|e| format!("{e:#}")),
+        Err(e) => Err(e.clone()),
+    };
+    let outcome = Outcome {
+        seconds: kernel_took + started.elapsed().as_secs_f64(),
+        phases,
+        ..Outcome::new(paths, release, check, n, result)
+    };
+    report(&outcome, transcript);
+    outcome
+}
+
+fn run_one(
+    ctx: &RunContext,
+    builds: &modules::Builds,
+    kernel: &Kernel,
+    check: &Check,
+    shown: &Shown,
+    phases: &mut Phases,
+    transcript: &mut Transcript,
+) -> Result<Verdict> {
+    let (run, verdict, boot_phases) = boot_and_judge(ctx, builds, kernel, check, shown, None)?;
     *phases = Phases { kernel: phases.kernel, ..boot_phases };
     let log = ctx.paths.run_dir(&check.name)?.join("console.log");
-    note!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display());
+    transcript.note(format!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display()));
     Ok(verdict)
 }
 
@@ -185,13 +266,14 @@ fn run_one(ctx: &RunContext, kernels: &mut Kernels, check: &Check, echo: bool, p
 /// folder, and judges it. Under a debugger the guest waits for gdb and has no time limit.
 pub fn boot_and_judge(
     ctx: &RunContext,
+    builds: &modules::Builds,
     kernel: &Kernel,
     check: &Check,
-    echo: bool,
+    shown: &Shown,
     debugger: Option<&Debugger>,
 ) -> Result<(Run, Verdict, Phases)> {
-    let session::Guest { mut machine, lock: _lock, modules_took, initramfs_took } =
-        session::prepare(ctx, kernel, check, Ending::PowerOff)?;
+    let session::Guest { mut machine, lock: _lock, modules, modules_took, initramfs_took } =
+        session::prepare(ctx, builds, kernel, check, Ending::PowerOff)?;
     let log = ctx.paths.run_dir(&check.name)?.join("console.log");
     let limit = match debugger {
         Some(debugger) => {
@@ -200,38 +282,72 @@ pub fn boot_and_judge(
         }
         None => Some(Duration::from_secs(check.timeout)),
     };
-    let run = qemu::run_captured(qemu::command(&ctx.tools, &machine), &log, limit, echo)?;
-    let verdict = verdict::judge(check, &run);
+    let run = qemu::run_captured(qemu::command(&ctx.tools, &machine), &log, limit, shown)?;
+    let mut verdict = verdict::judge(check, &run);
+    if !verdict.passed() {
+        locate_faults(ctx, kernel, check, modules, &mut verdict);
+    }
     let phases =
         Phases { modules: modules_took.as_secs_f64(), initramfs: initramfs_took.as_secs_f64(), ..Phases::default() }
             .with_boot(&run);
     Ok((run, verdict, phases))
 }
 
-fn report(outcome: &Outcome) {
+/// Names each fault's source line where its frames can be decoded (judge::decode): a module of
+/// modules/ without line tables is built again with them for that.
+fn locate_faults(
+    ctx: &RunContext,
+    kernel: &Kernel,
+    check: &Check,
+    modules: Vec<(String, PathBuf)>,
+    verdict: &mut Verdict,
+) {
+    let with_line_tables = |file_name: &str, booted: &std::path::Path| {
+        let name = file_name.strip_suffix(".ko")?;
+        check.modules.iter().any(|m| m == name).then_some(())?;
+        match modules::debug_twin(ctx, kernel, name, booted) {
+            Ok(twin) => Some(twin),
+            Err(e) => {
+                note!("  zlab: cannot name the source line in {name}: {e:#}");
+                None
+            }
+        }
+    };
+    let objects = decode::Objects {
+        modules,
+        vmlinux: Some(kernel.dir.join("vmlinux")),
+        addr2line: ctx.tools.cross_tool("addr2line").into(),
+        project: ctx.paths.project.as_ref().map(|p| p.root.clone()),
+        with_line_tables: &with_line_tables,
+        twins: Default::default(),
+    };
+    decode::locate(verdict, &objects);
+}
+
+fn report(outcome: &Outcome, out: &mut Transcript) {
     let pass = output::paint_human(Colour::Green, "PASS");
     let fail = output::paint_human(Colour::Red, "FAIL");
     if let Some(why) = &outcome.skipped {
-        say!("{} {}: {why}", output::paint_human(Colour::Yellow, "SKIP"), outcome.label);
+        out.report(format!("{} {}: {why}", output::paint_human(Colour::Yellow, "SKIP"), outcome.label));
         return;
     }
     match &outcome.result {
         Ok(v) if v.passed() => {
             let ktap = ktap_details(outcome, v);
             let ktap = if ktap.is_empty() { ktap } else { format!(", {ktap}") };
-            say!("{pass} {} ({:.1} s{ktap})", outcome.label, outcome.seconds);
+            out.report(format!("{pass} {} ({:.1} s{ktap})", outcome.label, outcome.seconds));
         }
         Ok(v) => {
-            say!("{fail} {} ({:.1} s)", outcome.label, outcome.seconds);
+            out.report(format!("{fail} {} ({:.1} s)", outcome.label, outcome.seconds));
             for failure in &v.failures {
-                say!("  - {failure}");
+                out.report(format!("  - {failure}"));
             }
-            say!("  console: {}", outcome.console_log.display());
+            out.report(format!("  console: {}", outcome.console_log.display()));
         }
         Err(e) => {
-            say!("{fail} {} ({:.1} s): could not boot", outcome.label, outcome.seconds);
+            out.report(format!("{fail} {} ({:.1} s): could not boot", outcome.label, outcome.seconds));
             for line in e.lines() {
-                say!("  {line}");
+                out.report(format!("  {line}"));
             }
         }
     }

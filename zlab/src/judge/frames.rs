@@ -1,0 +1,111 @@
+//! The code addresses in a fault's report, as the kernel names them (`%pS`):
+//! `SYMBOL+0xOFFSET/0xSIZE [MODULE]`, from the WARNING header's `at`, the `Krnl PSW` line and
+//! the `Call Trace`. Turned into source lines by judge::decode.
+
+use crate::judge::ktap::strip_printk_prefix;
+
+/// How far after its header a fault's frames are looked for.
+const REPORT_LINES: usize = 80;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub symbol: String,
+    pub offset: u64,
+    /// The module the code is in; None for the kernel image (vmlinux).
+    pub module: Option<String>,
+    /// True where the address is the failing instruction itself (the PSW, a WARNING's `at`);
+    /// false for a Call Trace entry, a return address just after the call.
+    pub exact: bool,
+}
+
+/// The frames of the fault whose header is `lines[0]`, in the order a reader would trust them:
+/// the WARNING's `at`, the PSW, then the Call Trace. The report ends at its end-of-trace line,
+/// the next fault's header being none of these.
+pub fn of(lines: &[&str]) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    for (i, line) in lines.iter().take(REPORT_LINES).enumerate() {
+        let message = strip_printk_prefix(line).unwrap_or(line);
+        if i > 0 && (message.starts_with("---[ end") || message.starts_with("WARNING: ")) {
+            break;
+        }
+        if i == 0 && message.starts_with("WARNING: ") {
+            frames.extend(message.split_once(" at ").and_then(|(_, rest)| named(rest, true)));
+        } else if let Some(psw) = message.strip_prefix("Krnl PSW : ") {
+            frames.extend(psw.split_once('(').and_then(|(_, rest)| named(rest, true)));
+        } else if let Some(entry) = message.trim_start().strip_prefix("[<") {
+            // ` [<addr>] sym+off/size [mod]`; a `([<addr>] …)` entry is the kernel's guess
+            // from r14, not a frame.
+            frames.extend(entry.split_once("] ").and_then(|(_, rest)| named(rest, false)));
+        }
+    }
+    frames
+}
+
+/// `SYMBOL+0xOFF/0xSIZE [MODULE]…` at the start of `text`.
+fn named(text: &str, exact: bool) -> Option<Frame> {
+    let (symbol, rest) = text.split_once('+')?;
+    let (offset, rest) = rest.strip_prefix("0x")?.split_once('/')?;
+    let offset = u64::from_str_radix(offset, 16).ok()?;
+    let size_end = rest.find(|c: char| !(c.is_ascii_hexdigit() || c == 'x')).unwrap_or(rest.len());
+    let module = rest[size_end..].strip_prefix(" [").and_then(|m| m.split_once(']')).map(|(name, _)| name.to_string());
+    let symbol_ok = !symbol.is_empty() && !symbol.contains(char::is_whitespace);
+    symbol_ok.then(|| Frame { symbol: symbol.to_string(), offset, module, exact })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INIT: &str = "_RNvXCsduScEet3ZYZ_10zlab_faultNtB2_9ZlabFaultNtNtCsl7L7n58I0Vr_6kernel6module6Module4init";
+
+    fn frame(symbol: &str, offset: u64, module: Option<&str>, exact: bool) -> Frame {
+        Frame { symbol: symbol.into(), offset, module: module.map(str::to_string), exact }
+    }
+
+    #[test]
+    fn an_oops_names_its_psw_then_its_call_trace() {
+        let console = format!(
+            "[    1.274082] Oops: 0010 ilc:3 [#1]SMP \n\
+             [    1.274856] Krnl PSW : 0704d00180000000 000003ff600001e4 ({INIT}+0x104/0x270 [zlab_fault])\n\
+             [    1.276403] Call Trace:\n\
+             [    1.276654]  [<000003ff600001e4>] {INIT}+0x104/0x270 [zlab_fault] \n\
+             [    1.276816] ([<000003ff600001dc>] {INIT}+0xfc/0x270 [zlab_fault])\n\
+             [    1.276850]  [<000003ff6000601a>] init_module+0x1a/0x1000 [zlab_fault] \n\
+             [    1.276880]  [<000003ffe010222c>] do_one_initcall+0x6c/0x1a8 \n\
+             [    1.277300] ---[ end trace 0000000000000000 ]---\n\
+             [    1.277400]  [<000003ffe010222c>] later+0x6c/0x1a8 \n"
+        );
+        let lines: Vec<&str> = console.lines().collect();
+        assert_eq!(
+            of(&lines),
+            [
+                frame(INIT, 0x104, Some("zlab_fault"), true),
+                frame(INIT, 0x104, Some("zlab_fault"), false),
+                frame("init_module", 0x1a, Some("zlab_fault"), false),
+                frame("do_one_initcall", 0x6c, None, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_warning_names_its_own_address_first() {
+        let header =
+            format!("[    1.333304] WARNING: zlab_fault.rs:62 at {INIT}+0x1b6/0x270 [zlab_fault], CPU#0: insmod/739");
+        let psw =
+            format!("[    1.339082] Krnl PSW : 0704c00180000000 000003ff6000029a ({INIT}+0x1ba/0x270 [zlab_fault])");
+        let next = "[    1.400000] WARNING: another one at x+0x1/0x2";
+        let frames = of(&[&header, &psw, next]);
+        assert_eq!(
+            frames,
+            [frame(INIT, 0x1b6, Some("zlab_fault"), true), frame(INIT, 0x1ba, Some("zlab_fault"), true)]
+        );
+    }
+
+    #[test]
+    fn a_kernel_frame_has_no_module_and_garbage_is_no_frame() {
+        assert_eq!(named("vpanic+0x218/0x2c0 ", false), Some(frame("vpanic", 0x218, None, false)));
+        for text in ["", "no plus here", "x+0xzz/0x10", "a b+0x1/0x2", "+0x1/0x2"] {
+            assert_eq!(named(text, false), None, "{text}");
+        }
+    }
+}
