@@ -67,7 +67,7 @@ pub fn summary(r: &Results) -> String {
             "  -j {:<12} {:>7.2} s   (min {:.2}, max {:.2})",
             p.jobs, p.parallel.median, p.parallel.min, p.parallel.max
         );
-        let _ = writeln!(s, "  -j {} / -j 1:   {:>7.2}×{}", p.jobs, p.ratio(), target(p.ratio() <= 0.6, "≤ 0.6×"));
+        let _ = writeln!(s, "  -j {} / -j 1:   {:>7.3}×{}", p.jobs, p.ratio(), target(p.ratio() <= 0.6, "≤ 0.6×"));
     }
     if let Some(c) = &r.cold {
         let _ = writeln!(s, "\ncold ({}): test kernel built from nothing {:.0} s{}; then rust-doctests {:.1} s ({} passed); end to end {:.0} s",
