@@ -36,7 +36,7 @@ pub fn every_check(ctx: &RunContext, runs: u32) -> Result<Parallel> {
     Ok(Parallel {
         date: today(),
         checks,
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        jobs: crate::run::runner::jobs(None),
         runs: serial.len(),
         serial: Stats::of(&serial).context("no runs")?,
         parallel: Stats::of(&parallel).context("no runs")?,

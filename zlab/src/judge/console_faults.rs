@@ -93,9 +93,10 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let header = self.excerpt.first().map(String::as_str).unwrap_or("");
-        match self.rust_panic && self.location.is_some() {
-            true => f.write_str(&self.summary()),
-            false => write!(f, "{}: {header}", self.summary()),
+        if self.rust_panic && self.location.is_some() {
+            f.write_str(&self.summary())
+        } else {
+            write!(f, "{}: {header}", self.summary())
         }
     }
 }

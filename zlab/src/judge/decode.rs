@@ -26,7 +26,9 @@ pub struct Objects<'a> {
     pub project: Option<PathBuf>,
     /// For a module file without line tables, the same module with them (or None).
     pub with_line_tables: &'a dyn Fn(&str, &Path) -> Option<PathBuf>,
-    pub twins: RefCell<BTreeMap<PathBuf, Option<PathBuf>>>,
+    /// Each file a frame was in, and the file with line tables to decode it with (itself, its
+    /// twin, or None): read, and its twin built, once per fault report.
+    pub decodable: RefCell<BTreeMap<PathBuf, Option<PathBuf>>>,
 }
 
 /// Gives each fault of `verdict` its source place where a frame can be decoded: a fault
@@ -54,18 +56,14 @@ fn locate_fault(fault: &mut Fault, objects: &Objects) {
 
 impl Objects<'_> {
     fn place_of(&self, frame: &Frame) -> Option<SourceLocation> {
-        let (name, mut file) = self.file_of(frame)?;
-        let mut bytes = fs_err::read(&file).ok()?;
-        if !has_line_tables(&bytes) {
-            let twin = self.twins.borrow().get(&file).cloned();
-            let twin = twin.unwrap_or_else(|| {
-                let made = name.as_deref().and_then(|name| (self.with_line_tables)(name, &file));
-                self.twins.borrow_mut().insert(file.clone(), made.clone());
-                made
-            });
-            file = twin?;
-            bytes = fs_err::read(&file).ok()?;
-        }
+        let (name, ran) = self.file_of(frame)?;
+        let known = self.decodable.borrow().get(&ran).cloned();
+        let file = known.unwrap_or_else(|| {
+            let found = self.with_lines(name.as_deref(), &ran);
+            self.decodable.borrow_mut().insert(ran.clone(), found.clone());
+            found
+        })?;
+        let bytes = fs_err::read(&file).ok()?;
         let elf = object::File::parse(&*bytes).ok()?;
         let symbol = elf.symbols().find(|s| s.name() == Ok(frame.symbol.as_str()))?;
         // A return address is just after its call: the call is the byte before.
@@ -82,6 +80,14 @@ impl Objects<'_> {
         // The function the address is in, as the kernel named it: right whatever debug info
         // the file has (with line tables only, addr2line's names of inlined frames are not).
         Some(SourceLocation { function: Some(format!("{:#}", rustc_demangle::demangle(&frame.symbol))), ..place })
+    }
+
+    /// `ran` if it has line tables, else the twin of module `name` (vmlinux has none).
+    fn with_lines(&self, name: Option<&str>, ran: &Path) -> Option<PathBuf> {
+        if has_line_tables(&fs_err::read(ran).ok()?) {
+            return Some(ran.to_path_buf());
+        }
+        (self.with_line_tables)(name?, ran)
     }
 
     /// The file the frame's code is in, with the module's file name (None for vmlinux).
@@ -143,7 +149,7 @@ mod tests {
             addr2line: "addr2line".into(),
             project: Some(project.into()),
             with_line_tables: &|_, _| None,
-            twins: RefCell::default(),
+            decodable: RefCell::default(),
         }
     }
 

@@ -319,7 +319,7 @@ fn locate_faults(
         addr2line: ctx.tools.cross_tool("addr2line").into(),
         project: ctx.paths.project.as_ref().map(|p| p.root.clone()),
         with_line_tables: &with_line_tables,
-        twins: Default::default(),
+        decodable: Default::default(),
     };
     decode::locate(verdict, &objects);
 }
@@ -431,10 +431,16 @@ pub fn summarize(outcomes: &[Outcome]) -> bool {
 /// `N passed, N failed` (and `, N skipped` when a check was not for its kernel), alone on the
 /// last line (bin/test-all and CI read it); true if nothing failed.
 pub fn closing_line(outcomes: &[Outcome]) -> bool {
+    let (line, failed) = tally(outcomes);
+    say!("{line}");
+    failed == 0
+}
+
+/// `N passed, N failed` (`, N skipped` when any was), and how many failed.
+pub fn tally(outcomes: &[Outcome]) -> (String, usize) {
     let count = |status: Status| outcomes.iter().filter(|o| o.status() == status).count();
     let (passed, skipped) = (count(Status::Passed), count(Status::Skipped));
     let failed = outcomes.len() - passed - skipped;
     let skipped = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
-    say!("{passed} passed, {failed} failed{skipped}");
-    failed == 0
+    (format!("{passed} passed, {failed} failed{skipped}"), failed)
 }

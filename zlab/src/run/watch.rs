@@ -83,12 +83,8 @@ fn run_round(ctx: &RunContext, names: &[String], due: &Due, round: u32, jobs: us
         .and_then(|fresh| runner::run(&fresh, &chosen, 1, jobs));
     match outcomes {
         Ok(outcomes) => {
-            let count = |status| outcomes.iter().filter(|o| o.status() == status).count();
-            let (passed, skipped) = (count(runner::Status::Passed), count(runner::Status::Skipped));
-            let failed = outcomes.len() - passed - skipped;
-            let skipped = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
-            let took = started.elapsed().as_secs_f64();
-            say!("zlab watch: round {round}: {passed} passed, {failed} failed{skipped} in {took:.1} s");
+            let (tally, _) = runner::tally(&outcomes);
+            say!("zlab watch: round {round}: {tally} in {:.1} s", started.elapsed().as_secs_f64());
         }
         Err(e) => say!("zlab watch: round {round}: {e:#}"),
     }
