@@ -77,6 +77,17 @@ missing_qemu_refused() {
         "qemu-system-s390x" "not found (/nonexistent/qemu-system-s390x)" "zlab setup"
 }
 
+# A run remembers that the tools passed (zlab/src/setup/ready.rs), for the tools as they were:
+# the bindgen behind the same name swapped for Debian's 0.60 after a pass is asked again.
+bindgen_swapped_after_a_pass_is_refused() {
+    local link=$scratch/swapped/bindgen out
+    mkdir -p "$scratch/swapped" && ln -sfn "$home/tools/bin/bindgen" "$link"
+    out=$(ZLAB_BINDGEN=$link "$zlab" test boot-smoke 2>&1) || { echo "$out" | tail; return 1; }
+    [ -s "$home/tools/doctor-passed" ] || { echo "no pass was remembered"; return 1; }
+    ln -sfn /usr/bin/bindgen "$link"
+    refused_before_work "ZLAB_BINDGEN=$link" -- "bindgen" "0.60.1" ">= 0.71.1"
+}
+
 # ZLAB_BUSYBOX (a busybox given ready-made, as Nix does) must be an s390x ELF: the pinned one
 # passes, the host's own shell is refused.
 busybox_for_another_machine_refused() {
@@ -132,6 +143,7 @@ run_test "rustc older than 1.96, without rust-src: refused before any work" old_
 run_test "bindgen older than 0.71.1: refused before any work" old_bindgen_refused
 run_test "libclang older than 17.0.1: refused before any work" old_libclang_refused
 run_test "QEMU missing: refused before any work" missing_qemu_refused
+run_test "bindgen swapped for 0.60 after a passing run: asked again, refused" bindgen_swapped_after_a_pass_is_refused
 run_test "ZLAB_BUSYBOX for another machine: refused before any work" busybox_for_another_machine_refused
 run_test "a truncated download: named, deleted, fetched again" truncated_download_is_deleted_and_fetched_again
 run_test "a download that fails its pin: refused, nothing left, next run clean" wrong_pin_is_refused_and_leaves_nothing

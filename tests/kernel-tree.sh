@@ -93,13 +93,34 @@ own_tree_builds_apart_and_passes() {
         { echo "the pinned kernel is no longer up to date: $out"; return 1; }
 }
 
-renamed_file_makes_the_build_run_again() {
-    [ -d "$tree" ] || { echo "no tree from the test before"; return 1; }
-    mv "$tree/Documentation/process/howto.rst" "$tree/Documentation/process/howto-moved.rst" || return 1
+# build_in_tree WHAT: `zlab build` of the tree; passes when make ran ("kernel ready"), or with
+# WHAT=current when the build was up to date without it.
+build_in_tree() {
     local out
     out=$(in_project --kernel-source "$tree" build 2>&1) || { echo "$out"; return 1; }
-    echo "$out"
-    ! grep -q "kernel up to date" <<<"$out" && grep -q "kernel ready" <<<"$out"
+    echo "$out" | grep -E "kernel (up to date|ready)|because"
+    case $1 in
+        current) grep -q "kernel up to date" <<<"$out" ;;
+        *) ! grep -q "kernel up to date" <<<"$out" && grep -q "kernel ready" <<<"$out" ;;
+    esac
+}
+
+added_renamed_or_deleted_file_makes_the_build_run_again() {
+    [ -d "$tree" ] || { echo "no tree from the test before"; return 1; }
+    echo "a note" >"$tree/kernel/zlab-note.txt"
+    build_in_tree again || { echo "a file added to kernel/ went unnoticed"; return 1; }
+    mv "$tree/kernel/zlab-note.txt" "$tree/kernel/zlab-note-moved.txt"
+    build_in_tree again || { echo "a file renamed in kernel/ went unnoticed"; return 1; }
+    rm "$tree/kernel/zlab-note-moved.txt"
+    build_in_tree again || { echo "a file deleted from kernel/ went unnoticed"; return 1; }
+    build_in_tree current || { echo "nothing changed, yet make ran"; return 1; }
+}
+
+what_the_build_does_not_use_leaves_it_current() {
+    [ -d "$tree" ] || { echo "no tree from the test before"; return 1; }
+    mv "$tree/Documentation/process/howto.rst" "$tree/Documentation/process/howto-moved.rst" || return 1
+    echo "/* edited */" >>"$tree/drivers/gpu/drm/drm_drv.c"
+    build_in_tree current
 }
 
 run_test "--kernel-source naming no folder: refused" no_folder_is_refused
@@ -108,5 +129,6 @@ run_test "a tree configured in place: refused before make, with mrproper" config
 run_test "a tree without Rust on s390: refused (7.2 or newer)" no_rust_on_s390_is_refused
 run_test "--kernel with --kernel-source: refused, one of them" a_pinned_kernel_and_a_tree_are_refused_together
 run_test "a clean 7.2 tree of your own: built out of tree in its own build dir, hello passes on it" own_tree_builds_apart_and_passes
-run_test "a file renamed in that tree: the next build runs make" renamed_file_makes_the_build_run_again
+run_test "a file added, renamed or deleted where that build reads: the next build runs make" added_renamed_or_deleted_file_makes_the_build_run_again
+run_test "Documentation/ and a driver it does not build changed: still up to date, no make" what_the_build_does_not_use_leaves_it_current
 summary

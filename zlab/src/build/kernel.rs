@@ -107,7 +107,7 @@ pub fn up_to_date(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
     let variant = variants::load(paths, variant_name)?;
     let release = crate::inputs::kernel_tree::release(source).unwrap_or_default();
     let (merged, _) = variants::merged_fragments(paths, &variant, series_of(&release).as_deref())?;
-    Ok(staleness(dir, &fingerprint(tc, variant_name, &merged, source), source).is_none())
+    Ok(staleness(dir, &fingerprint(tc, variant_name, &merged, source)).is_none())
 }
 
 fn fingerprint(tc: &Toolchain, variant: &str, merged_fragments: &str, source: &Path) -> String {
@@ -116,11 +116,11 @@ fn fingerprint(tc: &Toolchain, variant: &str, merged_fragments: &str, source: &P
 
 /// Why `dir` holds no finished build (its variant recorded) with this fingerprint from an
 /// unchanged source, or None when it does.
-fn staleness(dir: &Path, fingerprint: &str, source: &Path) -> Option<String> {
+fn staleness(dir: &Path, fingerprint: &str) -> Option<String> {
     if !dir.join(VARIANT_MARKER).is_file() {
         return Some("no finished build here yet".into());
     }
-    stamp::staleness(dir, fingerprint, source, &dir.join(BZIMAGE))
+    stamp::staleness(dir, fingerprint, &dir.join(BZIMAGE))
 }
 
 const BZIMAGE: &str = "arch/s390/boot/bzImage";
@@ -146,7 +146,7 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
         dir: dir.clone(),
         modules_out: dir.join(MODULES_OUT),
     };
-    let Some(stale) = staleness(&dir, &fingerprint, &source) else {
+    let Some(stale) = staleness(&dir, &fingerprint) else {
         note!("zlab: kernel up to date (no input changed since its last build): {}", kernel.bzimage().display());
         return Ok(kernel);
     };
@@ -183,12 +183,15 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
     }
     let _ = fs::remove_file(dir.join(VARIANT_MARKER));
     stamp::forget(&dir);
+    let began = std::time::SystemTime::now();
     let mut progress = BuildProgress::new("kernel build");
     process::run_logged(&mut make, &log, "kernel build", &mut |line| progress.feed(line))?;
     let objects = progress.objects();
     drop(progress);
     fs::write(dir.join(VARIANT_MARKER), format!("{variant_name}\n"))?;
-    stamp::record(&dir, &fingerprint)?;
+    if !stamp::record(&dir, &fingerprint, &source, began)? {
+        note!("zlab: a kernel source file changed during the build, so the next run asks make again");
+    }
     let made = match objects {
         0 => "nothing to rebuild".to_string(),
         n => format!("{n} objects made; make's output is in {}", log.display()),

@@ -9,4 +9,5 @@ pub mod new_project;
 pub mod progress;
 pub mod rust_analyzer;
 pub mod scaffold;
+pub mod source_files;
 pub mod stamp;

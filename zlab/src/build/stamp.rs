@@ -1,11 +1,12 @@
 //! Whether a finished kernel build is still current, without asking make: make's own pass over
 //! an up-to-date tree takes 3–4 s, most of a warm edit → verdict loop. A build is current when
 //! its inputs (variant, merged fragments, kernel source pin, every tool binary, the make
-//! flags) hash to what the last successful build recorded, and no file or folder of the source
-//! tree is newer than that record: someone edited the kernel, or deleted, renamed or added a
-//! file (which changes its folder's time), as a `git checkout` of another branch does.
+//! flags) hash to what the last successful build recorded, and the part of the source tree it
+//! used is as it was (source_files.rs): nobody edited the kernel, or deleted, renamed or added
+//! a file, as a `git checkout` of another branch does.
 
-use crate::host::process::which;
+use super::source_files;
+use crate::toolchain::identity::identity;
 use crate::toolchain::tools::Toolchain;
 use fs_err as fs;
 use sha2::{Digest, Sha256};
@@ -49,27 +50,9 @@ pub fn fingerprint(inputs: &Inputs) -> String {
     crate::inputs::pins::hex(&h.finalize())
 }
 
-/// Path, size and modification time of the file a tool name resolves to.
-fn identity(tool: &Path) -> String {
-    let resolved = which(&tool.to_string_lossy()).or_else(|| tool.exists().then(|| tool.to_path_buf()));
-    let Some(path) = resolved.and_then(|p| fs::canonicalize(p).ok()) else {
-        return format!("{} missing", tool.display());
-    };
-    match fs::metadata(&path) {
-        Ok(m) => format!("{} {} {:?}", path.display(), m.len(), m.modified().ok()),
-        Err(_) => format!("{} unreadable", path.display()),
-    }
-}
-
-/// True when `dir` holds a finished build with this fingerprint and the source is unchanged.
-pub fn is_current(dir: &Path, fingerprint: &str, source: &Path, image: &Path) -> bool {
-    staleness(dir, fingerprint, source, image).is_none()
-}
-
 /// Why the build in `dir` is not current (what a rebuild's note says), or None when it is.
-pub fn staleness(dir: &Path, fingerprint: &str, source: &Path, image: &Path) -> Option<String> {
-    let stamp = dir.join(STAMP);
-    let (Ok(recorded), Ok(when)) = (fs::read_to_string(&stamp), fs::metadata(&stamp).and_then(|m| m.modified())) else {
+pub fn staleness(dir: &Path, fingerprint: &str, image: &Path) -> Option<String> {
+    let Ok(recorded) = fs::read_to_string(dir.join(STAMP)) else {
         return Some("no finished build here yet".into());
     };
     if recorded.trim() != fingerprint {
@@ -78,42 +61,26 @@ pub fn staleness(dir: &Path, fingerprint: &str, source: &Path, image: &Path) -> 
     if let Some(missing) = OUTPUTS.iter().map(|f| dir.join(f)).chain([image.to_path_buf()]).find(|f| !f.is_file()) {
         return Some(format!("{} is missing", missing.display()));
     }
-    newer_file(source, when).map(|path| format!("the source changed: {} is newer than the last build", path.display()))
+    source_files::changed(dir).map(|what| format!("the source changed: {what} since the last build"))
 }
 
 /// Build products whose loss (a cleaned or half-deleted build dir) means make has work to do.
 const OUTPUTS: [&str; 4] = ["vmlinux", "vmlinux.o", "Module.symvers", ".config"];
 
-/// Records a successful build; `forget` before building, so an interrupted build has no stamp.
-pub fn record(dir: &Path, fingerprint: &str) -> std::io::Result<()> {
-    fs::write(dir.join(STAMP), format!("{fingerprint}\n"))
+/// Records a successful build of `source` that began at `started`, and says whether it did:
+/// a source file that changed during the build leaves no stamp, since make may have read it
+/// before the change, so the next run asks make again. `forget` before building, so an
+/// interrupted build has no stamp either.
+pub fn record(dir: &Path, fingerprint: &str, source: &Path, started: SystemTime) -> anyhow::Result<bool> {
+    if !source_files::record(dir, source, started)? {
+        return Ok(false);
+    }
+    fs::write(dir.join(STAMP), format!("{fingerprint}\n"))?;
+    Ok(true)
 }
 
 pub fn forget(dir: &Path) {
     let _ = fs::remove_file(dir.join(STAMP));
-}
-
-/// The first of `dir` and everything below it that changed after `than`. A git checkout's own
-/// `.git` is not the kernel's source (git touches it on every `git status`).
-fn newer_file(dir: &Path, than: SystemTime) -> Option<std::path::PathBuf> {
-    let newer = |meta: std::io::Result<std::fs::Metadata>| meta.and_then(|m| m.modified()).is_ok_and(|t| t > than);
-    if newer(fs::metadata(dir)) {
-        return Some(dir.to_path_buf());
-    }
-    let Ok(entries) = fs::read_dir(dir) else { return None };
-    for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else { continue };
-        if kind.is_dir() {
-            if entry.file_name() != ".git" {
-                if let Some(found) = newer_file(&entry.path(), than) {
-                    return Some(found);
-                }
-            }
-        } else if newer(entry.metadata()) {
-            return Some(entry.path());
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -157,87 +124,61 @@ mod tests {
         assert_ne!(base, print(&llvm, "CONFIG_RUST=y\n"));
     }
 
-    #[test]
-    fn a_newer_source_file_or_a_missing_image_makes_a_build_stale() {
-        let dir = tempfile::tempdir().unwrap();
-        let (build, source) = (dir.path().join("build"), dir.path().join("src/arch"));
-        std::fs::create_dir_all(&build).unwrap();
-        std::fs::create_dir_all(&source).unwrap();
-        std::fs::write(source.join("old.c"), "").unwrap();
-        let image = build.join("bzImage");
-        std::fs::write(&image, "").unwrap();
-        for output in OUTPUTS {
-            std::fs::write(build.join(output), "").unwrap();
-        }
-        let old = SystemTime::now() - std::time::Duration::from_secs(60);
-        std::fs::File::options().write(true).open(source.join("old.c")).unwrap().set_modified(old).unwrap();
-        record(&build, "abc").unwrap();
-        let source = dir.path().join("src");
-        assert!(is_current(&build, "abc", &source, &image));
-        assert!(!is_current(&build, "abd", &source, &image));
-        std::fs::remove_file(build.join("vmlinux.o")).unwrap();
-        assert!(!is_current(&build, "abc", &source, &image));
-        std::fs::write(build.join("vmlinux.o"), "").unwrap();
-        std::fs::write(source.join("arch/edited.c"), "").unwrap();
-        let later = SystemTime::now() + std::time::Duration::from_secs(5);
-        std::fs::File::options().write(true).open(source.join("arch/edited.c")).unwrap().set_modified(later).unwrap();
-        let why = staleness(&build, "abc", &source, &image).unwrap();
-        // The new file changed its folder too, which may be found first.
-        assert!(why.starts_with("the source changed: ") && why.contains("/src/arch"), "{why}");
-        forget(&build);
-        assert!(!is_current(&build, "abc", &dir.path().join("nothing"), &image));
-    }
-
-    /// A tree whose every file and folder is a minute old, a build of it recorded now.
-    fn recorded_build_of_an_old_tree() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    /// A build dir with every output, whose one `.cmd` file names `src/arch/s390/a.c`.
+    fn finished_build(old: bool) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let (build, source) = (dir.path().join("build"), dir.path().join("src"));
-        for folder in [build.clone(), source.join("arch/s390"), source.join(".git")] {
-            std::fs::create_dir_all(folder).unwrap();
-        }
-        for file in ["arch/s390/a.c", "arch/s390/b.c", ".git/index"] {
-            std::fs::write(source.join(file), "").unwrap();
-        }
-        let old = SystemTime::now() - std::time::Duration::from_secs(60);
-        for path in ["arch/s390/a.c", "arch/s390/b.c", ".git/index", ".git", "arch/s390", "arch", ""] {
-            std::fs::File::open(source.join(path)).unwrap().set_modified(old).unwrap();
-        }
+        std::fs::create_dir_all(build.join("arch/s390")).unwrap();
+        std::fs::create_dir_all(source.join("arch/s390")).unwrap();
+        std::fs::write(source.join("arch/s390/a.c"), "").unwrap();
+        let cmd = format!("source_arch/s390/a.o := {}/arch/s390/a.c\n", source.display());
+        std::fs::write(build.join("arch/s390/.a.o.cmd"), cmd).unwrap();
         for output in OUTPUTS.iter().chain(["bzImage"].iter()) {
             std::fs::write(build.join(output), "").unwrap();
         }
-        record(&build, "abc").unwrap();
-        // File times come from a clock that ticks every few milliseconds: what follows is later.
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        let started = if old { SystemTime::now() } else { SystemTime::UNIX_EPOCH };
+        if old {
+            let past = started - std::time::Duration::from_secs(60);
+            for path in ["arch/s390/a.c", "arch/s390", "arch", ""] {
+                std::fs::File::open(source.join(path)).unwrap().set_modified(past).unwrap();
+            }
+        }
+        let recorded = record(&build, "abc", &source, started).unwrap();
+        assert_eq!(recorded, old, "a build is recorded only when no source file is newer than its start");
         (dir, build, source)
     }
 
     #[test]
-    fn a_deleted_or_renamed_source_file_makes_the_build_stale() {
-        let (_dir, build, source) = recorded_build_of_an_old_tree();
+    fn another_fingerprint_a_missing_output_or_a_changed_source_makes_a_build_stale() {
+        let (_dir, build, source) = finished_build(true);
         let image = build.join("bzImage");
-        assert!(is_current(&build, "abc", &source, &image));
-        std::fs::remove_file(source.join("arch/s390/b.c")).unwrap();
-        assert!(!is_current(&build, "abc", &source, &image), "a deleted file went unnoticed");
-
-        let (_dir, build, source) = recorded_build_of_an_old_tree();
-        std::fs::rename(source.join("arch/s390/b.c"), source.join("arch/s390/c.c")).unwrap();
-        assert!(!is_current(&build, "abc", &source, &build.join("bzImage")), "a renamed file went unnoticed");
+        assert_eq!(staleness(&build, "abc", &image), None);
+        assert!(staleness(&build, "abd", &image).unwrap().starts_with("its inputs changed"));
+        std::fs::remove_file(build.join("vmlinux.o")).unwrap();
+        assert_eq!(
+            staleness(&build, "abc", &image).unwrap(),
+            format!("{} is missing", build.join("vmlinux.o").display())
+        );
+        std::fs::write(build.join("vmlinux.o"), "").unwrap();
+        std::fs::write(source.join("arch/s390/a.c"), "edited").unwrap();
+        let why = staleness(&build, "abc", &image).unwrap();
+        assert!(why.starts_with("the source changed: ") && why.contains("arch/s390/a.c changed"), "{why}");
+        forget(&build);
+        assert_eq!(staleness(&build, "abc", &image).unwrap(), "no finished build here yet");
     }
 
     #[test]
-    fn git_s_own_files_are_not_the_source() {
-        let (_dir, build, source) = recorded_build_of_an_old_tree();
-        std::fs::write(source.join(".git/index"), "changed by git status").unwrap();
-        std::fs::write(source.join(".git/ORIG_HEAD"), "").unwrap();
-        assert!(is_current(&build, "abc", &source, &build.join("bzImage")));
+    fn a_source_file_changed_during_the_build_leaves_no_stamp() {
+        let (_dir, build, _source) = finished_build(false);
+        assert_eq!(staleness(&build, "abc", &build.join("bzImage")).unwrap(), "no finished build here yet");
     }
 
     #[test]
     fn an_io_error_names_the_file_it_was_about() {
         let dir = tempfile::tempdir().unwrap();
         let gone = dir.path().join("no-such-build-dir");
-        let message = record(&gone, "x").unwrap_err().to_string();
-        assert!(message.contains(&gone.join(STAMP).display().to_string()), "{message}");
+        let message = format!("{:#}", record(&gone, "x", dir.path(), SystemTime::now()).unwrap_err());
+        assert!(message.contains(&gone.display().to_string()), "{message}");
         assert!(message.contains("No such file or directory"), "{message}");
     }
 }

@@ -9,6 +9,7 @@ use crate::inputs::kernel_tree;
 use crate::inputs::pins::Pins;
 use crate::setup::compilers;
 use crate::setup::probe::{at_least, present, version_output, versioned, Finding};
+use crate::setup::ready;
 use crate::toolchain::elf::{self, Architecture};
 use crate::toolchain::tools::{minimum, Compiler, Toolchain};
 use crate::toolchain::version::Version;
@@ -117,7 +118,9 @@ pub fn require(ctx: &RunContext) -> Result<()> {
     if ready.get().is_some() {
         return Ok(());
     }
-    let problems: Vec<String> = examine(ctx)
+    let remembered = ready::passed_before(ctx);
+    let findings = if remembered { inputs(ctx) } else { examine(ctx) };
+    let problems: Vec<String> = findings
         .into_iter()
         .filter(|f| !f.ok)
         .map(|f| format!("  {}: found {}, needs {}", f.tool, f.found, f.needed))
@@ -129,10 +132,16 @@ pub fn require(ctx: &RunContext) -> Result<()> {
             advice(&ctx.env)
         );
     }
+    if !remembered {
+        if let Some(src) = rust_src_dir(ctx) {
+            ready::remember(ctx, &src);
+        }
+    }
     let _ = ready.set(());
     Ok(())
 }
 
+/// Every finding: each tool asked its version, then the pinned inputs.
 pub fn examine(ctx: &RunContext) -> Vec<Finding> {
     let tc = &ctx.tools;
     let mut out = Vec::new();
@@ -149,33 +158,39 @@ pub fn examine(ctx: &RunContext) -> Vec<Finding> {
     for tool in ["make", "flex", "bison", "bc"] {
         out.push(present(tool, Path::new(tool), &["--version"]));
     }
+    out.extend(inputs(ctx));
+    out
+}
+
+/// The kernel source and busybox as the pins name them: cheap, so every run looks again.
+fn inputs(ctx: &RunContext) -> Vec<Finding> {
     match ctx.pins() {
-        Ok(pins) => {
-            out.push(kernel_source(ctx, pins));
-            out.push(busybox(ctx, pins));
-        }
-        Err(e) => out.push(Finding {
+        Ok(pins) => vec![kernel_source(ctx, pins), busybox(ctx, pins)],
+        Err(e) => vec![Finding {
             tool: "kernel/source.toml",
             found: format!("{e:#}"),
             needed: "valid pins".into(),
             ok: false,
-        }),
+        }],
     }
-    out
+}
+
+/// rust-src's library folder: RUST_LIB_SRC, else the one in rustc's sysroot, if it has `core`.
+fn rust_src_dir(ctx: &RunContext) -> Option<std::path::PathBuf> {
+    let src = match &ctx.env.rust_lib_src {
+        Some(dir) => Some(dir.clone()),
+        None => process::stdout_of(Command::new(&ctx.tools.rustc).args(["--print", "sysroot"]))
+            .ok()
+            .map(|s| Path::new(s.trim()).join("lib/rustlib/src/rust/library")),
+    };
+    src.filter(|s| s.join("core/src/lib.rs").is_file())
 }
 
 /// rust-src must exist in rustc's sysroot (the kernel builds `core` from it) and, where its
 /// folder name carries a version (Debian: rustc-1.96.0), match rustc.
 fn rust_src(ctx: &RunContext, rustc: Option<Version>) -> Finding {
-    let tc = &ctx.tools;
     let needed = "rust-src of the same rustc".to_string();
-    let src = match &ctx.env.rust_lib_src {
-        Some(dir) => Some(dir.clone()),
-        None => process::stdout_of(Command::new(&tc.rustc).args(["--print", "sysroot"]))
-            .ok()
-            .map(|s| Path::new(s.trim()).join("lib/rustlib/src/rust/library")),
-    };
-    let Some(src) = src.filter(|s| s.join("core/src/lib.rs").is_file()) else {
+    let Some(src) = rust_src_dir(ctx) else {
         return Finding { tool: "rust-src", found: "not found in rustc's sysroot".into(), needed, ok: false };
     };
     let real = fs::canonicalize(&src).unwrap_or(src.clone());

@@ -6,3 +6,4 @@ pub mod compilers;
 pub mod doctor;
 pub mod install;
 pub mod probe;
+pub mod ready;

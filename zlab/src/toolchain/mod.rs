@@ -3,5 +3,6 @@
 //! numbers read from the tools, and the ELF files they make, read back.
 
 pub mod elf;
+pub mod identity;
 pub mod tools;
 pub mod version;
