@@ -163,10 +163,11 @@ pub struct BenchArgs {
     /// Also build the test kernel from nothing in a scratch dir and boot rust-doctests with it (about 5 min)
     #[arg(long)]
     pub cold: bool,
-    /// Also run the kernel's tools/testing/kunit/kunit.py on the same tree from an empty build dir (about 8 min)
+    /// Also run the kernel's tools/testing/kunit/kunit.py on the same tree from an empty build dir (about 8 min), with --cold
+    /// to set beside it; its build dir is kept, and every later bench runs kunit.py again on it with nothing changed
     #[arg(long)]
     pub peer: bool,
-    /// Also build s390 defconfig with Rust from nothing, the yardstick for the test kernel's build time (most of an hour)
+    /// Also build s390 defconfig with Rust from nothing, the yardstick for the test kernel's build time (most of an hour), with --cold
     #[arg(long)]
     pub defconfig: bool,
     /// Write docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg

@@ -81,25 +81,31 @@ fn groups(r: &Results) -> Vec<Group> {
             ],
         });
     }
-    if let (Some(c), Some(p)) = (&r.cold, &r.peer) {
+    // Bars side by side come from one run, as the summary's ratios do.
+    if let (Some(c), Some(p)) = (&r.cold, r.peer.as_ref().filter(|p| same_run(r, &p.run))) {
         groups.push(Group {
             title: "From an empty build dir to the Rust doctests' results".into(),
             bars: vec![("zlab (build + test)".into(), c.end_to_end()), ("kunit.py run".into(), p.wall_seconds)],
         });
     }
-    if let (Some(rerun), Some(d)) = (r.peer.as_ref().and_then(|p| p.rerun_seconds), &r.doctests) {
+    if let (Some(again), Some(d)) = (&r.peer_again, &r.doctests) {
         groups.push(Group {
             title: "The same again, nothing changed (each tool's edit loop)".into(),
-            bars: vec![("zlab test rust-doctests".into(), d.wall_check.median), ("kunit.py run".into(), rerun)],
+            bars: vec![("zlab test rust-doctests".into(), d.wall_check.median), ("kunit.py run".into(), again.seconds)],
         });
     }
-    if let (Some(c), Some(d)) = (&r.cold, &r.defconfig) {
+    if let (Some(c), Some(d)) = (&r.cold, r.defconfig.as_ref().filter(|d| same_run(r, &d.run))) {
         groups.push(Group {
             title: "Kernel build from nothing (same tree, toolchain, -j)".into(),
             bars: vec![("zlab test kernel".into(), c.build_seconds), ("s390 defconfig + RUST".into(), d.build_seconds)],
         });
     }
     groups
+}
+
+/// Whether a measurement of run `run` comes from the same run as the cold build.
+fn same_run(r: &Results, run: &str) -> bool {
+    r.cold.as_ref().is_some_and(|c| super::results::one_run(&c.run, run))
 }
 
 fn format_seconds(s: f64) -> String {

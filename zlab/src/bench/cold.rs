@@ -12,6 +12,9 @@ use std::time::Instant;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cold {
     pub date: String,
+    /// The bench run that measured it (results.rs).
+    #[serde(default)]
+    pub run: String,
     pub build_seconds: f64,
     pub doctests_check_seconds: f64,
     pub tests_passed: u64,
@@ -23,7 +26,7 @@ impl Cold {
     }
 }
 
-pub fn fresh_build(ctx: &RunContext) -> Result<Cold> {
+pub fn fresh_build(ctx: &RunContext, run: &str) -> Result<Cold> {
     let dir = ctx.paths.home.join("bench/cold-test");
     remove_dir(&dir)?;
     let started = Instant::now();
@@ -36,6 +39,7 @@ pub fn fresh_build(ctx: &RunContext) -> Result<Cold> {
     let result = zlab_test_with(ctx, "rust-doctests", &[("ZLAB_KERNEL_BUILD", &dir)])?;
     let cold = Cold {
         date: today(),
+        run: run.to_string(),
         build_seconds: super::stats::round(build_seconds),
         doctests_check_seconds: super::stats::round(started.elapsed().as_secs_f64()),
         tests_passed: result["ktap"]["counts"]["passed"].as_u64().unwrap_or(0),
@@ -45,7 +49,16 @@ pub fn fresh_build(ctx: &RunContext) -> Result<Cold> {
 }
 
 pub fn today() -> String {
-    crate::host::process::stdout_of(Command::new("date").args(["-u", "+%Y-%m-%d"]))
+    utc("+%Y-%m-%d")
+}
+
+/// This moment, to the second: what names a bench run.
+pub fn now() -> String {
+    utc("+%Y-%m-%dT%H:%M:%SZ")
+}
+
+fn utc(format: &str) -> String {
+    crate::host::process::stdout_of(Command::new("date").args(["-u", format]))
         .map(|d| d.trim().to_string())
         .unwrap_or_default()
 }

@@ -13,11 +13,14 @@ use std::time::Instant;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Defconfig {
     pub date: String,
+    /// The bench run that measured it (results.rs).
+    #[serde(default)]
+    pub run: String,
     pub build_seconds: f64,
     pub objects: usize,
 }
 
-pub fn build(ctx: &RunContext) -> Result<Defconfig> {
+pub fn build(ctx: &RunContext, run: &str) -> Result<Defconfig> {
     let pins = ctx.pins()?;
     let source = crate::inputs::source::unpacked(ctx, &pins.kernel)?;
     let tc = &ctx.tools;
@@ -50,8 +53,12 @@ pub fn build(ctx: &RunContext) -> Result<Defconfig> {
     crate::host::process::run_logged(&mut cmd, &log, "defconfig build", &mut |line| progress.feed(line))?;
     let objects = progress.objects();
     drop(progress);
-    let result =
-        Defconfig { date: today(), build_seconds: super::stats::round(started.elapsed().as_secs_f64()), objects };
+    let result = Defconfig {
+        date: today(),
+        run: run.to_string(),
+        build_seconds: super::stats::round(started.elapsed().as_secs_f64()),
+        objects,
+    };
     remove_dir(&dir)?;
     Ok(result)
 }

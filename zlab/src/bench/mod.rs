@@ -31,17 +31,20 @@ pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
         opts.runs
     );
     results.parallel = Some(parallel::every_check(ctx, opts.runs)?);
-    if opts.cold {
+    let run = results.machine.run.clone();
+    // What --peer and --defconfig are set against is built in the same run.
+    if opts.cold || opts.peer || opts.defconfig {
         eprintln!("zlab bench: a fresh build of the test kernel and its rust-doctests boot (minutes)");
-        results.cold = Some(cold::fresh_build(ctx)?);
+        results.cold = Some(cold::fresh_build(ctx, &run)?);
     }
     if opts.peer {
         eprintln!("zlab bench: kunit.py run --arch=s390 on the same tree, fresh (minutes)");
-        results.peer = Some(peer::kunit_py(ctx)?);
+        results.peer = Some(peer::kunit_py(ctx, &run)?);
     }
+    results.peer_again = peer::again(ctx)?;
     if opts.defconfig {
         eprintln!("zlab bench: s390 defconfig with Rust, built from nothing (long: most of an hour on 2 cores)");
-        results.defconfig = Some(defconfig::build(ctx)?);
+        results.defconfig = Some(defconfig::build(ctx, &run)?);
     }
     print!("{}", report::summary(&results));
     if opts.write {

@@ -1,7 +1,7 @@
 //! The bench results printed as a summary and rendered into docs/benchmarks.md with a chart,
 //! each set against the issue's targets.
 
-use super::results::{data_file, Results};
+use super::results::{data_file, one_run, Results};
 use super::warm::OTHER;
 use crate::host::paths::Paths;
 use crate::run::phases::NAMES as PHASES;
@@ -79,23 +79,37 @@ pub fn summary(r: &Results) -> String {
             "\nkunit.py ({}): {:.0} s, ran {} tests: {} passed, {} failed",
             p.date, p.wall_seconds, p.tests_run, p.passed, p.failed
         );
-        if let Some(c) = &r.cold {
-            let ratio = p.wall_seconds / c.end_to_end();
-            let equal = if p.passed == c.tests_passed { "equal pass counts" } else { "pass counts DIFFER" };
-            let _ = writeln!(
-                s,
-                "  kunit.py / zlab end to end: {ratio:.2}×, {equal}{}",
-                target(ratio >= 1.5 && p.passed == c.tests_passed, "≥ 1.5× with equal counts")
-            );
+        match &r.cold {
+            Some(c) if one_run(&c.run, &p.run) => {
+                let ratio = p.wall_seconds / c.end_to_end();
+                let equal = if p.passed == c.tests_passed { "equal pass counts" } else { "pass counts DIFFER" };
+                let _ = writeln!(
+                    s,
+                    "  kunit.py / zlab end to end: {ratio:.2}×, {equal}{}",
+                    target(ratio >= 1.5 && p.passed == c.tests_passed, "≥ 1.5× with equal counts")
+                );
+            }
+            Some(c) => {
+                let _ = writeln!(s, "  kunit.py / zlab end to end: {}", apart("the cold build", &c.date, "--peer"));
+            }
+            None => {}
         }
-        if let (Some(rerun), Some(d)) = (p.rerun_seconds, &r.doctests) {
+    }
+    match (&r.peer_again, &r.doctests) {
+        (Some(again), Some(d)) => {
             let zlab = d.wall_check.median;
             let _ = writeln!(
                 s,
-                "  again with nothing changed: kunit.py {rerun:.1} s, `zlab test rust-doctests` {zlab:.2} s: {:.1}×",
-                rerun / zlab
+                "\nagain with nothing changed: kunit.py run {:.1} s ({} passed), `zlab test rust-doctests` {zlab:.2} s: {:.1}×",
+                again.seconds,
+                again.passed,
+                again.seconds / zlab
             );
         }
+        _ if r.peer.is_some() => {
+            let _ = writeln!(s, "\nagain with nothing changed: not measured, kunit.py's build dir is gone; `zlab bench --peer` builds it");
+        }
+        _ => {}
     }
     if let Some(d) = &r.defconfig {
         let _ = writeln!(
@@ -103,16 +117,31 @@ pub fn summary(r: &Results) -> String {
             "\ns390 defconfig + RUST ({}): built from nothing in {:.0} s ({} objects)",
             d.date, d.build_seconds, d.objects
         );
-        if let Some(c) = &r.cold {
-            let ratio = c.build_seconds / d.build_seconds;
-            let _ = writeln!(
-                s,
-                "  test kernel / defconfig+RUST build time: {ratio:.2}{}",
-                target(ratio <= 1.0 / 3.0, "≤ 1/3")
-            );
+        match &r.cold {
+            Some(c) if one_run(&c.run, &d.run) => {
+                let ratio = c.build_seconds / d.build_seconds;
+                let _ = writeln!(
+                    s,
+                    "  test kernel / defconfig+RUST build time: {ratio:.2}{}",
+                    target(ratio <= 1.0 / 3.0, "≤ 1/3")
+                );
+            }
+            Some(c) => {
+                let _ = writeln!(
+                    s,
+                    "  test kernel / defconfig+RUST build time: {}",
+                    apart("the cold build", &c.date, "--defconfig")
+                );
+            }
+            None => {}
         }
     }
     s
+}
+
+/// What a ratio line says instead when its two numbers come from different runs.
+fn apart(other: &str, other_date: &str, option: &str) -> String {
+    format!("not compared, {other} is from another run ({other_date}); `zlab bench {option}` measures both")
 }
 
 fn target(met: bool, what: &str) -> String {
@@ -139,8 +168,75 @@ fn markdown(r: &Results) -> String {
     };
     format!(
         "# Benchmarks\n\nWritten by `zlab bench --write`. `--cold`, `--peer` and `--defconfig` add the builds from \
-nothing; their numbers are kept from their last run, with its date. Every measurement runs zlab as a new process, as \
-a developer would; the guest runs under QEMU's emulator (TCG).\n\n![bench chart](benchmarks.svg)\n\n```text{}```\n{pending}",
+nothing; their numbers are kept from their last run, with its date. A ratio sets only numbers of one run side by \
+side, so `--peer` and `--defconfig` build zlab's test kernel from nothing in the same run, and kunit.py's run again \
+with nothing changed is measured in every run on the build dir `--peer` left. Every measurement runs zlab as a new \
+process, as a developer would; the guest runs under QEMU's emulator (TCG).\n\n![bench chart](benchmarks.svg)\n\n```text{}```\n{pending}",
         summary(r)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::cold::Cold;
+    use crate::bench::peer::{Again, Peer};
+    use crate::bench::stats::Stats;
+    use crate::bench::warm::Doctests;
+
+    fn measured(cold_run: &str, peer_run: &str, again: Option<f64>) -> Results {
+        let s = |m| Stats { min: m, median: m, max: m };
+        let cold = Cold {
+            date: "d1".into(),
+            run: cold_run.into(),
+            build_seconds: 200.0,
+            doctests_check_seconds: 2.0,
+            tests_passed: 352,
+        };
+        let peer = Peer {
+            date: "d2".into(),
+            run: peer_run.into(),
+            command: "kunit.py run".into(),
+            wall_seconds: 404.0,
+            tests_run: 352,
+            passed: 352,
+            failed: 0,
+        };
+        let doctests = Doctests {
+            runs: 5,
+            tests_passed: 352,
+            guest_boot_to_init: s(1.0),
+            guest_kunit_run: s(1.0),
+            wall_boot: s(2.0),
+            wall_check: s(4.0),
+        };
+        Results {
+            cold: Some(cold),
+            peer: Some(peer),
+            peer_again: again.map(|seconds| Again { seconds, passed: 352 }),
+            doctests: Some(doctests),
+            ..Results::default()
+        }
+    }
+
+    #[test]
+    fn ratios_set_only_numbers_of_one_run_side_by_side() {
+        let one = summary(&measured("2026-12-02T04:00:00Z", "2026-12-02T04:00:00Z", Some(6.0)));
+        assert!(
+            one.contains("kunit.py / zlab end to end: 2.00×, equal pass counts   target ≥ 1.5× with equal counts: met"),
+            "{one}"
+        );
+        assert!(one.contains("kunit.py run 6.0 s (352 passed), `zlab test rust-doctests` 4.00 s: 1.5×"), "{one}");
+
+        let apart = summary(&measured("2026-11-21T10:00:00Z", "2026-12-02T04:00:00Z", None));
+        assert!(
+            apart.contains("kunit.py / zlab end to end: not compared, the cold build is from another run (d1)"),
+            "{apart}"
+        );
+        assert!(!apart.contains("2.00×"), "{apart}");
+        assert!(apart.contains("again with nothing changed: not measured"), "{apart}");
+
+        let unnamed = summary(&measured("", "", None));
+        assert!(unnamed.contains("not compared"), "results written before runs had names: {unnamed}");
+    }
 }

@@ -1,10 +1,12 @@
 //! The numbers of the bench runs as docs/benchmarks.json keeps them: this run's machine and
-//! each measurement, the ones a run skipped kept from their last run.
+//! each measurement, the ones a run skipped kept from their last run. Each run is named by
+//! when it began (`Machine::run`); a kept measurement carries the name of its run, and two
+//! numbers are set against each other only when they come from one run.
 
-use super::cold::{today, Cold};
+use super::cold::{now, today, Cold};
 use super::defconfig::Defconfig;
 use super::parallel::Parallel;
-use super::peer::Peer;
+use super::peer::{Again, Peer};
 use super::warm::{Doctests, EditLoop};
 use crate::context::RunContext;
 use crate::host::paths::Paths;
@@ -25,12 +27,18 @@ pub struct Results {
     /// Kept from the last `--cold` run when this one skipped it (with its own date).
     pub cold: Option<Cold>,
     pub peer: Option<Peer>,
+    /// kunit.py again with nothing changed, in this run (never kept from another).
+    #[serde(default)]
+    pub peer_again: Option<Again>,
     pub defconfig: Option<Defconfig>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Machine {
     pub date: String,
+    /// When this run began, to the second: its name.
+    #[serde(default)]
+    pub run: String,
     pub cpus: usize,
     pub host: String,
     pub qemu: String,
@@ -49,6 +57,7 @@ impl Machine {
         };
         Machine {
             date: today(),
+            run: now(),
             cpus: tc.jobs,
             host: std::env::consts::ARCH.to_string(),
             qemu: first_line(std::process::Command::new(&tc.qemu).arg("--version")),
@@ -56,6 +65,12 @@ impl Machine {
             kernel: ctx.kernel_release().unwrap_or_default(),
         }
     }
+}
+
+/// Whether two measurements come from one bench run: those written before runs had names
+/// never do.
+pub fn one_run(a: &str, b: &str) -> bool {
+    !a.is_empty() && a == b
 }
 
 pub fn data_file(paths: &Paths) -> Result<PathBuf> {
