@@ -109,12 +109,23 @@ bench_reports_every_phase() {
     [ "$(git status --porcelain docs)" = "$before" ] || { echo "zlab bench changed docs/ without --write"; return 1; }
 }
 
+# docs/benchmarks.md and .svg are what this zlab renders from docs/benchmarks.json: a change to
+# the report's wording cannot leave them stale.
+bench_docs_are_rendered_from_their_numbers() {
+    local before after
+    before=$(sha256sum docs/benchmarks.*)
+    $zlab bench --render || return 1
+    after=$(sha256sum docs/benchmarks.*)
+    [ "$after" = "$before" ] || { diff <(echo "$before") <(echo "$after"); git diff --stat docs; return 1; }
+}
+
 run_test "setup is idempotent" setup_is_idempotent
 run_test "doctor passes" doctor_passes
 run_test "initramfs is reproducible" initramfs_is_reproducible
 run_test "EXPOLINE dropping RUST is named" expoline_dropping_rust_is_named
 run_test "zlab new makes a module that passes its check; bad and taken names are refused" new_module_passes_its_check
 run_test "zlab bench --runs 1 reports every phase of the loop and the doctest boot" bench_reports_every_phase
+run_test "docs/benchmarks.md and .svg are zlab bench --render of docs/benchmarks.json" bench_docs_are_rendered_from_their_numbers
 run_test "rust-analyzer: rust-project.json lists the kernel crates and every module" rust_analyzer_lists_kernel_crates_and_modules
 rm -rf "${ZLAB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/zlab}/build/expoline"
 

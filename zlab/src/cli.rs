@@ -173,6 +173,9 @@ pub struct BenchArgs {
     /// Write docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg
     #[arg(long)]
     pub write: bool,
+    /// Measure nothing: render docs/benchmarks.md and .svg again from docs/benchmarks.json (after a change to the report)
+    #[arg(long, conflicts_with_all = ["cold", "peer", "defconfig", "write"])]
+    pub render: bool,
 }
 
 // `zlab modules`

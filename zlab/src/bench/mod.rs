@@ -21,6 +21,12 @@ use anyhow::Result;
 pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
     let paths = &ctx.paths;
     let mut results = results::Results::load(paths)?;
+    if opts.render {
+        for file in report::render(paths, &results)? {
+            eprintln!("zlab bench: rendered {} from docs/benchmarks.json, measuring nothing", file.display());
+        }
+        return Ok(());
+    }
     results.machine = results::Machine::here(ctx);
     eprintln!("zlab bench: warm loop, {} runs of `touch` + `zlab test {}`", opts.runs, opts.check);
     results.warm = Some(warm::edit_loop(ctx, &opts.check, opts.runs)?);

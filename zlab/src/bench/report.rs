@@ -90,7 +90,7 @@ pub fn summary(r: &Results) -> String {
                 );
             }
             Some(c) => {
-                let _ = writeln!(s, "  kunit.py / zlab end to end: {}", apart("the cold build", &c.date, "--peer"));
+                let _ = writeln!(s, "  kunit.py / zlab end to end: {}", apart("kunit.py", &p.date, &c.date, "--peer"));
             }
             None => {}
         }
@@ -130,7 +130,7 @@ pub fn summary(r: &Results) -> String {
                 let _ = writeln!(
                     s,
                     "  test kernel / defconfig+RUST build time: {}",
-                    apart("the cold build", &c.date, "--defconfig")
+                    apart("the defconfig build", &d.date, &c.date, "--defconfig")
                 );
             }
             None => {}
@@ -139,25 +139,35 @@ pub fn summary(r: &Results) -> String {
     s
 }
 
-/// What a ratio line says instead when its two numbers come from different runs.
-fn apart(other: &str, other_date: &str, option: &str) -> String {
-    format!("not compared, {other} is from another run ({other_date}); `zlab bench {option}` measures both")
+/// What a ratio line says instead when `what` (measured on `date`) and the cold build (on
+/// `cold_date`) come from different runs.
+fn apart(what: &str, date: &str, cold_date: &str, option: &str) -> String {
+    format!(
+        "not compared, {what} ({date}) and the cold build ({cold_date}) come from different runs; `zlab bench {option}` measures both"
+    )
 }
 
 fn target(met: bool, what: &str) -> String {
     format!("   target {what}: {}", if met { "met" } else { "NOT met" })
 }
 
-/// docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg.
+/// docs/benchmarks.json, then what `render` makes of it.
 pub fn write(paths: &Paths, r: &Results) -> Result<Vec<PathBuf>> {
     let json = data_file(paths)?;
-    let docs = json.parent().expect("docs/benchmarks.json has a folder").to_path_buf();
     fs::write(&json, serde_json::to_string_pretty(r)? + "\n")?;
-    let svg = docs.join("benchmarks.svg");
+    let mut written = vec![json];
+    written.extend(render(paths, r)?);
+    Ok(written)
+}
+
+/// docs/benchmarks.md and docs/benchmarks.svg, from the results alone.
+pub fn render(paths: &Paths, r: &Results) -> Result<Vec<PathBuf>> {
+    let json = data_file(paths)?;
+    let docs = json.parent().expect("docs/benchmarks.json has a folder");
+    let (md, svg) = (docs.join("benchmarks.md"), docs.join("benchmarks.svg"));
     fs::write(&svg, super::chart::render(r))?;
-    let md = docs.join("benchmarks.md");
     fs::write(&md, markdown(r))?;
-    Ok(vec![json, md, svg])
+    Ok(vec![md, svg])
 }
 
 fn markdown(r: &Results) -> String {
@@ -230,7 +240,7 @@ mod tests {
 
         let apart = summary(&measured("2026-11-21T10:00:00Z", "2026-12-02T04:00:00Z", None));
         assert!(
-            apart.contains("kunit.py / zlab end to end: not compared, the cold build is from another run (d1)"),
+            apart.contains("kunit.py / zlab end to end: not compared, kunit.py (d2) and the cold build (d1) come from different runs"),
             "{apart}"
         );
         assert!(!apart.contains("2.00×"), "{apart}");
