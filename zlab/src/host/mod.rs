@@ -6,6 +6,7 @@
 pub mod apt;
 pub mod deb;
 pub mod lock;
+pub mod os_release;
 pub mod paths;
 pub mod process;
 pub mod project;

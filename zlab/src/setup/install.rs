@@ -1,8 +1,10 @@
-//! `zlab setup`: everything a Debian 12 host needs, installed once. A second run changes nothing.
+//! `zlab setup`: everything a Debian 12 or 13 host needs, installed once, each from its own
+//! release. A second run changes nothing.
 
 use crate::context::RunContext;
 use crate::environment::Environment;
 use crate::host::apt;
+use crate::host::os_release::{self, Debian};
 use crate::host::process::{self, which};
 use crate::inputs::downloads;
 use crate::toolchain::tools::BINDGEN_CLI_VERSION;
@@ -13,7 +15,7 @@ use std::process::Command;
 pub const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("rustc-web", "rustc 1.96, the kernel's minimum for Rust on s390"),
     ("rust-web-src", "the Rust standard library source the kernel builds core from"),
-    ("cargo-web", "cargo, to install bindgen-cli (and build zlab where no cargo is present)"),
+    ("cargo-web", "cargo, to build zlab where no cargo is present (and bindgen-cli on Debian 12)"),
     ("libclang1-19", "libclang for bindgen"),
     ("gcc-s390x-linux-gnu", "the s390x C cross compiler"),
     ("binutils-s390x-linux-gnu", "the s390x assembler and linker"),
@@ -34,17 +36,30 @@ pub const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("llvm-19", "the LLVM toolchain: llvm-objcopy, llvm-ar, llvm-nm and the rest"),
 ];
 
+/// What a release has beyond DEBIAN_PACKAGES: Debian 13's bindgen is the kernel's minimum,
+/// Debian 12's (0.60) is too old, so there bindgen-cli is built with cargo instead.
+fn release_packages(release: Debian) -> &'static [(&'static str, &'static str)] {
+    match release {
+        Debian::Bookworm => &[],
+        Debian::Trixie => &[("bindgen", "bindgen 0.71.1, the kernel's minimum")],
+    }
+}
+
 /// The s390x system emulator; on Debian 12 it is only in bookworm-backports.
 const QEMU_PACKAGE: &str = "qemu-system-s390x";
 
 /// Everything: packages as root, then bindgen-cli and the pinned downloads into the zlab home of
 /// whoever will use them. Under `sudo` that is the user who ran sudo, not root.
 pub fn run(ctx: &RunContext, user_only: bool) -> Result<()> {
+    let release = os_release::host()?;
+    // Debian 13 has bindgen as a package; Debian 12's is too old, so zlab builds bindgen-cli.
+    let bindgen = if release == Debian::Bookworm { "bindgen-cli and " } else { "" };
     if user_only {
-        return report(&user_part(ctx)?, "bindgen-cli and every pinned download are in place");
+        return report(&user_part(ctx, release)?, &format!("{bindgen}every pinned download are in place"));
     }
     require_debian_root()?;
-    let done = packages(ctx)?;
+    eprintln!("zlab: setting up {}", release.name());
+    let done = packages(ctx, release)?;
     match sudo_user(&ctx.env) {
         Some(user) => {
             report(&done, "every package is installed")?;
@@ -52,8 +67,8 @@ pub fn run(ctx: &RunContext, user_only: bool) -> Result<()> {
         }
         None => {
             let mut done = done;
-            done.extend(user_part(ctx)?);
-            report(&done, "every package, bindgen-cli and every pinned download are in place")
+            done.extend(user_part(ctx, release)?);
+            report(&done, &format!("every package, {bindgen}every pinned download are in place"))
         }
     }
 }
@@ -68,9 +83,10 @@ fn report(done: &[String], everything_there: &str) -> Result<()> {
     Ok(())
 }
 
-fn packages(ctx: &RunContext) -> Result<Vec<String>> {
+fn packages(ctx: &RunContext, release: Debian) -> Result<Vec<String>> {
     let mut done = Vec::new();
-    let missing: Vec<&str> = DEBIAN_PACKAGES.iter().map(|(p, _)| *p).filter(|p| !installed(p)).collect();
+    let wanted = DEBIAN_PACKAGES.iter().chain(release_packages(release));
+    let missing: Vec<&str> = wanted.map(|(p, _)| *p).filter(|p| !installed(p)).collect();
     let qemu_missing = !installed(QEMU_PACKAGE);
     if !missing.is_empty() || qemu_missing {
         eprintln!("zlab: apt-get update");
@@ -99,11 +115,11 @@ fn packages(ctx: &RunContext) -> Result<Vec<String>> {
     Ok(done)
 }
 
-/// What needs no root: bindgen-cli and the verified downloads, in this user's zlab home.
-fn user_part(ctx: &RunContext) -> Result<Vec<String>> {
+/// What needs no root: bindgen-cli (Debian 12) and the verified downloads, in this user's zlab home.
+fn user_part(ctx: &RunContext, release: Debian) -> Result<Vec<String>> {
     let pins = ctx.pins()?;
     let mut done = Vec::new();
-    if install_bindgen(ctx)? {
+    if release == Debian::Bookworm && install_bindgen(ctx)? {
         done.push(format!("installed bindgen-cli {BINDGEN_CLI_VERSION} in {}", ctx.paths.tools_root().display()));
     }
     for fetched in downloads::fetch_missing(ctx, &pins.debs())? {
