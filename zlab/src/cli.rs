@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
     about = "Build, boot and test Rust Linux kernel code for IBM Z (s390x) in QEMU",
     long_about = "zlab builds the pinned Linux kernel for s390x with Rust, builds your project's Rust modules \
 (modules/), and boots them in qemu-system-s390x, judging each boot test (checks/) from the guest's console.\n\n\
-First time on Debian 12: `zlab setup` (as root), then `zlab doctor`.\n\
+First time on Debian 12 or 13: `zlab setup` (as root), then `zlab doctor`.\n\
 With Nix: `nix develop` provides every tool; `zlab setup` is not needed.\n\n\
 Your own project: `zlab new --project DIR`, then `cd DIR && zlab test`.\n\
 The everyday loop: edit modules/<name>/<name>.rs, then `zlab test <name>`.\n\
@@ -48,7 +48,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Install everything a Debian 12 host needs (packages, bindgen-cli, the pinned kernel source and s390x busybox); safe to rerun
+    /// Install everything a Debian 12 or 13 host needs, from its own release (packages, bindgen, the pinned kernel source and s390x busybox); safe to rerun
     Setup {
         /// Only the part that needs no root: bindgen-cli and the pinned downloads, into your zlab home (`sudo zlab setup` runs this part as you)
         #[arg(long)]
