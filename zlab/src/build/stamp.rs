@@ -42,9 +42,7 @@ pub fn fingerprint(inputs: &Inputs) -> String {
     add("llvm", &tc.llvm);
     add("cross", &tc.cross_compile);
     add("flags", &tc.extra_make_flags.join(" "));
-    let mut tools = vec![tc.rustc.clone(), tc.rustdoc.clone(), tc.bindgen.clone(), tc.libclang_dir.join("libclang.so")];
-    tools.extend(tc.compilers());
-    for tool in tools {
+    for tool in tc.kernel_build_tools() {
         add("tool", &identity(&tool));
     }
     crate::inputs::pins::hex(&h.finalize())

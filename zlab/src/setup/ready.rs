@@ -47,8 +47,7 @@ fn key(ctx: &RunContext) -> String {
     add(&tc.llvm);
     add(&tc.cross_compile);
     add(&format!("{:?}", ctx.env.rust_lib_src));
-    let mut tools = vec![tc.rustc.clone(), tc.rustdoc.clone(), tc.bindgen.clone(), tc.libclang_dir.join("libclang.so")];
-    tools.extend(tc.compilers());
+    let mut tools = tc.kernel_build_tools();
     tools.push(tc.qemu.clone());
     tools.extend(["make", "flex", "bison", "bc"].map(PathBuf::from));
     tools.extend(std::env::current_exe().ok());

@@ -156,6 +156,16 @@ impl Toolchain {
         }
     }
 
+    /// The binaries whose output a kernel build depends on: the Rust tools, the libclang
+    /// bindgen loads, and the compilers. Their identities key the build stamp and doctor's
+    /// remembered pass.
+    pub fn kernel_build_tools(&self) -> Vec<PathBuf> {
+        let mut tools =
+            vec![self.rustc.clone(), self.rustdoc.clone(), self.bindgen.clone(), self.libclang_dir.join("libclang.so")];
+        tools.extend(self.compilers());
+        tools
+    }
+
     pub fn cross_tool(&self, tool: &str) -> String {
         format!("{}{tool}", self.cross_compile)
     }
