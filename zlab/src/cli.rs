@@ -14,7 +14,8 @@ First time on Debian 12 or 13: `zlab setup` (as root), then `zlab doctor`.\n\
 With Nix: `nix develop` provides every tool; `zlab setup` is not needed.\n\n\
 Your own project: `zlab new --project DIR`, then `cd DIR && zlab test`.\n\
 The everyday loop: edit modules/<name>/<name>.rs, then `zlab test <name>`.\n\
-On the older pinned kernel: `zlab --kernel 7.2 test`; on every kernel and toolchain: `zlab test --matrix`.",
+On the older pinned kernel: `zlab --kernel 7.2 test`; on every kernel and toolchain: `zlab test --matrix`.\n\
+With a newer rustc than the floor (Debian 12 or 13): `zlab setup --rust 1.98`, then `zlab --rust 1.98 test`.",
     after_help = "Files: a project is a folder with zlab.toml, its modules in modules/ and checks in checks/ \
 (zlab finds it from the current folder, as cargo does; zlab's own clone is one). The kernel pins, variants and \
 config fragments are zlab's (kernel/ in its repository); a project may add its own in its kernel/.\n\
@@ -36,6 +37,11 @@ pub struct Cli {
     /// [default: the pins' default-kernel]
     #[arg(long, global = true, env = "ZLAB_KERNEL", value_name = "SERIES")]
     pub kernel: Option<String>,
+    /// A newer rustc than the host's, e.g. 1.98: Debian's build pinned in kernel/source.toml, which
+    /// `zlab setup --rust SERIES` unpacks into zlab's home (no root needed). Each has its own build
+    /// dirs and run logs. [default: the host's rustc, the kernel's floor 1.96 on Debian]
+    #[arg(long, global = true, env = "ZLAB_RUST", value_name = "SERIES")]
+    pub rust: Option<String>,
     /// Colour PASS, FAIL, warnings and errors: auto (on a terminal, unless NO_COLOR or CLICOLOR=0 is set;
     /// CLICOLOR_FORCE colours everywhere), always, or never
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
@@ -48,9 +54,9 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Install everything a Debian 12 or 13 host needs, from its own release (packages, bindgen, the pinned kernel source and s390x busybox); safe to rerun
+    /// Install everything a Debian 12 or 13 host needs, from its own release (packages, bindgen, the pinned kernel source and s390x busybox); with --rust SERIES, that newer rustc too, unpacked into your zlab home; safe to rerun
     Setup {
-        /// Only the part that needs no root: bindgen-cli and the pinned downloads, into your zlab home (`sudo zlab setup` runs this part as you)
+        /// Only the part that needs no root: bindgen-cli, the pinned downloads and a --rust rustc, into your zlab home (`sudo zlab setup` runs this part as you)
         #[arg(long)]
         user_only: bool,
     },
@@ -232,7 +238,8 @@ pub struct TestArgs {
     pub repeat: u32,
     /// Run the checks on every pinned kernel series (newest first), each with every toolchain
     /// (gcc, then llvm: one kernel build each), and end with a check × kernel × toolchain table;
-    /// with --kernel or --kernel-source, that one kernel's two toolchains
+    /// with --kernel or --kernel-source, that one kernel's two toolchains; with --rust, each with
+    /// the host's rustc and with that newer one
     #[arg(long)]
     pub matrix: bool,
 }

@@ -4,7 +4,9 @@
 use crate::environment::Environment;
 use crate::host::paths::Paths;
 use crate::inputs::pins::Pins;
+use crate::inputs::rust_pins::RustPin;
 use crate::inputs::shipped;
+use crate::toolchain::newer_rust;
 use crate::toolchain::tools::{Compiler, Toolchain};
 use anyhow::{bail, Context, Result};
 use std::sync::OnceLock;
@@ -15,6 +17,8 @@ pub struct RunContext {
     pub tools: Toolchain,
     /// The kernel series `--kernel` named, if any; else the pins' default.
     pub kernel: Option<String>,
+    /// The newer rustc `--rust` chose, if any; else the host's (the floor) or ZLAB_RUSTC's.
+    pub rust: Option<RustPin>,
     pins: OnceLock<Pins>,
 }
 
@@ -22,8 +26,8 @@ impl RunContext {
     pub fn new(env: Environment, compiler: Compiler, kernel: Option<String>) -> Result<RunContext> {
         let mut paths = Paths::discover(&env, compiler)?;
         paths.own_kernels = paths.project.as_ref().is_some_and(|p| shipped::differs(&p.kernel_dir()));
-        let tools = Toolchain::new(&env, &paths.tools_root(), compiler);
-        let ctx = RunContext { env, paths, tools, kernel: None, pins: OnceLock::new() };
+        let tools = Toolchain::new(&env, &paths.tools_root(), compiler, None);
+        let ctx = RunContext { env, paths, tools, kernel: None, rust: None, pins: OnceLock::new() };
         match kernel {
             None => Ok(ctx),
             Some(_) if crate::environment::non_empty(&ctx.env.kernel_source).is_some() => bail!(
@@ -37,8 +41,37 @@ impl RunContext {
     /// folders and tools, the same pins.
     pub fn with_compiler(&self, compiler: Compiler) -> RunContext {
         let paths = Paths { compiler, ..self.paths.clone() };
-        let tools = Toolchain::new(&self.env, &paths.tools_root(), compiler);
-        RunContext { env: self.env.clone(), paths, tools, kernel: self.kernel.clone(), pins: self.pins.clone() }
+        self.with_paths(paths, self.kernel.clone(), self.rust.clone(), self.pins.clone())
+    }
+
+    /// The same run with the newer rustc `series` names (`--rust`, `zlab test --matrix`), or with
+    /// the host's rustc for None. A newer rustc has build and run folders of its own
+    /// (`test-rust1.98`), so switching never rebuilds the other's kernel.
+    pub fn with_rust(&self, series: Option<&str>) -> Result<RunContext> {
+        let rust = match series {
+            None => None,
+            Some(_) if self.env.in_nix_shell => bail!(
+                "--rust (ZLAB_RUST) chooses a rustc zlab unpacked on a Debian host; under Nix the flake's kernel/rust-toolchain.toml chooses rustc: leave --rust out"
+            ),
+            Some(_) if crate::environment::non_empty(&self.env.rustc).is_some() => bail!(
+                "--rust (ZLAB_RUST) chooses one of the pinned rustc releases and ZLAB_RUSTC (--rustc) names a rustc of your own: give one of them"
+            ),
+            Some(series) => Some(self.pins()?.rust.choose(series)?.clone()),
+        };
+        let paths = Paths { rust_series: rust.as_ref().map(|r| r.series.clone()), ..self.paths.clone() };
+        Ok(self.with_paths(paths, self.kernel.clone(), rust, self.pins.clone()))
+    }
+
+    fn with_paths(
+        &self,
+        paths: Paths,
+        kernel: Option<String>,
+        rust: Option<RustPin>,
+        pins: OnceLock<Pins>,
+    ) -> RunContext {
+        let rust_dir = rust.as_ref().map(|r| newer_rust::dir(&paths.tools_root(), &r.release));
+        let tools = Toolchain::new(&self.env, &paths.tools_root(), paths.compiler, rust_dir.as_deref());
+        RunContext { env: self.env.clone(), paths, tools, kernel, rust, pins }
     }
 
     /// The same run building the pinned kernel `series` (`--kernel`, `zlab test --matrix`). A
@@ -47,8 +80,7 @@ impl RunContext {
         let pins = self.pins()?.clone().choose(series)?;
         let kernel_series = (!pins.default_chosen()).then(|| series.to_string());
         let paths = Paths { kernel_series, ..self.paths.clone() };
-        let tools = Toolchain::new(&self.env, &paths.tools_root(), paths.compiler);
-        Ok(RunContext { env: self.env.clone(), paths, tools, kernel: Some(series.into()), pins: OnceLock::from(pins) })
+        Ok(self.with_paths(paths, Some(series.into()), self.rust.clone(), OnceLock::from(pins)))
     }
 
     /// The release of the kernel this run builds: the chosen pin's, or that of the tree given
@@ -79,5 +111,42 @@ impl RunContext {
             None => pins,
         };
         Ok(self.pins.get_or_init(|| pins))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn context(env: Environment) -> RunContext {
+        RunContext::new(env, Compiler::Gcc, None).unwrap()
+    }
+
+    #[test]
+    fn a_newer_rustc_keeps_to_its_own_folders_whatever_else_is_chosen() {
+        let home = tempfile::tempdir().unwrap();
+        let env = Environment { home: Some(home.path().into()), ..Environment::default() };
+        let ctx = context(env).with_rust(Some("1.98")).unwrap();
+        assert_eq!(ctx.paths.label("test"), "test-rust1.98");
+        assert_eq!(ctx.tools.rustc, home.path().join("tools/rust-1.98.1/bin/rustc"));
+        assert_eq!(ctx.tools.rustdoc, home.path().join("tools/rust-1.98.1/bin/rustdoc"));
+        let llvm_72 = ctx.with_kernel("7.2").unwrap().with_compiler(Compiler::Llvm);
+        assert_eq!(llvm_72.paths.label("hello"), "hello-7.2-rust1.98.llvm");
+        assert_eq!(llvm_72.tools.rustc, ctx.tools.rustc);
+        let floor = llvm_72.with_rust(None).unwrap();
+        assert_eq!(floor.paths.label("hello"), "hello-7.2.llvm");
+        assert!(floor.rust.is_none() && !floor.tools.rustc.starts_with(home.path()), "{:?}", floor.tools.rustc);
+    }
+
+    #[test]
+    fn a_newer_rustc_is_refused_beside_a_rustc_of_ones_own_and_under_nix() {
+        let home = Some(tempfile::tempdir().unwrap().path().to_path_buf());
+        let own = Environment { home: home.clone(), rustc: Some(Path::new("/opt/rustc").into()), ..Default::default() };
+        let err = format!("{:#}", context(own).with_rust(Some("1.98")).err().unwrap());
+        assert!(err.contains("ZLAB_RUSTC (--rustc) names a rustc of your own"), "{err}");
+        let nix = Environment { home, in_nix_shell: true, ..Default::default() };
+        let err = format!("{:#}", context(nix).with_rust(Some("1.98")).err().unwrap());
+        assert!(err.contains("under Nix the flake's kernel/rust-toolchain.toml chooses rustc"), "{err}");
     }
 }

@@ -31,7 +31,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         commands::completions(shell);
         return Ok(ExitCode::SUCCESS);
     }
-    let ctx = RunContext::new(cli.env, cli.toolchain, cli.kernel)?;
+    let ctx = RunContext::new(cli.env, cli.toolchain, cli.kernel)?.with_rust(cli.rust.as_deref())?;
     let done = match cli.command {
         Command::Setup { user_only } => install::run(&ctx, user_only),
         Command::Doctor => doctor::run(&ctx),

@@ -34,6 +34,7 @@ fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::judge::verdi
         check: check.name.clone(),
         label: check.name.clone(),
         toolchain: zlab::toolchain::tools::Compiler::Gcc,
+        rust: None,
         kernel: "7.3.4".into(),
         description: check.description.clone(),
         variant: check.variant.clone(),

@@ -7,7 +7,7 @@
 
 use super::source_files;
 use crate::toolchain::identity::identity;
-use crate::toolchain::tools::Toolchain;
+use crate::toolchain::tools::{Compiler, Toolchain};
 use fs_err as fs;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -39,7 +39,10 @@ pub fn fingerprint(inputs: &Inputs) -> String {
     add("fragments", inputs.merged_fragments);
     add("source", &inputs.source.display().to_string());
     add("compiler", tc.compiler.name());
-    add("llvm", &tc.llvm);
+    // A GCC build never reads LLVM=; `zlab --matrix` with another ZLAB_LLVM must not restamp it.
+    if tc.compiler == Compiler::Llvm {
+        add("llvm", &tc.llvm);
+    }
     add("cross", &tc.cross_compile);
     add("flags", &tc.extra_make_flags.join(" "));
     for tool in tc.kernel_build_tools() {
@@ -119,7 +122,18 @@ mod tests {
         assert_ne!(base, print(&flags, "CONFIG_RUST=y\n"));
         let mut llvm = toolchain();
         llvm.compiler = crate::toolchain::tools::Compiler::Llvm;
-        assert_ne!(base, print(&llvm, "CONFIG_RUST=y\n"));
+        let llvm_print = print(&llvm, "CONFIG_RUST=y\n");
+        assert_ne!(base, llvm_print);
+        llvm.llvm = "-17".into();
+        assert_ne!(llvm_print, print(&llvm, "CONFIG_RUST=y\n"), "LLVM= chose other LLVM tools");
+    }
+
+    #[test]
+    fn a_gcc_build_does_not_depend_on_the_llvm_choice() {
+        let tc = toolchain();
+        let mut other = toolchain();
+        other.llvm = "/somewhere/else/".into();
+        assert_eq!(print(&tc, "CONFIG_RUST=y\n"), print(&other, "CONFIG_RUST=y\n"));
     }
 
     /// A build dir with every output, whose one `.cmd` file names `src/arch/s390/a.c`.

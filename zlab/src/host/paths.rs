@@ -27,6 +27,8 @@ pub struct Paths {
     /// A pinned kernel series other than the default (`--kernel 7.2`): its build and run
     /// folders end in `-7.2`, so switching series never rebuilds the other's kernel.
     pub kernel_series: Option<String>,
+    /// A newer rustc `--rust 1.98` chose: its build and run folders carry `-rust1.98`.
+    pub rust_series: Option<String>,
 }
 
 impl Paths {
@@ -40,7 +42,16 @@ impl Paths {
             None => Project::find(&started_in).transpose()?,
         };
         let tree_key = crate::environment::non_empty(&env.kernel_source).map(|dir| tree_key(&dir));
-        Ok(Paths { project, started_in, home: home(env)?, compiler, own_kernels: false, tree_key, kernel_series: None })
+        Ok(Paths {
+            project,
+            started_in,
+            home: home(env)?,
+            compiler,
+            own_kernels: false,
+            tree_key,
+            kernel_series: None,
+            rust_series: None,
+        })
     }
 
     /// A project at `root` (nothing read from disk) and a home, for unit tests.
@@ -55,6 +66,7 @@ impl Paths {
             own_kernels: false,
             tree_key: None,
             kernel_series: None,
+            rust_series: None,
         }
     }
 
@@ -105,10 +117,16 @@ or make one with `zlab new --project DIR`",
         Ok(self.home.join("runs").join(&project.key).join(self.label(check)))
     }
     /// A variant's or a check's name as its folders are named: `-<series>` for a kernel other
-    /// than the default, `.llvm` for an LLVM build (`hello-7.2.llvm`).
+    /// than the default, `-rust<series>` for a newer rustc, `.llvm` for an LLVM build
+    /// (`hello-7.2-rust1.98.llvm`).
     pub fn label(&self, name: &str) -> String {
         let series = self.kernel_series.as_ref().map(|s| format!("-{s}")).unwrap_or_default();
-        format!("{name}{series}{}", self.compiler.dir_suffix())
+        format!("{name}{series}{}", self.toolchain_suffix())
+    }
+    /// The part of a label the tools choose: `-rust1.98` for a newer rustc, `.llvm` for LLVM.
+    pub fn toolchain_suffix(&self) -> String {
+        let rust = self.rust_series.as_ref().map(|s| format!("-rust{s}")).unwrap_or_default();
+        format!("{rust}{}", self.compiler.dir_suffix())
     }
 }
 

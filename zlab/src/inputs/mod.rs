@@ -3,11 +3,13 @@
 //! unpacked kernel source, a variant's merged configuration and each check as data.
 
 pub mod check;
+pub mod deb_pin;
 pub mod downloads;
 pub mod kconfig;
 pub mod kernel_tree;
 pub mod kernel_version;
 pub mod pins;
+pub mod rust_pins;
 pub mod shipped;
 pub mod snapshot;
 pub mod source;

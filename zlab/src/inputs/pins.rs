@@ -1,6 +1,9 @@
-//! kernel/source.toml: the pinned kernel source and guest busybox, and SHA256 verification.
+//! kernel/source.toml: the pinned kernel source, guest busybox and newer rustc releases (their
+//! tables: rust_pins.rs), and SHA256 verification.
 
+pub use crate::inputs::deb_pin::{DebPin, GivenBy};
 use crate::inputs::kernel_version::KernelVersion;
+use crate::inputs::rust_pins::{self, RustPins, RustTable};
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
 use serde::Deserialize;
@@ -18,37 +21,8 @@ pub struct Pins {
     /// The series built when `--kernel` names none (`default-kernel`).
     pub default_series: String,
     pub busybox: BusyboxPin,
-}
-
-/// A Debian binary package pinned by version and SHA256. Its SHA1 only names the file on
-/// snapshot.debian.org; the SHA256 is what every copy is checked against.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DebPin {
-    pub package: String,
-    pub version: String,
-    pub suite: String,
-    pub arch: String,
-    pub pool: String,
-    pub sha256: String,
-    pub sha1: String,
-    /// The variable that may point at a copy zlab did not download; only the chosen kernel's
-    /// pin has one, so ZLAB_KERNEL_DEB is never checked against another series.
-    pub given_by: Option<GivenBy>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GivenBy {
-    KernelDeb,
-    BusyboxDeb,
-}
-
-impl GivenBy {
-    pub fn variable(self) -> &'static str {
-        match self {
-            GivenBy::KernelDeb => "ZLAB_KERNEL_DEB",
-            GivenBy::BusyboxDeb => "ZLAB_BUSYBOX_DEB",
-        }
-    }
+    /// Debian's newer rustc builds `--rust` chooses from, and what they run on.
+    pub rust: RustPins,
 }
 
 /// One kernel series: the source .deb, the upstream tarball inside it and the release it
@@ -77,6 +51,10 @@ struct PinsFile {
     default_kernel: String,
     kernel: BTreeMap<String, KernelTable>,
     busybox: BusyboxTable,
+    #[serde(default)]
+    rust: BTreeMap<String, RustTable>,
+    #[serde(default)]
+    rust_runtime: Vec<rust_pins::DebTable>,
 }
 
 #[derive(Deserialize)]
@@ -179,7 +157,8 @@ impl Pins {
         let Some(first) = kernels.first().cloned() else {
             bail!("no [kernel.\"<series>\"] table: pin at least one kernel")
         };
-        let pins = Pins { kernel: first, kernels, default_series: default_series.clone(), busybox };
+        let rust = rust_pins::from_tables(file.rust, file.rust_runtime)?;
+        let pins = Pins { kernel: first, kernels, default_series: default_series.clone(), busybox, rust };
         pins.choose(&default_series).context("in default-kernel")
     }
 }
@@ -197,30 +176,6 @@ impl KernelPin {
             );
         }
         self.deb.validate()
-    }
-}
-
-impl DebPin {
-    fn validate(&self) -> Result<()> {
-        for (key, value, digits) in [("sha256", &self.sha256, 64), ("sha1", &self.sha1, 40)] {
-            if value.len() != digits || !value.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
-                bail!("pin {}: {key} must be {digits} lowercase hex digits, found {value:?}", self.package);
-            }
-        }
-        if !self.pool.starts_with("pool/") || !self.pool.ends_with(".deb") {
-            bail!("pin {}: pool must be a path like pool/main/…/name.deb, found {:?}", self.package, self.pool);
-        }
-        Ok(())
-    }
-
-    /// The file name apt gives the download (the pool path's last component).
-    pub fn file_name(&self) -> &str {
-        self.pool.rsplit('/').next().unwrap_or(&self.pool)
-    }
-
-    /// `package:arch=version`, the form `apt-get download` takes.
-    pub fn apt_spec(&self) -> String {
-        format!("{}:{}={}", self.package, self.arch, self.version)
     }
 }
 
@@ -307,10 +262,11 @@ fn identity(path: &Path) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn repo_pins() -> String {
+    /// kernel/source.toml as the repository has it.
+    pub(crate) fn repo_pins() -> String {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../kernel/source.toml")).unwrap()
     }
 

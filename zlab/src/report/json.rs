@@ -23,6 +23,8 @@ pub struct CheckRun {
     pub name: String,
     /// "gcc" or "llvm": the compilers of the kernel and modules.
     pub toolchain: &'static str,
+    /// The series of the newer rustc `--rust` chose, e.g. "1.98"; null for the host's rustc.
+    pub rust: Option<String>,
     /// The kernel release booted, e.g. "7.3.4".
     pub kernel: String,
     pub description: String,
@@ -118,6 +120,7 @@ fn check_run(o: &Outcome) -> CheckRun {
     CheckRun {
         name: o.check.clone(),
         toolchain: o.toolchain.name(),
+        rust: o.rust.clone(),
         kernel: o.kernel.clone(),
         description: o.description.clone(),
         variant: o.variant.clone(),

@@ -1,6 +1,7 @@
 //! `zlab test --matrix`: the checks on every pinned kernel series (newest first), each under
-//! every toolchain (GCC, then LLVM), each column with its own kernel build, then one table of
-//! check × kernel × toolchain.
+//! every toolchain (GCC, then LLVM), with the host's rustc and, when `--rust` names one, with
+//! that newer rustc too; each column with its own kernel build, then one table of
+//! check × kernel × toolchain × rustc.
 
 use crate::context::RunContext;
 use crate::host::paths::Paths;
@@ -24,8 +25,14 @@ pub struct Column {
 
 impl Column {
     fn name(&self) -> String {
-        format!("{} {}", self.release, self.paths.compiler.name())
+        heading(&self.release, self.paths.compiler, self.paths.rust_series.as_deref())
     }
+}
+
+/// `7.3.4 gcc`, or `7.3.4 gcc rust1.98` with a newer rustc.
+fn heading(release: &str, compiler: Compiler, rust: Option<&str>) -> String {
+    let rust = rust.map(|r| format!(" rust{r}")).unwrap_or_default();
+    format!("{release} {}{rust}", compiler.name())
 }
 
 pub fn run(ctx: &RunContext, names: &[String], repeat: u32, jobs: usize) -> Result<Vec<Outcome>> {
@@ -37,11 +44,13 @@ pub fn run(ctx: &RunContext, names: &[String], repeat: u32, jobs: usize) -> Resu
             Some(series) => ctx.with_kernel(series)?.with_compiler(column.paths.compiler),
             None => ctx.with_compiler(column.paths.compiler),
         };
+        let column_ctx = column_ctx.with_rust(column.paths.rust_series.as_deref())?;
         runner::run(&column_ctx, names, repeat, jobs)
     }))
 }
 
-/// Every pinned series × every toolchain; one series when the run names its kernel.
+/// Every pinned series × the host's rustc and `--rust`'s × every toolchain; one series when the
+/// run names its kernel.
 fn columns(ctx: &RunContext) -> Result<Vec<Column>> {
     let kernel_given = ctx.kernel.is_some() || crate::environment::non_empty(&ctx.env.kernel_source).is_some();
     // Each kernel: the series to choose, its folders and its release.
@@ -54,11 +63,14 @@ fn columns(ctx: &RunContext) -> Result<Vec<Column>> {
             kernels.push((Some(pin.series.clone()), kernel_ctx.paths, pin.release.clone()));
         }
     }
+    let rusts = [None, ctx.rust.as_ref().map(|r| r.series.clone())];
     let mut columns = Vec::new();
     for (series, paths, release) in kernels {
-        for compiler in Compiler::ALL {
-            let paths = Paths { compiler, ..paths.clone() };
-            columns.push(Column { paths, series: series.clone(), release: release.clone() });
+        for rust_series in rusts.iter().take(if ctx.rust.is_some() { 2 } else { 1 }) {
+            for compiler in Compiler::ALL {
+                let paths = Paths { compiler, rust_series: rust_series.clone(), ..paths.clone() };
+                columns.push(Column { paths, series: series.clone(), release: release.clone() });
+            }
         }
     }
     Ok(columns)
@@ -110,24 +122,29 @@ pub fn summarize(outcomes: &[Outcome]) -> bool {
 
 fn table(outcomes: &[Outcome]) -> Vec<String> {
     let mut checks: Vec<&str> = Vec::new();
-    let mut columns: Vec<(&str, Compiler)> = Vec::new();
+    let mut columns: Vec<(&str, Compiler, Option<&str>)> = Vec::new();
     for o in outcomes {
         if !checks.contains(&o.check.as_str()) {
             checks.push(&o.check);
         }
-        if !columns.contains(&(o.kernel.as_str(), o.toolchain)) {
-            columns.push((&o.kernel, o.toolchain));
+        let column = (o.kernel.as_str(), o.toolchain, o.rust.as_deref());
+        if !columns.contains(&column) {
+            columns.push(column);
         }
     }
+    let headings: Vec<String> = columns.iter().map(|&(kernel, c, rust)| heading(kernel, c, rust)).collect();
+    let widths: Vec<usize> = headings.iter().map(|h| h.len().max(12)).collect();
     let row = |name: &str, cells: Vec<String>| {
-        let cells: Vec<String> = cells.iter().map(|c| format!("{c:<12}")).collect();
+        let cells: Vec<String> = cells.iter().zip(&widths).map(|(c, &w)| format!("{c:<w$}")).collect();
         format!("{name:<24} {}", cells.join(" ")).trim_end().to_string()
     };
-    let mut lines = vec![row("check", columns.iter().map(|(kernel, c)| format!("{kernel} {}", c.name())).collect())];
+    let mut lines = vec![row("check", headings.clone())];
     for check in checks {
-        let cells = columns.iter().map(|&(kernel, compiler)| {
-            let runs: Vec<&Outcome> =
-                outcomes.iter().filter(|o| o.check == check && o.kernel == kernel && o.toolchain == compiler).collect();
+        let cells = columns.iter().map(|&column| {
+            let runs: Vec<&Outcome> = outcomes
+                .iter()
+                .filter(|o| o.check == check && (o.kernel.as_str(), o.toolchain, o.rust.as_deref()) == column)
+                .collect();
             cell(&runs)
         });
         lines.push(row(check, cells.collect()));
@@ -242,6 +259,29 @@ mod tests {
             ]
         );
         assert!(summarize(&outcomes), "skipped checks fail nothing");
+    }
+
+    #[test]
+    fn a_newer_rustc_adds_columns_of_its_own() {
+        let checks = checks();
+        let floor = columns()[..2].to_vec();
+        let newer = floor
+            .iter()
+            .map(|c| Column { paths: Paths { rust_series: Some("1.98".into()), ..c.paths.clone() }, ..c.clone() });
+        let columns: Vec<Column> = floor.iter().cloned().chain(newer).collect();
+        let outcomes = run_columns(&columns, &checks[..1], 1, |c| llvm_refused(c, &checks[..1], 1));
+        assert_eq!(
+            table(&outcomes),
+            [
+                "check                    7.3.4 gcc    7.3.4 llvm   7.3.4 gcc rust1.98 7.3.4 llvm rust1.98",
+                "boot-smoke               pass         FAIL         pass               FAIL",
+            ]
+        );
+        let labels: Vec<&str> = outcomes.iter().map(|o| o.label.as_str()).collect();
+        assert_eq!(labels, ["boot-smoke", "boot-smoke.llvm", "boot-smoke-rust1.98", "boot-smoke-rust1.98.llvm"]);
+        let json: serde_json::Value = serde_json::from_str(&crate::report::json::to_string(&outcomes)).unwrap();
+        let rust: Vec<&serde_json::Value> = json["checks"].as_array().unwrap().iter().map(|c| &c["rust"]).collect();
+        assert_eq!(rust, [&serde_json::Value::Null, &serde_json::Value::Null, &"1.98".into(), &"1.98".into()]);
     }
 
     #[test]

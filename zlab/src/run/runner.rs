@@ -31,6 +31,8 @@ pub struct Outcome {
     pub label: String,
     /// The toolchain the kernel and modules were built with.
     pub toolchain: Compiler,
+    /// The newer rustc's series `--rust` chose (`1.98`), or None for the host's.
+    pub rust: Option<String>,
     /// The kernel release booted (or that would have been).
     pub kernel: String,
     pub description: String,
@@ -77,6 +79,7 @@ impl Outcome {
             check: check.name.clone(),
             label: paths.label(&check.name),
             toolchain: paths.compiler,
+            rust: paths.rust_series.clone(),
             kernel: kernel.to_string(),
             description: check.description.clone(),
             variant: check.variant.clone(),

@@ -80,6 +80,7 @@ fn run_round(ctx: &RunContext, names: &[String], due: &Due, round: u32, jobs: us
     say!("zlab watch: round {round}: {}", chosen.join(", "));
     // A new context each round, so changed pins and fragments are read again.
     let outcomes = RunContext::new(ctx.env.clone(), ctx.paths.compiler, ctx.kernel.clone())
+        .and_then(|fresh| fresh.with_rust(ctx.rust.as_ref().map(|r| r.series.as_str())))
         .and_then(|fresh| runner::run(&fresh, &chosen, 1, jobs));
     match outcomes {
         Ok(outcomes) => {

@@ -29,8 +29,10 @@ pub fn fix_command(env: &Environment) -> &'static str {
 
 /// How to fix the problems: the fix command, and outside Nix, the variables that may have
 /// chosen the wrong tools.
-fn advice(env: &Environment) -> String {
-    let mut text = format!("Fix with `{}`", fix_command(env));
+fn advice(ctx: &RunContext) -> String {
+    let env = &ctx.env;
+    let rust = ctx.rust.as_ref().map(|r| format!(" --rust {}", r.series)).unwrap_or_default();
+    let mut text = format!("Fix with `{}{rust}`", fix_command(env));
     if !env.in_nix_shell {
         let set = env.tool_choices();
         if !set.is_empty() {
@@ -46,6 +48,9 @@ pub fn run(ctx: &RunContext) -> Result<()> {
         println!("{note}");
     }
     if let Some(note) = kernel_note(ctx) {
+        println!("{note}");
+    }
+    if let Some(note) = rust_note(ctx) {
         println!("{note}");
     }
     let findings = examine(ctx);
@@ -64,7 +69,7 @@ pub fn run(ctx: &RunContext) -> Result<()> {
     }
     let problems = findings.iter().filter(|f| !f.ok).count();
     if problems > 0 {
-        bail!("{problems} problem(s) above. {}", advice(&ctx.env));
+        bail!("{problems} problem(s) above. {}", advice(ctx));
     }
     let absent = optional.iter().filter(|(f, _)| !f.ok).count();
     let absent = if absent > 0 {
@@ -92,6 +97,30 @@ fn kernel_note(ctx: &RunContext) -> Option<String> {
     ))
 }
 
+/// Which rustc `--rust` chose, or which it could choose (none under Nix or with ZLAB_RUSTC:
+/// those choose rustc themselves).
+fn rust_note(ctx: &RunContext) -> Option<String> {
+    if let Some(rust) = &ctx.rust {
+        return Some(format!(
+            "rustc: Debian's {} from {}, unpacked by zlab (--rust {}); leave out --rust (ZLAB_RUST) for the host's",
+            rust.release,
+            rust.suite(),
+            rust.series
+        ));
+    }
+    if ctx.env.in_nix_shell || crate::environment::non_empty(&ctx.env.rustc).is_some() {
+        return None;
+    }
+    let pins = ctx.pins().ok()?;
+    let series: Vec<&str> = pins.rust.releases.iter().map(|r| r.series.as_str()).collect();
+    (!series.is_empty()).then(|| {
+        format!(
+            "rustc: the host's (`zlab --rust {}` or ZLAB_RUST chooses a newer Debian build, after `zlab setup --rust SERIES`; each has its own build dirs)",
+            series.join("|")
+        )
+    })
+}
+
 /// A gdb that can debug an s390x guest: asked to switch to s390, a gdb built for the host alone
 /// (Debian's plain `gdb`) refuses.
 pub fn gdb(tc: &Toolchain) -> Finding {
@@ -112,10 +141,10 @@ pub fn gdb(tc: &Toolchain) -> Finding {
 /// Fails before any work is done when a tool is missing or too old. A run checks once: the
 /// commands that need tools all call this, and the tools do not change while zlab runs.
 pub fn require(ctx: &RunContext) -> Result<()> {
-    // One check per toolchain: `zlab test --matrix` uses both in one run.
-    static READY: [std::sync::OnceLock<()>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-    let ready = &READY[ctx.paths.compiler as usize];
-    if ready.get().is_some() {
+    // One check per toolchain: `zlab test --matrix` uses several in one run.
+    static READY: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let which = ctx.paths.toolchain_suffix();
+    if READY.lock().unwrap_or_else(|e| e.into_inner()).contains(&which) {
         return Ok(());
     }
     let remembered = ready::passed_before(ctx);
@@ -126,18 +155,14 @@ pub fn require(ctx: &RunContext) -> Result<()> {
         .map(|f| format!("  {}: found {}, needs {}", f.tool, f.found, f.needed))
         .collect();
     if !problems.is_empty() {
-        bail!(
-            "the toolchain is not ready:\n{}\n{}; `zlab doctor` shows every tool",
-            problems.join("\n"),
-            advice(&ctx.env)
-        );
+        bail!("the toolchain is not ready:\n{}\n{}; `zlab doctor` shows every tool", problems.join("\n"), advice(ctx));
     }
     if !remembered {
         if let Some(src) = rust_src_dir(ctx) {
             ready::remember(ctx, &src);
         }
     }
-    let _ = ready.set(());
+    READY.lock().unwrap_or_else(|e| e.into_inner()).push(which);
     Ok(())
 }
 

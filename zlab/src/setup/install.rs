@@ -7,6 +7,7 @@ use crate::host::apt;
 use crate::host::os_release::{self, Debian};
 use crate::host::process::{self, which};
 use crate::inputs::downloads;
+use crate::setup::newer_rust;
 use crate::toolchain::tools::BINDGEN_CLI_VERSION;
 use anyhow::{bail, Context, Result};
 use std::process::Command;
@@ -54,8 +55,9 @@ pub fn run(ctx: &RunContext, user_only: bool) -> Result<()> {
     let release = os_release::host()?;
     // Debian 13 has bindgen as a package; Debian 12's is too old, so zlab builds bindgen-cli.
     let bindgen = if release == Debian::Bookworm { "bindgen-cli and " } else { "" };
+    let rust = ctx.rust.as_ref().map(|r| format!(", rustc {}", r.release)).unwrap_or_default();
     if user_only {
-        return report(&user_part(ctx, release)?, &format!("{bindgen}every pinned download are in place"));
+        return report(&user_part(ctx, release)?, &format!("{bindgen}every pinned download{rust} are in place"));
     }
     require_debian_root()?;
     eprintln!("zlab: setting up {}", release.name());
@@ -68,7 +70,7 @@ pub fn run(ctx: &RunContext, user_only: bool) -> Result<()> {
         None => {
             let mut done = done;
             done.extend(user_part(ctx, release)?);
-            report(&done, &format!("every package, {bindgen}every pinned download are in place"))
+            report(&done, &format!("every package, {bindgen}every pinned download{rust} are in place"))
         }
     }
 }
@@ -125,6 +127,9 @@ fn user_part(ctx: &RunContext, release: Debian) -> Result<Vec<String>> {
     for fetched in downloads::fetch_missing(ctx, &pins.debs())? {
         done.push(format!("downloaded and verified {fetched}"));
     }
+    if let Some(rust) = &ctx.rust {
+        done.extend(newer_rust::install(ctx, rust)?);
+    }
     Ok(done)
 }
 
@@ -152,6 +157,7 @@ fn as_user(ctx: &RunContext, user: &str) -> Result<()> {
             .args(["-u", user, "--"])
             .arg(&program)
             .args(["setup", "--user-only"])
+            .args(ctx.rust.iter().flat_map(|r| ["--rust", r.series.as_str()]))
             // Setup needs no project, and root's current folder may be closed to the user.
             .current_dir("/")
             // Root's bin/zlab exported its own target dir, which the user cannot write.

@@ -5,5 +5,6 @@
 pub mod compilers;
 pub mod doctor;
 pub mod install;
+pub mod newer_rust;
 pub mod probe;
 pub mod ready;

@@ -33,7 +33,7 @@ pub fn remember(ctx: &RunContext, rust_src: &Path) {
 }
 
 fn record_path(ctx: &RunContext) -> PathBuf {
-    ctx.paths.tools_root().join(format!("doctor-passed{}", ctx.paths.compiler.dir_suffix()))
+    ctx.paths.tools_root().join(format!("doctor-passed{}", ctx.paths.toolchain_suffix()))
 }
 
 fn key(ctx: &RunContext) -> String {
@@ -44,7 +44,9 @@ fn key(ctx: &RunContext) -> String {
         h.update([0]);
     };
     add(tc.compiler.name());
-    add(&tc.llvm);
+    if tc.compiler == crate::toolchain::tools::Compiler::Llvm {
+        add(&tc.llvm);
+    }
     add(&tc.cross_compile);
     add(&format!("{:?}", ctx.env.rust_lib_src));
     let mut tools = tc.kernel_build_tools();

@@ -4,5 +4,6 @@
 
 pub mod elf;
 pub mod identity;
+pub mod newer_rust;
 pub mod tools;
 pub mod version;

@@ -2,6 +2,7 @@
 //! `zlab setup` installed on a Debian host. Nothing here checks them; `doctor` does.
 
 use crate::environment::{non_empty, Environment};
+use crate::toolchain::newer_rust;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -90,11 +91,18 @@ pub const DEBIAN_LIBCLANG_DIR: &str = "/usr/lib/llvm-19/lib";
 impl Toolchain {
     /// The tools `env` names, else zlab's defaults: what `zlab setup` installs on Debian 12
     /// (`tools_root` holds its bindgen), else the bare names on PATH.
-    pub fn new(env: &Environment, tools_root: &Path, compiler: Compiler) -> Toolchain {
+    /// `newer_rust` is the folder of a rustc `zlab setup --rust` unpacked, when `--rust` chose one.
+    pub fn new(env: &Environment, tools_root: &Path, compiler: Compiler, newer_rust: Option<&Path>) -> Toolchain {
         // On Debian the rustup rustc that may come first on PATH is too old and has no rust-src;
         // Debian's rustc-web lives in /usr/bin.
-        let rustc = non_empty(&env.rustc).unwrap_or_else(|| first_existing(&["/usr/bin/rustc"], "rustc"));
-        let rustdoc = non_empty(&env.rustdoc).unwrap_or_else(|| sibling(&rustc, "rustdoc"));
+        let (rustc, rustdoc) = match newer_rust {
+            Some(dir) => (newer_rust::tool(dir, "rustc"), newer_rust::tool(dir, "rustdoc")),
+            None => {
+                let rustc = non_empty(&env.rustc).unwrap_or_else(|| first_existing(&["/usr/bin/rustc"], "rustc"));
+                let rustdoc = non_empty(&env.rustdoc).unwrap_or_else(|| sibling(&rustc, "rustdoc"));
+                (rustc, rustdoc)
+            }
+        };
         let installed_bindgen = tools_root.join("bin/bindgen");
         let bindgen = non_empty(&env.bindgen).unwrap_or_else(|| {
             if installed_bindgen.exists() {
