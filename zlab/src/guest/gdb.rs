@@ -37,7 +37,7 @@ impl Debugger {
     /// What zlab prints before QEMU starts.
     pub fn announcement(&self) -> String {
         let scripts = if self.scripts {
-            "The kernel's gdb scripts load with it: try `lx-version`, `lx-dmesg`, `lx-ps`, `lx-lsmod`."
+            "The kernel's gdb scripts load with it: try `lx-version`, `lx-dmesg`, `lx-ps`, `lx-lsmod`, and `lx-symbols` once a module is loaded (gdb 16 or newer; Debian 12's 13.1 fails it with \"PC not saved\")."
         } else {
             "This kernel has no debug info (no DWARF, no lx- scripts); breakpoints on function names still work."
         };
@@ -65,10 +65,13 @@ pub fn kernel_image_base(config: &str) -> Option<u64> {
 }
 
 /// gdb with vmlinux's symbols at the kernel's run-time address, attached to the stub. The
-/// auto-load path lets gdb run the build dir's vmlinux-gdb.py (the kernel's scripts).
+/// auto-load path lets gdb run the build dir's vmlinux-gdb.py (the kernel's scripts), and gdb
+/// works in the build dir: `lx-symbols` reloads `vmlinux` by that relative name, then finds the
+/// modules' .ko files below it.
 pub fn command(gdb: &Path, build_dir: &Path, base: u64, scripts: bool, port: u16) -> Vec<String> {
     let mut words = vec![gdb.display().to_string(), "-q".into()];
     if scripts {
+        words.push(format!("--cd={}", build_dir.display()));
         words.extend(["-iex".into(), format!("add-auto-load-safe-path {}", build_dir.display())]);
     }
     words.extend([
@@ -110,11 +113,11 @@ mod tests {
         let words = command(Path::new("gdb-multiarch"), Path::new("/b/debug"), 0x3ffe0000000, true, 40123);
         assert_eq!(
             shell_line(&words),
-            "gdb-multiarch -q -iex 'add-auto-load-safe-path /b/debug' \
+            "gdb-multiarch -q --cd=/b/debug -iex 'add-auto-load-safe-path /b/debug' \
              -ex 'symbol-file /b/debug/vmlinux -o 0x3ffe0000000' -ex 'target remote 127.0.0.1:40123'"
         );
         let bare = command(Path::new("gdb"), Path::new("/b/test"), 0x3ffe0000000, false, 1);
-        assert!(!bare.iter().any(|w| w.contains("auto-load")), "{bare:?}");
+        assert!(!bare.iter().any(|w| w.contains("auto-load") || w.starts_with("--cd")), "{bare:?}");
     }
 
     #[test]
