@@ -2,6 +2,7 @@
 //! another terminal to debug the guest's kernel from its first instruction.
 
 use crate::build::kernel::Kernel;
+use crate::host::process::shell_line;
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
 use std::path::Path;
@@ -83,20 +84,6 @@ pub fn command(gdb: &Path, build_dir: &Path, base: u64, scripts: bool, port: u16
     words
 }
 
-/// The words as one line a POSIX shell reads back as the same words.
-pub fn shell_line(words: &[String]) -> String {
-    words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
-}
-
-fn quote(word: &str) -> String {
-    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=+,@%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,12 +105,5 @@ mod tests {
         );
         let bare = command(Path::new("gdb"), Path::new("/b/test"), 0x3ffe0000000, false, 1);
         assert!(!bare.iter().any(|w| w.contains("auto-load") || w.starts_with("--cd")), "{bare:?}");
-    }
-
-    #[test]
-    fn quoting_survives_a_shell() {
-        assert_eq!(quote("it's"), r"'it'\''s'");
-        assert_eq!(quote(""), "''");
-        assert_eq!(quote("/a/b-c"), "/a/b-c");
     }
 }

@@ -39,6 +39,11 @@ pub fn mirror_for(entries: &[SourceEntry], codename: &str) -> Option<String> {
         .map(|e| e.uri.trim_end_matches('/').to_string())
 }
 
+/// The host's Debian architecture (`amd64`), as dpkg names it.
+pub fn host_arch() -> Result<String> {
+    Ok(process::stdout_of(Command::new("dpkg").arg("--print-architecture"))?.trim().to_string())
+}
+
 pub fn host_codename() -> Result<String> {
     let text = fs::read_to_string("/etc/os-release")?;
     os_release_codename(&text)

@@ -14,6 +14,20 @@ pub fn describe(cmd: &Command) -> String {
     words.join(" ")
 }
 
+/// The words as one line a POSIX shell reads back as the same words.
+pub fn shell_line(words: &[String]) -> String {
+    words.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ")
+}
+
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=+,@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// Runs with the terminal attached; fails with the command line on a non-zero exit.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let status = cmd.status().with_context(|| format!("could not start `{}`", describe(cmd)))?;
@@ -157,6 +171,13 @@ fn is_executable(path: &Path) -> bool {
 mod tests {
     use super::*;
     use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn quoting_survives_a_shell() {
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("/a/b-c"), "/a/b-c");
+    }
 
     #[test]
     fn the_child_gets_the_signal_when_its_starter_ends() {

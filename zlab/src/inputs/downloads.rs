@@ -134,10 +134,7 @@ struct Mirror {
 
 impl Mirror {
     fn open(ctx: &RunContext, uri: &str, pins: &[&DebPin]) -> Result<Mirror> {
-        let host_arch =
-            crate::host::process::stdout_of(std::process::Command::new("dpkg").arg("--print-architecture"))?
-                .trim()
-                .to_string();
+        let host_arch = apt::host_arch()?;
         let mut suites: Vec<(&str, &str)> = Vec::new();
         for pin in pins {
             // Architecture-independent packages are listed in the host architecture's index.

@@ -63,10 +63,12 @@ fn columns(ctx: &RunContext) -> Result<Vec<Column>> {
             kernels.push((Some(pin.series.clone()), kernel_ctx.paths, pin.release.clone()));
         }
     }
-    let rusts = [None, ctx.rust.as_ref().map(|r| r.series.clone())];
+    // The host's rustc, then `--rust`'s when one is chosen.
+    let rusts: Vec<Option<String>> =
+        std::iter::once(None).chain(ctx.rust.as_ref().map(|r| Some(r.series.clone()))).collect();
     let mut columns = Vec::new();
     for (series, paths, release) in kernels {
-        for rust_series in rusts.iter().take(if ctx.rust.is_some() { 2 } else { 1 }) {
+        for rust_series in &rusts {
             for compiler in Compiler::ALL {
                 let paths = Paths { compiler, rust_series: rust_series.clone(), ..paths.clone() };
                 columns.push(Column { paths, series: series.clone(), release: release.clone() });

@@ -28,9 +28,9 @@ pub fn install(ctx: &RunContext, pin: &RustPin) -> Result<Option<String>> {
     if fs::read_to_string(dir.join(RECORD)).is_ok_and(|found| found == record) {
         return Ok(None);
     }
-    let arch = host_arch()?;
-    let rustc_arch = &pin.debs.iter().find(|d| d.package == "rustc").map_or("", |d| d.arch.as_str()).to_string();
-    if arch != *rustc_arch || newer_rust::loader(&arch).is_none() {
+    let arch = crate::host::apt::host_arch()?;
+    let rustc_arch = pin.debs.iter().find(|d| d.package == "rustc").map_or("", |d| d.arch.as_str());
+    if arch != rustc_arch || newer_rust::loader(&arch).is_none() {
         bail!(
             "rustc {} is pinned for {rustc_arch} hosts and this one is {arch}: use the host's rustc (leave out --rust), or `nix develop`",
             pin.release
@@ -75,20 +75,13 @@ fn record(pin: &RustPin, pins: &RustPins) -> String {
 
 /// The unpacked rustc, started as its script will start it, says it is the pinned release.
 fn check_it_starts(root: &Path, arch: &str, pin: &RustPin) -> Result<()> {
-    let (multiarch, ld_so) = newer_rust::loader(arch).context("no loader for this architecture")?;
-    let lib = root.join("usr/lib").join(multiarch);
-    let version = process::stdout_of(
-        Command::new(lib.join(ld_so)).arg("--library-path").arg(&lib).arg(root.join("usr/bin/rustc")).arg("--version"),
-    )
-    .with_context(|| format!("the unpacked rustc {} does not start", pin.release))?;
+    let words = newer_rust::start(root, arch, "rustc").context("no loader for this architecture")?;
+    let version = process::stdout_of(Command::new(&words[0]).args(&words[1..]).arg("--version"))
+        .with_context(|| format!("the unpacked rustc {} does not start", pin.release))?;
     if !version.starts_with(&format!("rustc {} ", pin.release)) {
         bail!("the unpacked rustc says `{}`, not rustc {}: the pins' .debs do not match", version.trim(), pin.release);
     }
     Ok(())
-}
-
-fn host_arch() -> Result<String> {
-    Ok(process::stdout_of(Command::new("dpkg").arg("--print-architecture"))?.trim().to_string())
 }
 
 /// The folder being unpacked, removed when dropped unless moved into place.

@@ -4,6 +4,7 @@
 //! Those two are scripts that start the unpacked program through the unpacked glibc's ld.so with
 //! its library folder, so the programs rustc starts (the host's linker, make) never see it.
 
+use crate::host::process::shell_line;
 use std::path::{Path, PathBuf};
 
 /// The tools a release provides, as the kernel's make names them.
@@ -29,21 +30,21 @@ pub fn loader(arch: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// The script `bin/<tool>` of a release unpacked into `root` for `arch`.
-pub fn launcher(root: &Path, arch: &str, tool: &str) -> Option<String> {
+/// How to start `tool` of a release unpacked into `root` for `arch`: the unpacked ld.so, its
+/// library folder, the program.
+pub fn start(root: &Path, arch: &str, tool: &str) -> Option<Vec<String>> {
     let (multiarch, ld_so) = loader(arch)?;
     let lib = root.join("usr/lib").join(multiarch);
-    Some(format!(
-        "#!/bin/sh\n# Written by `zlab setup --rust`: Debian's {tool}, run on the glibc unpacked beside it.\nexec {} --library-path {} {} \"$@\"\n",
-        quote(&lib.join(ld_so)),
-        quote(&lib),
-        quote(&root.join("usr/bin").join(tool)),
-    ))
+    let words = [lib.join(ld_so), "--library-path".into(), lib.clone(), root.join("usr/bin").join(tool)];
+    Some(words.iter().map(|w| w.display().to_string()).collect())
 }
 
-/// `path` in single quotes for sh, whatever it holds.
-fn quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+/// The script `bin/<tool>` of a release unpacked into `root` for `arch`.
+pub fn launcher(root: &Path, arch: &str, tool: &str) -> Option<String> {
+    Some(format!(
+        "#!/bin/sh\n# Written by `zlab setup --rust`: Debian's {tool}, run on the glibc unpacked beside it.\nexec {} \"$@\"\n",
+        shell_line(&start(root, arch, tool)?)
+    ))
 }
 
 #[cfg(test)]
