@@ -2,6 +2,7 @@
 
 use crate::build::kbuild_path;
 use crate::build::progress::BuildProgress;
+use crate::build::seed;
 use crate::build::stamp;
 use crate::context::RunContext;
 use crate::host::lock::DirLock;
@@ -93,11 +94,30 @@ pub fn build(ctx: &RunContext, variant_name: &str, dir: Option<&Path>) -> Result
     if let Some(kernel) = prebuilt(ctx, variant_name) {
         return kernel;
     }
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| paths.build_dir(variant_name));
     let pins = ctx.pins()?;
     source::clean_stale(paths);
     let source = source::unpacked(ctx, &pins.kernel)?;
-    build_from(ctx, variant_name, &source, &dir)
+    match dir {
+        Some(dir) => build_from(ctx, variant_name, &source, dir),
+        None => build_in(
+            ctx,
+            variant_name,
+            &source,
+            &paths.build_dir(variant_name),
+            &other_rustcs_builds(ctx, variant_name),
+        ),
+    }
+}
+
+/// The variant's build dirs with the other rustc releases (the floor's and every pinned
+/// `--rust` series'), where a first build with this one may start (seed.rs).
+fn other_rustcs_builds(ctx: &RunContext, variant: &str) -> Vec<PathBuf> {
+    let Ok(pins) = ctx.pins() else { return vec![] };
+    let series = std::iter::once(None).chain(pins.rust.releases.iter().map(|r| Some(r.series.clone())));
+    series
+        .filter(|s| *s != ctx.paths.rust_series)
+        .map(|rust_series| crate::host::paths::Paths { rust_series, ..ctx.paths.clone() }.build_dir(variant))
+        .collect()
 }
 
 /// Whether `dir` holds a finished build of the variant from `source` with today's inputs.
@@ -127,6 +147,11 @@ const BZIMAGE: &str = "arch/s390/boot/bzImage";
 
 /// Builds the variant from the kernel tree `source` in `dir`.
 pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Path) -> Result<Kernel> {
+    build_in(ctx, variant_name, source, dir, &[])
+}
+
+/// build_from, where a first build may start from a copy of one of `seeds` (seed.rs).
+fn build_in(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Path, seeds: &[PathBuf]) -> Result<Kernel> {
     let paths = &ctx.paths;
     kbuild_path::require_usable(&[source, dir])?;
     doctor::require(ctx)?;
@@ -151,6 +176,10 @@ pub fn build_from(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Pat
         return Ok(kernel);
     };
 
+    let stale = match seed::from_sibling(&dir, &source, seeds, VARIANT_MARKER)? {
+        true => format!("{stale}; only what rustc compiles is rebuilt in the copy"),
+        false => stale,
+    };
     require_rust_available(tc, &source, &dir)?;
     configure(tc, &source, &dir, &merged)?;
     let config = fs::read_to_string(dir.join(".config"))?;

@@ -9,5 +9,6 @@ pub mod new_project;
 pub mod progress;
 pub mod rust_analyzer;
 pub mod scaffold;
+pub mod seed;
 pub mod source_files;
 pub mod stamp;
