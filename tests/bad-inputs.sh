@@ -16,13 +16,7 @@ export ZLAB_PROJECT=$repo
 
 # Debian's bindgen 0.60 and libclang 14: real tools, too old for Rust on s390.
 install_old_tools() {
-    local packages=() package
-    for package in bindgen libclang1-14; do
-        [ "$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null)" = installed ] || packages+=("$package")
-    done
-    [ "${#packages[@]}" -eq 0 ] && return 0
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null ||
-        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null; }
+    host_packages bindgen libclang1-14
 }
 
 # Any rustc on PATH older than 1.96 (the machine's rustup toolchain).

@@ -34,6 +34,19 @@ project_key() {
 # run_dir PROJECT CHECK [HOME]: the check's run folder (initramfs, console log) in HOME ($home).
 run_dir() { echo "${3:-$home}/runs/$(project_key "$1")/$2"; }
 
+# host_packages PACKAGE…: installs those of Debian's packages the host lacks, for a suite's own
+# tools (a fresh Debian 12 has no cpio, shellcheck, xmllint, sudo, debootstrap, ...); runs
+# apt-get update and tries again when the package lists are stale or missing.
+host_packages() {
+    local missing=() package
+    for package in "$@"; do
+        [ "$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null)" = installed ] || missing+=("$package")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+}
+
 # until_true SECONDS COMMAND…: runs COMMAND every 0.1 s until it succeeds; fails after SECONDS.
 until_true() {
     local deadline=$((SECONDS + $1))

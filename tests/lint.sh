@@ -35,10 +35,7 @@ scripts_are_found() {
 
 # A fresh Debian 12 has no shellcheck: Debian's package, as other suites install theirs.
 shellcheck_is_installed() {
-    if ! command -v shellcheck >/dev/null; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends shellcheck ||
-            { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends shellcheck; }
-    fi
+    command -v shellcheck >/dev/null || host_packages shellcheck || return 1
     shellcheck --version
 }
 

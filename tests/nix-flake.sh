@@ -120,9 +120,7 @@ EOF
 # and ./host.nix: where the stand-in packages find the tools that are not Debian packages.
 inputs_ready() {
     # cpio is one of the flake's build inputs; zlab setup does not need it on the host.
-    if ! dpkg-query -W -f='${Status}' cpio 2>/dev/null | grep -q 'ok installed'; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cpio >/dev/null || return 1
-    fi
+    host_packages cpio || return 1
     mkdir -p "$flake" "$inputs" "$work/host" || return 1
     git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$flake" || return 1
     cp -r tests/nix/standin-nixpkgs "$inputs/nixpkgs"

@@ -18,10 +18,7 @@ mapfile -t -O "${#nix_files[@]}" nix_files < <(find tests/nix -name '*.nix' | so
 # crates.io, and tests/nix-format (alejandra 3.1.0's own formatter, which crates.io has only
 # as a library).
 install_tools() {
-    if ! command -v nix-instantiate >/dev/null; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nix-bin >/dev/null ||
-            { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nix-bin >/dev/null; }
-    fi
+    command -v nix-instantiate >/dev/null || host_packages nix-bin || return 1
     local cargo
     cargo=$(./bin/find-cargo)
     if [ "$("$tools/bin/deadnix" --version 2>/dev/null)" != "deadnix $DEADNIX_VERSION" ]; then

@@ -33,10 +33,7 @@ export TERM=xterm
 
 # A fresh Debian 12 has no xmllint: Debian's libxml2-utils, as other suites install theirs.
 xmllint_is_installed() {
-    if ! command -v xmllint >/dev/null; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libxml2-utils ||
-            { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libxml2-utils; }
-    fi
+    command -v xmllint >/dev/null || host_packages libxml2-utils || return 1
     xmllint --version
 }
 

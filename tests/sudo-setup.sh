@@ -18,9 +18,7 @@ as_user() {
 }
 
 a_sudo_user_exists() {
-    if ! command -v sudo >/dev/null; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends sudo || return 1
-    fi
+    command -v sudo >/dev/null || host_packages sudo || return 1
     id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user" || return 1
     echo "$user ALL=(root) NOPASSWD: ALL" >/etc/sudoers.d/zlab-newcomer && chmod 0440 /etc/sudoers.d/zlab-newcomer
     # The user's clone: the tracked files as they are in this work tree.
