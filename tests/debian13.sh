@@ -7,13 +7,18 @@
 # removed, and the host's packages and apt sources are as they were (debootstrap aside, which
 # this suite installs). The root is a tmpfs (about 6 GB at its fullest: 24 GiB machines), so
 # taking it down is instant; removing those files from disk took 8 minutes. About 10 minutes
-# in all: the root's zlab builds its own kernel with GCC 14. Prints one line per test, the time
+# in all: the root's zlab builds its own kernel with GCC 14. Last, the root's gdb 16.3 runs the
+# kernel's lx-symbols on the host's debug kernel (tests/gdb.sh builds it; built here when it has
+# not). Prints one line per test, the time
 # of each step a newcomer takes, and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
 # shellcheck source=tests/lib.sh
 source "$repo/tests/lib.sh"
+# shellcheck source=tests/lib-gdb.sh
+source "$repo/tests/lib-gdb.sh"
+zlab="$CARGO_TARGET_DIR/debug/zlab"
 
 root=$home/debian13-root
 mounted=()
@@ -67,9 +72,7 @@ PY
 host_state() { dpkg-query -W; cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | sha256sum; }
 
 debootstrap_is_there() {
-    command -v debootstrap >/dev/null && return 0
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null ||
-        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null; }
+    command -v debootstrap >/dev/null || host_packages debootstrap
 }
 
 a_debian_13_root_from_the_host_mirror() {
@@ -126,6 +129,28 @@ second_setup_does_nothing() {
     grep -F "nothing to do" <<<"$out"
 }
 
+# Debian 13's gdb (16.3, installed in the root by its setup) on this host's debug kernel, whose
+# build dir and source are mounted in the root at their own paths: stopped while hello loads, the
+# kernel's lx-symbols finds hello.ko and gdb names hello.rs's functions. Debian 12's gdb 13.1
+# fails lx-symbols ("PC not saved"), so this is where it is tested.
+lx_symbols_works_with_debian_13_s_gdb() {
+    ./bin/zlab build --config debug >"$scratch/debug-build.log" 2>&1 || { tail -n 20 "$scratch/debug-build.log"; return 1; }
+    local build=$home/build/debug dir
+    for dir in "$build" "$(readlink -f "$build/source")"; do
+        mkdir -p "$root$dir" && mount --bind "$dir" "$root$dir" || return 1
+        mounted+=("$root$dir")
+    done
+    printf '#!/bin/sh\nexec chroot %q /usr/bin/env -i HOME=/root TERM=dumb PATH=/usr/bin:/bin /usr/bin/gdb-multiarch "$@"\n' \
+        "$root" >"$scratch/gdb-in-root"
+    chmod +x "$scratch/gdb-in-root"
+    ZLAB_GDB=$scratch/gdb-in-root debug hello -ex "show version" -ex "break do_init_module" -ex continue \
+        -ex lx-symbols -ex "info functions -n hello::" -ex delete -ex detach || return 1
+    shows gdb.log "^GNU gdb \(Debian 16\." &&
+        shows gdb.log "^loading @0x[0-9a-f]+: .*/hello\.ko$" &&
+        shows gdb.log "^File .*/hello\.rs:$" && shows gdb.log "^[0-9]+:.*hello::" &&
+        passed_check
+}
+
 the_host_is_as_it_was() {
     take_down || return 1
     [ ! -e "$root" ] || { echo "$root is still there"; return 1; }
@@ -139,6 +164,7 @@ run_test "./bin/zlab setup in it: Debian 13's packages, bindgen 0.71.1 as a pack
 run_test "zlab doctor in it: every tool ok, bindgen 0.71.1, GCC 14, rustc 1.96" doctor_passes_with_debian_13_s_tools
 run_test "zlab test hello in it: PASS on a kernel built with Debian 13's GCC 14" hello_passes_on_a_kernel_built_with_gcc_14
 run_test "a second zlab setup in it does nothing and says so" second_setup_does_nothing
+run_test "Debian 13's gdb 16.3 on the host's debug kernel: lx-symbols loads hello.ko, gdb names hello.rs's functions" lx_symbols_works_with_debian_13_s_gdb
 run_test "the root unmounted and removed: the host's packages and apt sources as they were" the_host_is_as_it_was
 printf 'took:'; printf ' %s;' "${took[@]}"; echo
 summary
