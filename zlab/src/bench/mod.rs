@@ -61,12 +61,22 @@ pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// This zlab as a new process, as a developer would run it, with this run's project, home
-/// and toolchain.
+/// This zlab as a new process, as a developer would run it, with this run's project, home,
+/// toolchain, kernel (series or tree of your own) and rustc: the builds it measures are the
+/// ones this run names.
 fn zlab_process(ctx: &RunContext) -> Result<std::process::Command> {
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
     cmd.env("ZLAB_PROJECT", &ctx.paths.project()?.root)
         .env("ZLAB_HOME", &ctx.paths.home)
         .env(Compiler::VARIABLE, ctx.paths.compiler.name());
+    if let Some(series) = &ctx.kernel {
+        cmd.env("ZLAB_KERNEL", series);
+    }
+    if let Some(tree) = crate::environment::non_empty(&ctx.env.kernel_source) {
+        cmd.env("ZLAB_KERNEL_SOURCE", tree);
+    }
+    if let Some(rust) = &ctx.rust {
+        cmd.env("ZLAB_RUST", &rust.series);
+    }
     Ok(cmd)
 }
