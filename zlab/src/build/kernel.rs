@@ -9,6 +9,7 @@ use crate::host::lock::DirLock;
 use crate::host::process;
 use crate::host::temp;
 use crate::inputs::kconfig;
+use crate::inputs::rust_pins::RustPins;
 use crate::inputs::source;
 use crate::inputs::variants;
 use crate::note;
@@ -72,6 +73,14 @@ pub fn prebuilt(ctx: &RunContext, variant: &str) -> Option<Result<Kernel>> {
 /// Under a kernel's build dir: a folder per project, with one per module in it.
 const MODULES_OUT: &str = "zlab-modules";
 
+/// The fragments the build dir's .config was made from (configure).
+const CONFIG_RECORD: &str = "zlab.config";
+
+/// What is a build dir's own, never copied into another (seed.rs): its finished-build records
+/// (a copy is unfinished until its own make succeeds), its configuration record (so a copy runs
+/// allnoconfig with its own rustc) and the modules built against it.
+const OWN_RECORDS: [&str; 4] = [VARIANT_MARKER, stamp::STAMP, CONFIG_RECORD, MODULES_OUT];
+
 fn read_prebuilt(dir: &Path, variant: &str) -> Result<(PathBuf, PathBuf)> {
     let built_as = fs::read_to_string(dir.join(VARIANT_MARKER))
         .with_context(|| format!("ZLAB_KERNEL_BUILD={} is not a finished zlab kernel build", dir.display()))?;
@@ -104,16 +113,15 @@ pub fn build(ctx: &RunContext, variant_name: &str, dir: Option<&Path>) -> Result
             variant_name,
             &source,
             &paths.build_dir(variant_name),
-            &other_rustcs_builds(ctx, variant_name),
+            &other_rustcs_builds(ctx, &pins.rust, variant_name),
         ),
     }
 }
 
 /// The variant's build dirs with the other rustc releases (the floor's and every pinned
 /// `--rust` series'), where a first build with this one may start (seed.rs).
-fn other_rustcs_builds(ctx: &RunContext, variant: &str) -> Vec<PathBuf> {
-    let Ok(pins) = ctx.pins() else { return vec![] };
-    let series = std::iter::once(None).chain(pins.rust.releases.iter().map(|r| Some(r.series.clone())));
+fn other_rustcs_builds(ctx: &RunContext, rust: &RustPins, variant: &str) -> Vec<PathBuf> {
+    let series = std::iter::once(None).chain(rust.releases.iter().map(|r| Some(r.series.clone())));
     series
         .filter(|s| *s != ctx.paths.rust_series)
         .map(|rust_series| crate::host::paths::Paths { rust_series, ..ctx.paths.clone() }.build_dir(variant))
@@ -176,7 +184,7 @@ fn build_in(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Path, see
         return Ok(kernel);
     };
 
-    let stale = match seed::from_sibling(&dir, &source, seeds, VARIANT_MARKER)? {
+    let stale = match seed::from_sibling(&dir, &source, seeds, VARIANT_MARKER, &OWN_RECORDS)? {
         true => format!("{stale}; only what rustc compiles is rebuilt in the copy"),
         false => stale,
     };
@@ -253,7 +261,7 @@ fn series_of(release: &str) -> Option<String> {
 /// allnoconfig with the merged fragments, redone when the fragments or the source changed: a
 /// .config made from another tree's Kconfig (a pin moved to another series) is never kept.
 fn configure(tc: &Toolchain, source: &Path, dir: &Path, merged: &str) -> Result<()> {
-    let fragments_file = dir.join("zlab.config");
+    let fragments_file = dir.join(CONFIG_RECORD);
     let record = format!("# zlab: allnoconfig of {} with these fragments\n{merged}", source.display());
     let unchanged = fs::read_to_string(&fragments_file).is_ok_and(|old| old == record) && dir.join(".config").is_file();
     if unchanged {

@@ -5,7 +5,7 @@
 //! build from nothing. The copy is the other build's files, never links to them, so building
 //! one never touches the other.
 
-use crate::host::lock::DirLock;
+use crate::host::lock::{DirLock, LOCK_FILE};
 use crate::host::process;
 use crate::note;
 use anyhow::{Context, Result};
@@ -16,19 +16,20 @@ use std::process::Command;
 /// Written before the copy and removed after it: a dir holding it was left half-copied.
 const COPYING: &str = "zlab-seeding-from";
 
-/// What is the other build's own and stays behind: its lock, its finished-build records (the
-/// copy is unfinished until its own make succeeds), its configuration record (so the copy runs
-/// allnoconfig with its own rustc) and the modules built against it.
-const NOT_COPIED: [&str; 6] =
-    [".zlab.lock", "zlab-variant", "zlab-build-stamp", "zlab.config", "zlab-modules", COPYING];
-
 /// If `dir` (locked by the caller) holds nothing yet, or only a copy that was interrupted, fills
-/// it from the first of `siblings` that holds a finished build of `source`. Says whether it did.
-pub fn from_sibling(dir: &Path, source: &Path, siblings: &[PathBuf], finished_marker: &str) -> Result<bool> {
+/// it from the first of `siblings` that holds a finished build of `source` (`finished_marker`
+/// says so), copying everything but the sibling's lock and `own_records`. Says whether it did.
+pub fn from_sibling(
+    dir: &Path,
+    source: &Path,
+    siblings: &[PathBuf],
+    finished_marker: &str,
+    own_records: &[&str],
+) -> Result<bool> {
     if dir.join(COPYING).exists() {
         clear(dir)?;
     }
-    if !holds_nothing(dir)? {
+    if !entries(dir, &[LOCK_FILE])?.is_empty() {
         return Ok(false);
     }
     for sibling in siblings {
@@ -44,20 +45,11 @@ pub fn from_sibling(dir: &Path, source: &Path, siblings: &[PathBuf], finished_ma
             sibling.display()
         );
         fs::write(dir.join(COPYING), format!("{}\n", sibling.display()))?;
-        copy(sibling, dir)?;
+        copy(sibling, dir, &[own_records, &[LOCK_FILE, COPYING]].concat())?;
         fs::remove_file(dir.join(COPYING))?;
         return Ok(true);
     }
     Ok(false)
-}
-
-fn holds_nothing(dir: &Path) -> Result<bool> {
-    for entry in fs::read_dir(dir)? {
-        if entry?.file_name() != ".zlab.lock" {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// Kbuild leaves a `source` link to its tree in every O= dir.
@@ -68,12 +60,13 @@ fn built_from(dir: &Path, source: &Path) -> bool {
     }
 }
 
-fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
+/// What `dir` holds, but for the names in `except`.
+fn entries(dir: &Path, except: &[&str]) -> Result<Vec<PathBuf>> {
     let mut paths = vec![];
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
-        if !NOT_COPIED.iter().any(|n| name == *n) {
+        if !except.iter().any(|n| name == *n) {
             paths.push(entry.path());
         }
     }
@@ -82,11 +75,7 @@ fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
 
 fn clear(dir: &Path) -> Result<()> {
     note!("zlab: {} holds an interrupted copy; removing it", dir.display());
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.file_name().is_some_and(|n| n == ".zlab.lock") {
-            continue;
-        }
+    for path in entries(dir, &[LOCK_FILE])? {
         if path.is_dir() && !path.is_symlink() {
             fs::remove_dir_all(&path)?;
         } else {
@@ -97,8 +86,8 @@ fn clear(dir: &Path) -> Result<()> {
 }
 
 /// `cp -a` keeps the files' times, which make compares, and the `source` link.
-fn copy(from: &Path, to: &Path) -> Result<()> {
-    let items = entries(from)?;
+fn copy(from: &Path, to: &Path, except: &[&str]) -> Result<()> {
+    let items = entries(from, except)?;
     if items.is_empty() {
         return Ok(());
     }
@@ -113,6 +102,8 @@ mod tests {
     use super::*;
 
     const MARKER: &str = "zlab-variant";
+    /// What kernel.rs passes as a build dir's own.
+    const OWN: [&str; 4] = [MARKER, "zlab-build-stamp", "zlab.config", "zlab-modules"];
 
     /// A finished build dir of `source` with one object, and a source tree for it.
     fn finished_build(root: &Path, name: &str, source: &Path) -> PathBuf {
@@ -147,7 +138,7 @@ mod tests {
     fn an_empty_dir_gets_the_siblings_files_but_not_its_records_or_modules() {
         let (root, source, dir) = setup();
         let sibling = finished_build(root.path(), "test", &source);
-        assert!(from_sibling(&dir, &source, std::slice::from_ref(&sibling), MARKER).unwrap());
+        assert!(from_sibling(&dir, &source, std::slice::from_ref(&sibling), MARKER, &OWN).unwrap());
         assert_eq!(names(&dir), [".zlab.lock", "kernel", "source"]);
         assert_eq!(std::fs::read_to_string(dir.join("kernel/fork.o")).unwrap(), "object");
         assert_eq!(std::fs::canonicalize(dir.join("source")).unwrap(), std::fs::canonicalize(&source).unwrap());
@@ -165,7 +156,7 @@ mod tests {
         let other_tree = root.path().join("linux-other");
         std::fs::create_dir_all(&other_tree).unwrap();
         let other = finished_build(root.path(), "test-rust1.97", &other_tree);
-        assert!(!from_sibling(&dir, &source, &[unfinished, other, root.path().join("absent")], MARKER).unwrap());
+        assert!(!from_sibling(&dir, &source, &[unfinished, other, root.path().join("absent")], MARKER, &OWN).unwrap());
         assert_eq!(names(&dir), [".zlab.lock"]);
     }
 
@@ -174,7 +165,7 @@ mod tests {
         let (root, source, dir) = setup();
         std::fs::write(dir.join("vmlinux"), "its own").unwrap();
         let sibling = finished_build(root.path(), "test", &source);
-        assert!(!from_sibling(&dir, &source, &[sibling], MARKER).unwrap());
+        assert!(!from_sibling(&dir, &source, &[sibling], MARKER, &OWN).unwrap());
         assert_eq!(names(&dir), [".zlab.lock", "vmlinux"]);
     }
 
@@ -186,7 +177,7 @@ mod tests {
         std::fs::create_dir_all(dir.join("kernel")).unwrap();
         std::fs::write(dir.join("kernel/fork.o"), "obj").unwrap();
         std::fs::write(dir.join("half-copied.o"), "").unwrap();
-        assert!(from_sibling(&dir, &source, &[sibling], MARKER).unwrap());
+        assert!(from_sibling(&dir, &source, &[sibling], MARKER, &OWN).unwrap());
         assert_eq!(names(&dir), [".zlab.lock", "kernel", "source"]);
         assert_eq!(std::fs::read_to_string(dir.join("kernel/fork.o")).unwrap(), "object");
     }

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::SystemTime;
 
-const STAMP: &str = "zlab-build-stamp";
+pub const STAMP: &str = "zlab-build-stamp";
 /// Bumped when zlab changes what a build makes (targets, environment), so old stamps lapse.
 const RECIPE: &str = "bzImage modules [scripts_gdb]; reproducible env v2";
 

@@ -7,6 +7,9 @@ use fs_err as fs;
 use std::fs::TryLockError;
 use std::path::Path;
 
+/// The file in a locked dir that holds the lock.
+pub const LOCK_FILE: &str = ".zlab.lock";
+
 pub struct DirLock {
     _file: fs::File,
 }
@@ -16,7 +19,7 @@ impl DirLock {
     /// process dies, so a killed run never leaves a stale lock).
     pub fn acquire(dir: &Path) -> Result<DirLock> {
         fs::create_dir_all(dir)?;
-        let path = dir.join(".zlab.lock");
+        let path = dir.join(LOCK_FILE);
         let file = fs::File::create(&path)?;
         match file.try_lock() {
             Ok(()) => {}
