@@ -110,16 +110,17 @@ nothing_partial_left() {
     [ -z "$left" ] || { echo "left behind: $left"; return 1; }
 }
 
+# Runs one test, quietly unless it fails; says how long it took, to show where a suite's time goes.
 run_test() {
-    local name=$1 log
+    local name=$1 log started=$SECONDS
     shift
     log=$(mktemp)
     if "$@" >"$log" 2>&1; then
         passed=$((passed + 1))
-        echo "ok   $name"
+        echo "ok   $name ($((SECONDS - started)) s)"
     else
         failed=$((failed + 1))
-        echo "FAIL $name"
+        echo "FAIL $name ($((SECONDS - started)) s)"
         sed 's/^/     | /' "$log" | tail -n 30
     fi
     rm -f "$log"

@@ -135,6 +135,7 @@ mod tests {
             runs: 3,
             wall: s(2.0),
             phases: [("modules".to_string(), s(1.0)), ("boot_to_init".to_string(), s(0.5))].into_iter().collect(),
+            own_share: Some(s(0.1)),
         };
         let svg = render(&Results { warm: Some(warm), ..Results::default() });
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));

@@ -22,6 +22,10 @@ pub struct EditLoop {
     /// From the touch to `zlab test`'s exit.
     pub wall: Stats,
     pub phases: BTreeMap<String, Stats>,
+    /// zlab's own share of each run: the kernel's up-to-date check and `other` (absent from
+    /// results written before it was measured).
+    #[serde(default)]
+    pub own_share: Option<Stats>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +51,7 @@ pub fn edit_loop(ctx: &RunContext, check_name: &str, runs: u32) -> Result<EditLo
     zlab_test(ctx, check_name)?; // from here on everything but the touched module is built
     let mut walls = Vec::new();
     let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut own_share = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
         touch_sources(&folder)?;
@@ -54,13 +59,15 @@ pub fn edit_loop(ctx: &RunContext, check_name: &str, runs: u32) -> Result<EditLo
         let wall = started.elapsed().as_secs_f64();
         walls.push(wall);
         let mut accounted = 0.0;
-        for (name, seconds) in phases_of(&result)?.by_name() {
+        let measured = phases_of(&result)?;
+        for (name, seconds) in measured.by_name() {
             if let Some(seconds) = seconds {
                 phases.entry(name.to_string()).or_default().push(seconds);
                 accounted += seconds;
             }
         }
         phases.entry(OTHER.to_string()).or_default().push(wall - accounted);
+        own_share.push(measured.kernel + wall - accounted);
     }
     Ok(EditLoop {
         check: check_name.to_string(),
@@ -68,6 +75,7 @@ pub fn edit_loop(ctx: &RunContext, check_name: &str, runs: u32) -> Result<EditLo
         runs: walls.len(),
         wall: Stats::of(&walls).context("no runs")?,
         phases: phases.iter().filter_map(|(k, v)| Some((k.clone(), Stats::of(v)?))).collect(),
+        own_share: Stats::of(&own_share),
     })
 }
 
