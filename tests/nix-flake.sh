@@ -270,13 +270,19 @@ develop_doctor() {
 # `nix fmt` with no arguments formats the repository (Nix >= 2.25 passes none) and never reads
 # standard input, which stays open here as a terminal's would.
 fmt_formats_the_repository() {
-    local copy=$work/fmt-flake
+    local copy=$work/fmt-flake stdin holder status=0
     cp -r "$flake" "$copy" && printf '{ a=1; }\n' >"$copy/nix/unformatted.nix" || return 1
     [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$copy"
-    # A pipe that stays open for two minutes stands for a terminal: the old formatter (alejandra
-    # with no arguments) would read it to the end.
-    if ! sleep 120 | (cd "$copy" && limit=100 nix_ fmt); then
-        echo "nix fmt failed or waited on standard input"
+    # Standard input that stays open for two minutes stands for a terminal: the old formatter
+    # (alejandra with no arguments) would read it to the end and hit the 100 s limit. It is held
+    # open by a process of its own, not a pipe, which the shell would wait for even after nix fmt.
+    exec {stdin}< <(exec sleep 120)
+    holder=$!
+    (cd "$copy" && limit=100 nix_ fmt) <&"$stdin" || status=$?
+    exec {stdin}<&-
+    kill "$holder" 2>/dev/null
+    if [ "$status" -ne 0 ]; then
+        echo "nix fmt failed or waited on standard input (status $status)"
         return 1
     fi
     cat "$copy/nix/unformatted.nix"
