@@ -8,11 +8,13 @@ fault_repo="${scratch:?tests/fault-repo.sh: source tests/lib.sh first}/fault-rep
 repo_copy "$fault_repo"
 cp -r zlab/tests/guest-modules/zlab_* "$fault_repo/modules/"
 
-# add_check NAME TIMEOUT MODULES STEP: a check with one guest step.
+# add_check NAME TIMEOUT MODULES STEP [VARIANT]: a check with one guest step, on the kernel
+# VARIANT (default: the test kernel).
 add_check() {
     cat >"$fault_repo/checks/$1.toml" <<TOML
 description = "test-only: $1"
 timeout = $2
+variant = "${5:-test}"
 modules = [$3]
 
 [[step]]
@@ -30,5 +32,9 @@ add_check fault-hang 15 '"zlab_fault"' "insmod /lib/modules/zlab_fault.ko mode=5
 add_check fault-bad-param 30 '"zlab_fault"' "insmod /lib/modules/zlab_fault.ko mode=9"
 add_check fault-unresolved 30 '"zlab_unresolved"' "insmod /lib/modules/zlab_unresolved.ko"
 add_check fault-broken 30 '"zlab_broken"' "insmod /lib/modules/zlab_broken.ko"
+# Bugs Rust's type system accepts, each reported by one of the kernel's detectors.
+add_check detect-overflow 30 '"zlab_overflow"' "insmod /lib/modules/zlab_overflow.ko"
+add_check detect-atomic-sleep 30 '"zlab_atomic_sleep"' "insmod /lib/modules/zlab_atomic_sleep.ko"
+add_check detect-lock-order 60 '"zlab_lock_order"' "insmod /lib/modules/zlab_lock_order.ko" strict
 # A healthy guest that takes a while: something to interrupt, and to run twice at once.
 add_check slow-clean 90 '' "sleep 8; echo slept"

@@ -2,7 +2,9 @@
 # Guests that fail for real, each judged from its console: the test-only modules panic, oops,
 # hit BUG and WARN, hang, refuse a parameter, miss a symbol and fail to compile; a healthy check
 # in the same run still passes. Then: no QEMU is left, and the guest had no network and no way
-# to the host. Prints one line per test and ends with `N passed, N failed`.
+# to the host. Then bugs only the kernel's detectors see (an overflow, a sleep under a spinlock,
+# an AB-BA lock order), each its own failure at its line, ten boots of ten. Prints one line per
+# test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
@@ -211,7 +213,84 @@ run_test "a module that does not compile: its name and first error, no boot" \
     fails_first_with fault-broken "could not boot" "module zlab_broken did not build" "error[E0308]: mismatched types" \
     "zlab_broken.rs:21"
 run_test "a healthy check in the same run still passes" healthy_check_still_passes
+
 run_test "no QEMU, nor anything else zlab started, is left running" nothing_is_left
 run_test "the guest has no network, no devices and no way to the host" guest_is_isolated
+
+# The kernel's bug detectors: bugs Rust's type system accepts, which pass on a kernel without
+# the detectors (allnoconfig's defaults), each failing with its own kind at the module's line.
+# From here on from_json and names_its_line read this run's results.
+json=$scratch/detectors.json
+junit=$scratch/detectors.xml
+detector_checks=(detect-overflow detect-atomic-sleep detect-lock-order)
+ZLAB_PROJECT=$fault_repo ./bin/zlab test --json --junit "$junit" "${detector_checks[@]}" >"$json" 2>"$scratch/detectors.out" </dev/null
+
+# detected_at CHECK KIND FILE LINE [COLUMN] [ROLE SITE_LINE]: CHECK's first failure is KIND at
+# FILE:LINE(:COLUMN) in the JSON, JUnit's failure message names that place, and (with ROLE) a
+# site of the report is ROLE at FILE:SITE_LINE.
+detected_at() {
+    python3 - "$json" "$junit" "$@" <<'PY'
+import json, sys
+import xml.etree.ElementTree as ET
+path, junit, name, kind, file, line, *rest = sys.argv[1:]
+column = int(rest.pop(0)) if rest and rest[0].isdigit() else None
+check = next(c for c in json.load(open(path))["checks"] if c["name"] == name)
+first = check["failures"][0]
+print(first["message"].splitlines()[0])
+assert check["result"] == "fail", check["result"]
+assert first["kind"] == kind, f"first failure is {first['kind']}, not {kind}"
+at = first["location"]
+assert at and (at["file"], at["line"]) == (file, int(line)), f"at {at}, not {file}:{line}"
+if column is not None:
+    assert at["column"] == column, f"column {at['column']}, not {column}"
+case = next(c for c in ET.parse(junit).getroot().iter("testcase") if c.get("classname") == name and c.get("name") == "boot")
+message = case.find("failure").get("message")
+assert f"{file.rsplit('/', 1)[-1]}:{line}" in message, message
+if rest:
+    role, site_line = rest
+    sites = [(s["role"], s["location"] and (s["location"]["file"], s["location"]["line"])) for s in first["sites"]]
+    print("sites:", sites)
+    assert (role, (file, int(site_line))) in sites, f"no site {role} at {file}:{site_line}"
+    assert f"{role} at {file}:{site_line}" in message, message
+PY
+}
+
+# line_in MODULE PATTERN: the line of zlab/tests/guest-modules/MODULE/MODULE.rs that PATTERN is on.
+line_in() {
+    grep -nF -- "$2" "zlab/tests/guest-modules/$1/$1.rs" | head -n 1 | cut -d: -f1
+}
+overflow_line=$(line_in zlab_overflow "a + b")
+overflow_column=$(awk -v n="$overflow_line" 'NR == n { print index($0, "a + b") }' zlab/tests/guest-modules/zlab_overflow/zlab_overflow.rs)
+overflow_named() {
+    fails_first_with detect-overflow overflow "attempt to add with overflow" &&
+        detected_at detect-overflow overflow zlab_overflow.rs "$overflow_line" "$overflow_column"
+}
+run_test "overflow (u8 200 + 100): its own kind at zlab_overflow.rs:$overflow_line:$overflow_column, 'attempt to add with overflow'" \
+    overflow_named
+sleep_line=$(line_in zlab_atomic_sleep "readings.push(")
+run_test "a GFP_KERNEL allocation under a SpinLock: sleep in atomic context at zlab_atomic_sleep.rs:$sleep_line" \
+    detected_at detect-atomic-sleep "sleep in atomic context" modules/zlab_atomic_sleep/zlab_atomic_sleep.rs "$sleep_line"
+audit_line=$(line_in zlab_lock_order "let accounts = ACCOUNTS.lock();")
+deposit_line=$(line_in zlab_lock_order "let mut ledger = LEDGER.lock();")
+run_test "an AB-BA lock order (strict kernel): lockdep, both acquisitions decoded (lines $audit_line and $deposit_line)" \
+    detected_at detect-lock-order lockdep modules/zlab_lock_order/zlab_lock_order.rs "$audit_line" \
+    "LEDGER taken while ACCOUNTS was held" "$deposit_line"
+
+# Not luck: every one of ten boots of each fails with its detector's kind.
+ten_of_ten() {
+    local out=$scratch/detectors-10.json
+    ZLAB_PROJECT=$fault_repo ./bin/zlab test --repeat 10 --json "${detector_checks[@]}" >"$out" 2>/dev/null </dev/null
+    python3 - "$out" <<'PY'
+import collections, json, sys
+kinds = {"detect-overflow": "overflow", "detect-atomic-sleep": "sleep in atomic context", "detect-lock-order": "lockdep"}
+runs = collections.Counter()
+for check in json.load(open(sys.argv[1]))["checks"]:
+    first = check["failures"][0]["kind"] if check["failures"] else "pass"
+    runs[(check["name"], first)] += 1
+print(dict(runs))
+assert all(runs[(name, kind)] == 10 for name, kind in kinds.items()), runs
+PY
+}
+run_test "each detector's check fails 10 runs of 10 with its own kind" ten_of_ten
 
 summary

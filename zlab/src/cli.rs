@@ -142,6 +142,10 @@ pub struct WatchArgs {
     /// Boot up to N checks at once [default: the CPU count]
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub parallel: Option<u32>,
+    /// Boot every check on this kernel variant (kernel/variants.toml) instead of its own, e.g.
+    /// `strict` for lockdep and kmemleak
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 // `zlab parse`
@@ -242,4 +246,8 @@ pub struct TestArgs {
     /// the host's rustc and with that newer one
     #[arg(long)]
     pub matrix: bool,
+    /// Boot every check on this kernel variant (kernel/variants.toml) instead of its own, e.g.
+    /// `strict` for lockdep and kmemleak (checks/NAME.toml may ask for one with `variant =`)
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }

@@ -19,6 +19,8 @@ pub struct RunContext {
     pub kernel: Option<String>,
     /// The newer rustc `--rust` chose, if any; else the host's (the floor) or ZLAB_RUSTC's.
     pub rust: Option<RustPin>,
+    /// The kernel variant `--variant` boots every check on, if any; else each check's own.
+    pub variant: Option<String>,
     pins: OnceLock<Pins>,
 }
 
@@ -27,7 +29,7 @@ impl RunContext {
         let mut paths = Paths::discover(&env, compiler)?;
         paths.own_kernels = paths.project.as_ref().is_some_and(|p| shipped::differs(&p.kernel_dir()));
         let tools = Toolchain::new(&env, &paths.tools_root(), compiler, None);
-        let ctx = RunContext { env, paths, tools, kernel: None, rust: None, pins: OnceLock::new() };
+        let ctx = RunContext { env, paths, tools, kernel: None, rust: None, variant: None, pins: OnceLock::new() };
         match kernel {
             None => Ok(ctx),
             Some(_) if crate::environment::non_empty(&ctx.env.kernel_source).is_some() => bail!(
@@ -71,7 +73,17 @@ impl RunContext {
     ) -> RunContext {
         let rust_dir = rust.as_ref().map(|r| newer_rust::dir(&paths.tools_root(), &r.release));
         let tools = Toolchain::new(&self.env, &paths.tools_root(), paths.compiler, rust_dir.as_deref());
-        RunContext { env: self.env.clone(), paths, tools, kernel, rust, pins }
+        RunContext { env: self.env.clone(), paths, tools, kernel, rust, variant: self.variant.clone(), pins }
+    }
+
+    /// The same run with every check on the kernel variant `name` (`--variant`), or on its own
+    /// for None. An unknown variant is refused here, before anything is built.
+    pub fn with_variant(mut self, name: Option<&str>) -> Result<RunContext> {
+        if let Some(name) = name {
+            crate::inputs::variants::load(&self.paths, name)?;
+        }
+        self.variant = name.map(str::to_string);
+        Ok(self)
     }
 
     /// The same run building the pinned kernel `series` (`--kernel`, `zlab test --matrix`). A

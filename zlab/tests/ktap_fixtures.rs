@@ -183,9 +183,9 @@ fn synthetic_faults_match_kernel_headers_only() {
         fault_kinds(&console),
         [
             (FaultKind::Warning, 29),
-            (FaultKind::Bug, 33),
+            (FaultKind::AtomicSleep, 33),
             (FaultKind::Bug, 34),
-            (FaultKind::Bug, 35), // Rust panic; its `kernel BUG at` is folded in
+            (FaultKind::Overflow, 35), // a Rust overflow panic; its `kernel BUG at` is folded in
             (FaultKind::Oops, 39),
             (FaultKind::Panic, 41),
         ]

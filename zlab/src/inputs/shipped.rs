@@ -11,7 +11,10 @@ pub const FRAGMENTS: &[(&str, &str)] = &[
     ("base", include_str!("../../../kernel/configs/base.config")),
     ("base-7.2", include_str!("../../../kernel/configs/base-7.2.config")),
     ("debug", include_str!("../../../kernel/configs/debug.config")),
+    ("detectors", include_str!("../../../kernel/configs/detectors.config")),
     ("kunit", include_str!("../../../kernel/configs/kunit.config")),
+    ("leaks", include_str!("../../../kernel/configs/leaks.config")),
+    ("lockdep", include_str!("../../../kernel/configs/lockdep.config")),
     ("rust", include_str!("../../../kernel/configs/rust.config")),
     ("samples", include_str!("../../../kernel/configs/samples.config")),
 ];

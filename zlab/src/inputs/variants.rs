@@ -134,10 +134,13 @@ mod tests {
             let (text, _) = merged_fragments(&paths, &test, series).unwrap();
             text.lines().filter_map(|l| l.strip_prefix("# --- kernel/configs/")).map(str::to_string).collect()
         };
-        assert_eq!(names(Some("7.3")), ["base.config", "rust.config", "kunit.config", "samples.config"]);
+        assert_eq!(
+            names(Some("7.3")),
+            ["base.config", "rust.config", "kunit.config", "samples.config", "detectors.config"]
+        );
         assert_eq!(
             names(Some("7.2")),
-            ["base.config", "base-7.2.config", "rust.config", "kunit.config", "samples.config"]
+            ["base.config", "base-7.2.config", "rust.config", "kunit.config", "samples.config", "detectors.config"]
         );
         assert_eq!(names(None), names(Some("7.3")));
     }

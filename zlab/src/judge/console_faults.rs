@@ -1,11 +1,13 @@
 //! Kernel fault detection on a serial console: panics, oopses, BUGs and
-//! WARNINGs, matched on the exact headers the kernel prints.
+//! WARNINGs, matched on the exact headers the kernel prints, and the reports of the kernel's
+//! bug detectors (judge::detectors), each its own kind.
 
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::judge::frames::{self, Frame};
+use crate::judge::detectors::{self, Site};
+use crate::judge::frames::Frame;
 use crate::judge::ktap::strip_printk_prefix;
 
 /// Lines kept after the header line in a fault's excerpt.
@@ -18,6 +20,15 @@ pub enum FaultKind {
     Oops,
     Bug,
     Warning,
+    /// A Rust arithmetic overflow check (CONFIG_RUST_OVERFLOW_CHECKS).
+    Overflow,
+    /// A call that may sleep in atomic context (CONFIG_DEBUG_ATOMIC_SLEEP), or a real sleep there.
+    AtomicSleep,
+    Lockdep,
+    /// kmemleak's unreferenced object.
+    Leak,
+    Kfence,
+    Kasan,
 }
 
 impl fmt::Display for FaultKind {
@@ -27,6 +38,12 @@ impl fmt::Display for FaultKind {
             FaultKind::Oops => "oops",
             FaultKind::Bug => "BUG",
             FaultKind::Warning => "WARNING",
+            FaultKind::Overflow => "overflow",
+            FaultKind::AtomicSleep => "sleep in atomic context",
+            FaultKind::Lockdep => "lockdep",
+            FaultKind::Leak => "memory leak",
+            FaultKind::Kfence => "KFENCE",
+            FaultKind::Kasan => "KASAN",
         })
     }
 }
@@ -48,6 +65,12 @@ pub struct Fault {
     /// The code addresses its report names, most trusted first (judge::frames).
     #[serde(skip)]
     pub frames: Vec<Frame>,
+    /// What happened at `location`, where the header does not say: `ACCOUNTS taken while
+    /// LEDGER was held`, `512 bytes no pointer refers to, allocated`.
+    pub role: Option<String>,
+    /// The other places a detector's report names: the acquisitions of a lock-order cycle,
+    /// the lock held where a task slept, where memory was allocated and freed.
+    pub sites: Vec<Site>,
 }
 
 /// A place in source code: as a Rust panic names it (`panicked at FILE:LINE:COL:`), or as
@@ -75,7 +98,30 @@ impl Fault {
     /// console: `BUG at console line 848: Rust panic at hello.rs:58:17: the message`, or
     /// `oops at console line 851: in <hello::Hello as kernel::Module>::init at modules/hello/hello.rs:40`.
     pub fn summary(&self) -> String {
+        let mut summary = self.own_place();
+        for site in &self.sites {
+            match (&site.location, &site.symbol) {
+                (Some(at), _) => summary.push_str(&format!("; {} at {at}", site.role)),
+                (None, Some(symbol)) => summary.push_str(&format!("; {} at {symbol}", site.role)),
+                (None, None) => {}
+            }
+        }
+        summary
+    }
+
+    fn own_place(&self) -> String {
         let on_console = format!("{} at console line {}", self.kind, self.line_number);
+        if let Some(role) = &self.role {
+            let place = match (&self.location, self.frames.first()) {
+                (Some(at), _) => match &at.function {
+                    Some(function) => format!(", in {function} at {at}"),
+                    None => format!(" at {at}"),
+                },
+                (None, Some(frame)) => format!(" at {:#}+{:#x}", rustc_demangle::demangle(&frame.symbol), frame.offset),
+                (None, None) => String::new(),
+            };
+            return format!("{on_console}: {role}{place}");
+        }
         match &self.location {
             Some(at) if self.rust_panic => {
                 let message = self.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
@@ -134,21 +180,27 @@ pub fn scan(console: &str) -> Vec<Fault> {
             continue;
         }
         let excerpt_end = lines.len().min(index + 1 + EXCERPT_FOLLOWING_LINES);
-        let (mut location, mut panic_message) = (None, None);
+        let (mut kind, mut location, mut panic_message) = (header.kind(), None, None);
         if header == Header::RustPanic {
             rust_panic_excerpt_end = excerpt_end;
             location = panic_location(message);
             let next = lines.get(index + 1).map(|l| strip_printk_prefix(l).unwrap_or(l).trim());
             panic_message = next.filter(|m| !m.is_empty() && classify(m).is_none()).map(str::to_string);
+            if panic_message.as_deref().is_some_and(detectors::is_overflow) {
+                kind = FaultKind::Overflow;
+            }
         }
+        let report = detectors::read_report(kind, &lines[index..]);
         faults.push(Fault {
-            kind: header.kind(),
+            kind,
             line_number: index + 1,
             excerpt: lines[index..excerpt_end].iter().map(|l| l.to_string()).collect(),
             location,
             rust_panic: header == Header::RustPanic,
             message: panic_message,
-            frames: frames::of(&lines[index..]),
+            frames: report.frames,
+            role: report.role,
+            sites: report.sites,
         });
     }
     faults
@@ -173,6 +225,7 @@ enum Header {
     RustPanic,
     Bug,
     Warning,
+    Detector(FaultKind),
 }
 
 impl Header {
@@ -182,6 +235,7 @@ impl Header {
             Header::Oops => FaultKind::Oops,
             Header::KernelBugAt | Header::RustPanic | Header::Bug => FaultKind::Bug,
             Header::Warning => FaultKind::Warning,
+            Header::Detector(kind) => kind,
         }
     }
 }
@@ -195,6 +249,9 @@ fn classify(message: &str) -> Option<Header> {
     }
     if is_oops_header(message) {
         return Some(Header::Oops);
+    }
+    if let Some(kind) = detectors::classify(message) {
+        return Some(Header::Detector(kind));
     }
     // lib/bug.c report_bug(): pr_crit("kernel BUG at %s:%u!\n", ...)
     if message.starts_with("kernel BUG at ") {
@@ -301,7 +358,7 @@ mod tests {
             [
                 (FaultKind::Warning, 2),
                 (FaultKind::Warning, 3),
-                (FaultKind::Bug, 4),
+                (FaultKind::AtomicSleep, 4),
                 (FaultKind::Bug, 5),
                 (FaultKind::Bug, 7),
                 (FaultKind::Oops, 8),
@@ -318,7 +375,7 @@ mod tests {
 [    3.0] kernel BUG at rust/helpers/bug.c:7!
 [    3.0] monitor event: 0040 ilc:2 [#1]SMP 
 ";
-        assert_eq!(kinds(console), [(FaultKind::Bug, 1), (FaultKind::Oops, 5)]);
+        assert_eq!(kinds(console), [(FaultKind::Overflow, 1), (FaultKind::Oops, 5)]);
         let panic = &scan(console)[0];
         assert!(panic.excerpt[3].contains("kernel BUG at"));
         let at = SourceLocation { file: "rust/kernel/x.rs".into(), line: 10, column: Some(5), function: None };
@@ -326,7 +383,7 @@ mod tests {
         assert_eq!(panic.message.as_deref(), Some("attempt to add with overflow"));
         assert_eq!(
             panic.summary(),
-            "BUG at console line 1: Rust panic at rust/kernel/x.rs:10:5: attempt to add with overflow"
+            "overflow at console line 1: Rust panic at rust/kernel/x.rs:10:5: attempt to add with overflow"
         );
         assert_eq!(scan(console)[1].location, None);
     }

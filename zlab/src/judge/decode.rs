@@ -43,6 +43,9 @@ pub fn locate(verdict: &mut Verdict, objects: &Objects) {
 }
 
 fn locate_fault(fault: &mut Fault, objects: &Objects) {
+    for site in &mut fault.sites {
+        site.location = site.frames.iter().find_map(|frame| objects.place_of(frame));
+    }
     let Some(place) = fault.frames.iter().find_map(|frame| objects.place_of(frame)) else {
         return;
     };

@@ -41,6 +41,28 @@ pub fn of(lines: &[&str]) -> Vec<Frame> {
     frames
 }
 
+/// The frames listed one a line from `lines[0]` on, as lockdep, kmemleak, KFENCE and KASAN print
+/// a stack (`   SYMBOL+0xOFF/0xSIZE [MODULE]`, with or without ` [<ADDRESS>]` before it), up to
+/// the first line that is not one. Each is a return address.
+pub fn listed(lines: &[&str]) -> Vec<Frame> {
+    lines
+        .iter()
+        .map(|line| strip_printk_prefix(line).unwrap_or(line).trim())
+        .map_while(|entry| {
+            let entry = match entry.strip_prefix("[<") {
+                Some(rest) => rest.split_once("] ")?.1,
+                None => entry,
+            };
+            named(entry, false)
+        })
+        .collect()
+}
+
+/// The one frame `text` names (`SYMBOL+0xOFF/0xSIZE [MODULE]`), a return address, or none.
+pub fn named_at(text: &str) -> Vec<Frame> {
+    named(text, false).into_iter().collect()
+}
+
 /// `SYMBOL+0xOFF/0xSIZE [MODULE]…` at the start of `text`.
 fn named(text: &str, exact: bool) -> Option<Frame> {
     let (symbol, rest) = text.split_once('+')?;
@@ -99,6 +121,26 @@ mod tests {
             frames,
             [frame(INIT, 0x1b6, Some("zlab_fault"), true), frame(INIT, 0x1ba, Some("zlab_fault"), true)]
         );
+    }
+
+    #[test]
+    fn a_listed_stack_ends_at_its_first_other_line() {
+        let lines = [
+            "[    2.1]        lock_acquire+0x1ae/0x3c0 ",
+            "[    2.1]  [<000003ff600001e4>] deposit+0x3c/0x90 [zlab_lock_order]",
+            "[    2.1]        init_module+0x1a/0x1000 [zlab_lock_order]",
+            "[    2.1] ",
+            "[    2.1]        later+0x1/0x2",
+        ];
+        assert_eq!(
+            listed(&lines),
+            [
+                frame("lock_acquire", 0x1ae, None, false),
+                frame("deposit", 0x3c, Some("zlab_lock_order"), false),
+                frame("init_module", 0x1a, Some("zlab_lock_order"), false),
+            ]
+        );
+        assert!(listed(&["-> #0 (LEDGER){+.+.}-{4:4}:"]).is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod console_faults;
 pub mod decode;
+pub mod detectors;
 pub mod frames;
 pub mod ktap;
 pub mod verdict;

@@ -67,6 +67,14 @@ impl Failure {
         }
     }
 
+    /// The other places a detector's report names (judge::detectors).
+    pub fn sites(&self) -> &[crate::judge::detectors::Site] {
+        match self {
+            Failure::Fault(fault) => &fault.sites,
+            _ => &[],
+        }
+    }
+
     /// A short name for summaries and machine-readable output.
     pub fn kind(&self) -> String {
         match self {

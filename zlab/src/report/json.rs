@@ -50,6 +50,10 @@ pub struct FailureEntry {
     pub message: String,
     /// `{file, line, column}` where the source says it failed (a Rust panic), else null.
     pub location: Option<crate::judge::console_faults::SourceLocation>,
+    /// The other places a detector's report names, each `{role, location, symbol}`: the
+    /// acquisitions of a lock-order cycle, the lock held where a task slept, where memory was
+    /// allocated and freed.
+    pub sites: Vec<crate::judge::detectors::Site>,
 }
 
 #[derive(Serialize)]
@@ -113,7 +117,8 @@ fn check_run(o: &Outcome) -> CheckRun {
             (if v.passed() { "pass" } else { "fail" }, failure_entries(&v.failures), Some(ktap_of(&v.ktap, &o.suites)))
         }
         Err(e) => {
-            let failure = FailureEntry { kind: "could not boot".into(), message: e.clone(), location: None };
+            let failure =
+                FailureEntry { kind: "could not boot".into(), message: e.clone(), location: None, sites: vec![] };
             ("error", vec![failure], None)
         }
     };
@@ -139,7 +144,12 @@ fn check_run(o: &Outcome) -> CheckRun {
 pub fn failure_entries(failures: &[Failure]) -> Vec<FailureEntry> {
     failures
         .iter()
-        .map(|f| FailureEntry { kind: f.kind(), message: f.to_string(), location: f.location().cloned() })
+        .map(|f| FailureEntry {
+            kind: f.kind(),
+            message: f.to_string(),
+            location: f.location().cloned(),
+            sites: f.sites().to_vec(),
+        })
         .collect()
 }
 

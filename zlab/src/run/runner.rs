@@ -114,13 +114,17 @@ impl Outcome {
     }
 }
 
-/// The checks to run: all of checks/, or the named ones (an unknown name is an error). Each
-/// also expects the kernel's banner with the pinned release, so a stale kernel never passes.
+/// The checks to run: all of checks/, or the named ones (an unknown name is an error), on
+/// `--variant`'s kernel where one was given. Each also expects the kernel's banner with the
+/// pinned release, so a stale kernel never passes.
 pub fn select(ctx: &RunContext, names: &[String]) -> Result<Vec<Check>> {
     let release = ctx.kernel_release()?;
     let mut all = check::load_dir(&ctx.paths.checks_dir()?)?;
     for check in &mut all {
         check.expect.push(format!("Linux version {release} "));
+        if let Some(variant) = &ctx.variant {
+            check.variant.clone_from(variant);
+        }
     }
     pick(all, names)
 }
