@@ -55,6 +55,14 @@ pub struct TestResult {
 pub struct Report {
     pub suites: Vec<TestResult>,
     pub problems: Vec<String>,
+    /// Subtests that printed their header (`KTAP version`, `# Subtest:`),
+    /// then `ok` with no result between: they said they passed and ran
+    /// nothing (kunit.py: "0 tests run!"). KUnit itself prints `# SKIP` there.
+    pub ran_nothing: Vec<String>,
+    /// Whether any KTAP was printed: a version line, plan, subtest header or
+    /// result. A KUnit run with nothing to run prints `KTAP version 1` and
+    /// `1..0` (the kernel's executor, when `kunit.filter_glob` matches no suite).
+    pub ktap_seen: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -413,11 +421,19 @@ struct Parser {
     /// Top-level results of earlier runs (each insmod starts a new run).
     finished_suites: Vec<TestResult>,
     problems: Vec<String>,
+    ran_nothing: Vec<String>,
+    ktap_seen: bool,
 }
 
 impl Parser {
     fn new() -> Self {
-        Parser { stack: vec![Block::at(0)], finished_suites: Vec::new(), problems: Vec::new() }
+        Parser {
+            stack: vec![Block::at(0)],
+            finished_suites: Vec::new(),
+            problems: Vec::new(),
+            ran_nothing: Vec::new(),
+            ktap_seen: false,
+        }
     }
 
     fn top(&mut self) -> &mut Block {
@@ -433,6 +449,11 @@ impl Parser {
             return;
         }
         let kind = if indent > MAX_INDENT { Line::Text } else { classify(content) };
+        match kind {
+            Line::Version { .. } | Line::Plan(_) | Line::Result(_) => self.ktap_seen = true,
+            Line::Subtest(_) if indent > 0 => self.ktap_seen = true,
+            _ => {}
+        }
         match kind {
             Line::Version { tap } => self.header(indent, Header::Version { tap }),
             Line::Subtest(_) if indent == 0 => self.diagnostic(indent, message),
@@ -509,6 +530,11 @@ impl Parser {
             if let Some(plan) = subtest.plan.filter(|&n| n != subtest.printed) {
                 self.problems
                     .push(format!("{label}: plan announced {plan} results but {} were printed", subtest.printed));
+            }
+            let opened = subtest.has_version || subtest.name.is_some();
+            if opened && subtest.results.is_empty() && parsed.outcome == Outcome::Pass {
+                self.ran_nothing
+                    .push(format!("{label}: its header was printed, then `ok` with no test result between"));
             }
             diagnostics.append(&mut subtest.header_diagnostics);
             diagnostics.append(&mut subtest.pending);
@@ -658,7 +684,7 @@ impl Parser {
         self.check_top_level_plan("the stream stops there");
         let mut suites = self.finished_suites;
         suites.append(&mut self.stack[0].results);
-        Report { suites, problems: self.problems }
+        Report { suites, problems: self.problems, ran_nothing: self.ran_nothing, ktap_seen: self.ktap_seen }
     }
 }
 
@@ -888,6 +914,7 @@ ok 1 older_kernel_module
         let report = parse("[    0.1] Linux version 7.3.0\nHello\n");
         assert!(report.is_complete());
         assert!(report.suites.is_empty());
+        assert!(!report.ktap_seen);
     }
 
     /// Older kernels' KUnit indents each level by a tab; a tab reaches the
@@ -934,6 +961,38 @@ ok 1 older_kernel_module
         assert_eq!(after_columns("\t\tx", 8), "\tx");
         assert_eq!(after_columns("  x", 8), "x");
         assert_eq!(after_columns("\tx", 4), "x");
+    }
+
+    /// KUnit's executor prints a run header and a plan of 0 when it has no
+    /// suite to run (`kunit.filter_glob` matching none): KTAP, no results, no
+    /// problem. Whether that is a failure is the verdict's to say.
+    #[test]
+    fn a_run_of_nothing_is_seen_and_complete() {
+        let report = parse("[    0.5] KTAP version 1\n[    0.5] 1..0\n[    0.6] Run /init as init process\n");
+        assert!(report.is_complete(), "{:?}", report.problems);
+        assert!(report.ktap_seen);
+        assert!(report.suites.is_empty() && report.ran_nothing.is_empty());
+        assert_eq!(report.counts().total(), 0);
+    }
+
+    /// A subtest that printed its header and then `ok` ran nothing, as
+    /// kunit.py says ("0 tests run!"); KUnit itself marks such a case
+    /// `# SKIP`, and a header of a plan alone makes no subtest (kunit.py).
+    #[test]
+    fn a_subtest_header_then_ok_ran_nothing() {
+        let report = parse(
+            "KTAP version 1\n1..1\n  # Subtest: suite\n  1..3\n    # Subtest: case\n  ok 1 case\n\
+             \x20   KTAP version 1\n    # Subtest: params\n  ok 2 params # SKIP\n    1..0\n  ok 3 plan_only\nok 1 suite\n",
+        );
+        assert!(report.is_complete(), "{:?}", report.problems);
+        assert_eq!(
+            report.ran_nothing,
+            ["test suite.case: its header was printed, then `ok` with no test result between"]
+        );
+        assert_eq!(report.counts(), Counts { passed: 2, failed: 0, skipped: 1 });
+        let failed = parse("KTAP version 1\n1..1\n    # Subtest: s\n    1..1\nnot ok 1 s\n");
+        assert!(failed.ran_nothing.is_empty(), "a failed one is a failure already");
+        assert!(!failed.is_complete());
     }
 
     /// Every line behind one space, as in a console some tool prefixed:
