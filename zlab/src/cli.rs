@@ -156,6 +156,10 @@ pub struct ParseArgs {
     /// Hold the console to this check of the project (checks/NAME.toml)
     #[arg(long, value_name = "NAME")]
     pub check: Option<String>,
+    /// Fail when no KUnit test reported a result (as kunit.py parse does); without it a console
+    /// with no tests passes on the rest
+    #[arg(long)]
+    pub ktap: bool,
     /// Print the result as JSON on stdout (the report goes to stderr)
     #[arg(long)]
     pub json: bool,

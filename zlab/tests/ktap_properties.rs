@@ -226,7 +226,7 @@ fn one_generated_console_reads_as_kunit_prints_it() {
     let suite = Case { children: vec![leaf("a", true), leaf("b", false)], ..leaf("s", false) };
     let runs = [KtapRun { version: Some("KTAP version 1"), plan: true, cases: vec![suite] }];
     let style =
-        Style { indent: 4, dash: false, crlf: false, prefixes: vec![ktap_gen::Prefix::None], noise: vec![None] };
+        Style { indent: "    ", dash: false, crlf: false, prefixes: vec![ktap_gen::Prefix::None], noise: vec![None] };
     let text = ktap_gen::console(&ktap_gen::render(&runs, &style), &style);
     assert_eq!(
         text,

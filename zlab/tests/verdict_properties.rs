@@ -190,6 +190,7 @@ fn kind(failure: &Failure) -> &'static str {
         Failure::Forbidden { .. } => "forbidden",
         Failure::KtapIncomplete { .. } => "KTAP incomplete",
         Failure::KtapFailed { .. } => "KUnit failure",
+        Failure::NoTestsRan { .. } => "no tests ran",
         Failure::SuiteMissing { .. } => "suite missing",
         Failure::SuiteTooSmall { .. } => "suite too small",
     }

@@ -3,7 +3,12 @@
 //! The console is a mix of printk lines (`[    1.234567] text`), userspace
 //! output and KUnit's KTAP stream. Nesting is given by indentation: KUnit
 //! indents each level by four spaces (lib/kunit/test.c, KUNIT_SUBTEST_INDENT),
-//! the KTAP spec by two; we key blocks by their raw indentation so both work.
+//! older kernels' KUnit by a tab, the KTAP spec by two; we key blocks by their
+//! indentation in columns (a tab to the next multiple of 8) so all of them work.
+//! The kernel's own reader, tools/testing/kunit/kunit_parser.py, goes by the
+//! order of header, plan and result lines and ignores indentation; where the
+//! two could differ (a whole run printed indented, results indented deeper
+//! than their header) this parser reads what kunit.py reads.
 //!
 //! Diagnostic (`# ...`) lines belong to the result that *follows* them at the
 //! same level (the KTAP rule, and what KUnit does: the `ASSERTION FAILED`
@@ -14,9 +19,12 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// Lines indented deeper than this are treated as plain text, which bounds
-/// the nesting depth (and therefore recursion in `counts`/`failures`/drop).
+/// Lines indented deeper than this (in columns) are treated as plain text, which
+/// bounds the nesting depth (and therefore recursion in `counts`/`failures`/drop).
 const MAX_INDENT: usize = 64;
+
+/// Tab stops, as a terminal shows a console: every 8 columns.
+const TAB: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,12 +46,23 @@ pub struct TestResult {
     /// Diagnostic lines printed before this result at its level (`# ...` and
     /// indented free text such as KUnit's `Expected x == y` detail lines).
     pub diagnostics: Vec<String>,
+    /// Made up for a subtest whose own result line never came (the stream
+    /// stopped or moved on first): failed, as kunit.py's "crashed".
+    pub unclosed: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub suites: Vec<TestResult>,
     pub problems: Vec<String>,
+    /// Subtests that printed their header (`KTAP version`, `# Subtest:`),
+    /// then `ok` with no result between: they said they passed and ran
+    /// nothing (kunit.py: "0 tests run!"). KUnit itself prints `# SKIP` there.
+    pub ran_nothing: Vec<String>,
+    /// Whether any KTAP was printed: a version line, plan, subtest header or
+    /// result. A KUnit run with nothing to run prints `KTAP version 1` and
+    /// `1..0` (the kernel's executor, when `kunit.filter_glob` matches no suite).
+    pub ktap_seen: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -72,7 +91,9 @@ impl fmt::Display for Counts {
 }
 
 impl TestResult {
-    /// Leaf test cases below (or at) this result.
+    /// Leaf test cases below (or at) this result, counted as kunit.py counts
+    /// them (its `bubble_up_test_results`): a parent that says `not ok` though
+    /// every test under it passed is one failure more.
     pub fn counts(&self) -> Counts {
         let mut counts = Counts::default();
         if self.children.is_empty() {
@@ -84,6 +105,9 @@ impl TestResult {
         } else {
             for child in &self.children {
                 counts.add(child.counts());
+            }
+            if self.outcome == Outcome::Fail && !self.unclosed && counts.failed == 0 && counts.passed > 0 {
+                counts.failed += 1;
             }
         }
         counts
@@ -224,6 +248,37 @@ fn is_printk_caller(inner: &str) -> bool {
         && chars.as_str().bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A line's indentation in columns (spaces, and tabs to the next stop) and
+/// the rest of it.
+fn indentation(message: &str) -> (usize, &str) {
+    let mut columns = 0;
+    for (i, c) in message.char_indices() {
+        match c {
+            ' ' => columns += 1,
+            '\t' => columns = (columns / TAB + 1) * TAB,
+            _ => return (columns, &message[i..]),
+        }
+    }
+    (columns, "")
+}
+
+/// `message` without its first `columns` columns of indentation (fewer if
+/// it has fewer, or a tab reaching past them).
+fn after_columns(message: &str, columns: usize) -> &str {
+    let mut at = 0;
+    for (i, c) in message.char_indices() {
+        if at >= columns {
+            return &message[i..];
+        }
+        match c {
+            ' ' => at += 1,
+            '\t' => at = (at / TAB + 1) * TAB,
+            _ => return &message[i..],
+        }
+    }
+    ""
+}
+
 pub fn parse(console: &str) -> Report {
     let mut parser = Parser::new();
     for line in console.lines() {
@@ -233,7 +288,10 @@ pub fn parse(console: &str) -> Report {
 }
 
 enum Line<'a> {
-    Version,
+    /// `KTAP version 1`, or `TAP version 14` (`tap`), which KUnit printed at the top level only.
+    Version {
+        tap: bool,
+    },
     Subtest(&'a str),
     Plan(u64),
     Result(ParsedResult),
@@ -249,8 +307,11 @@ struct ParsedResult {
 }
 
 fn classify(content: &str) -> Line<'_> {
-    if content.starts_with("KTAP version ") || content.starts_with("TAP version ") {
-        return Line::Version;
+    if content.starts_with("KTAP version ") {
+        return Line::Version { tap: false };
+    }
+    if content.starts_with("TAP version ") {
+        return Line::Version { tap: true };
     }
     if let Some(diagnostic) = content.strip_prefix('#') {
         return match diagnostic.trim_start().strip_prefix("Subtest:") {
@@ -319,6 +380,13 @@ struct Block {
     /// which describe the subtest itself.
     header_diagnostics: Vec<String>,
     pending: Vec<String>,
+    /// A version line opened it.
+    has_version: bool,
+    /// Opened by `TAP version` (never a subtest's header in KUnit's output)
+    /// while no run was open: if no result line closes it, it was a whole
+    /// run printed indented (every line of the console behind the same
+    /// prefix, which kunit.py strips before reading), not a subtest.
+    run_like: bool,
 }
 
 impl Block {
@@ -328,7 +396,7 @@ impl Block {
 }
 
 enum Header<'a> {
-    Version,
+    Version { tap: bool },
     Subtest(&'a str),
     Plan(u64),
 }
@@ -339,7 +407,7 @@ impl Header<'_> {
     fn continues(&self, block: &Block) -> bool {
         let untouched = block.results.is_empty();
         match self {
-            Header::Version => untouched && block.name.is_none() && block.plan.is_none(),
+            Header::Version { .. } => untouched && block.name.is_none() && block.plan.is_none(),
             Header::Subtest(_) => untouched && block.name.is_none(),
             Header::Plan(_) => untouched && block.plan.is_none(),
         }
@@ -353,11 +421,19 @@ struct Parser {
     /// Top-level results of earlier runs (each insmod starts a new run).
     finished_suites: Vec<TestResult>,
     problems: Vec<String>,
+    ran_nothing: Vec<String>,
+    ktap_seen: bool,
 }
 
 impl Parser {
     fn new() -> Self {
-        Parser { stack: vec![Block::at(0)], finished_suites: Vec::new(), problems: Vec::new() }
+        Parser {
+            stack: vec![Block::at(0)],
+            finished_suites: Vec::new(),
+            problems: Vec::new(),
+            ran_nothing: Vec::new(),
+            ktap_seen: false,
+        }
     }
 
     fn top(&mut self) -> &mut Block {
@@ -367,15 +443,19 @@ impl Parser {
 
     fn feed(&mut self, line: &str) {
         let message = strip_printk_prefix(line).unwrap_or(line).trim_end();
-        let content = message.trim_start_matches(' ');
-        let indent = message.len() - content.len();
+        let (indent, content) = indentation(message);
         let content = content.trim_start();
         if content.is_empty() {
             return;
         }
         let kind = if indent > MAX_INDENT { Line::Text } else { classify(content) };
         match kind {
-            Line::Version => self.header(indent, Header::Version),
+            Line::Version { .. } | Line::Plan(_) | Line::Result(_) => self.ktap_seen = true,
+            Line::Subtest(_) if indent > 0 => self.ktap_seen = true,
+            _ => {}
+        }
+        match kind {
+            Line::Version { tap } => self.header(indent, Header::Version { tap }),
             Line::Subtest(_) if indent == 0 => self.diagnostic(indent, message),
             Line::Subtest(name) => self.header(indent, Header::Subtest(name)),
             Line::Plan(n) => self.header(indent, Header::Plan(n)),
@@ -396,11 +476,12 @@ impl Parser {
                 self.stack.push(Block::at(indent));
             }
         } else if self.top().indent < indent {
-            self.stack.push(Block::at(indent));
+            let run_like = matches!(header, Header::Version { tap: true }) && self.no_run_open();
+            self.stack.push(Block { run_like, ..Block::at(indent) });
         }
         let block = self.top();
         match header {
-            Header::Version => {}
+            Header::Version { .. } => block.has_version = true,
             Header::Subtest(name) => block.name = Some(name.to_string()),
             Header::Plan(n) => {
                 block.plan = Some(n);
@@ -411,7 +492,25 @@ impl Parser {
         }
     }
 
+    /// Whether a version line here would begin a run rather than a subtest:
+    /// no subtest is open, and the top level's plan (if any) is met.
+    fn no_run_open(&self) -> bool {
+        let root = &self.stack[0];
+        self.stack.len() == 1
+            && match root.plan {
+                Some(plan) => root.printed >= plan,
+                None => root.results.is_empty() && !root.has_version,
+            }
+    }
+
     fn result(&mut self, indent: usize, parsed: ParsedResult) {
+        // `KTAP version 1` / `1..1` with the results indented deeper still:
+        // kunit.py reads them as that header's, by order.
+        let last = self.stack.len() - 1;
+        let top = &mut self.stack[last];
+        if last > 0 && indent > top.indent && top.results.is_empty() && top.name.is_none() {
+            top.indent = indent;
+        }
         let subtest = self.pop_subtest_deeper_than(indent);
         if self.top().indent < indent {
             self.stack.push(Block::at(indent));
@@ -427,10 +526,15 @@ impl Parser {
         let mut diagnostics = Vec::new();
         let mut children = Vec::new();
         if let Some(mut subtest) = subtest {
+            let label = self.label(subtest.name.as_deref().unwrap_or(&parsed.name));
             if let Some(plan) = subtest.plan.filter(|&n| n != subtest.printed) {
-                let label = self.label(subtest.name.as_deref().unwrap_or(&parsed.name));
                 self.problems
                     .push(format!("{label}: plan announced {plan} results but {} were printed", subtest.printed));
+            }
+            let opened = subtest.has_version || subtest.name.is_some();
+            if opened && subtest.results.is_empty() && parsed.outcome == Outcome::Pass {
+                self.ran_nothing
+                    .push(format!("{label}: its header was printed, then `ok` with no test result between"));
             }
             diagnostics.append(&mut subtest.header_diagnostics);
             diagnostics.append(&mut subtest.pending);
@@ -454,6 +558,7 @@ impl Parser {
             directive: parsed.directive,
             children,
             diagnostics,
+            unclosed: false,
         });
     }
 
@@ -461,7 +566,7 @@ impl Parser {
         let Some(block) = self.stack.iter_mut().rev().find(|b| b.indent <= indent) else {
             return;
         };
-        let text = message.get(block.indent..).unwrap_or(message);
+        let text = after_columns(message, block.indent);
         // Free text at top level is ordinary console output, not KTAP.
         if block.indent == 0 && !text.trim_start().starts_with('#') {
             return;
@@ -516,6 +621,10 @@ impl Parser {
         if self.stack.len() < 2 {
             return;
         }
+        if self.stack.len() == 2 && self.top().run_like && self.top().name.is_none() {
+            self.promote_top_to_run();
+            return;
+        }
         let name = self.top().name.clone().unwrap_or_else(|| "(unnamed)".to_string());
         let label = self.label_of_top();
         let Some(block) = self.stack.pop() else {
@@ -539,7 +648,23 @@ impl Parser {
             directive: None,
             children: block.results,
             diagnostics,
+            unclosed: true,
         });
+    }
+
+    /// The indented run that no result line closed becomes the top level:
+    /// its results are suites, its plan the run's.
+    fn promote_top_to_run(&mut self) {
+        let Some(block) = self.stack.pop() else {
+            return;
+        };
+        self.start_new_run();
+        let root = &mut self.stack[0];
+        root.plan = block.plan;
+        root.printed = block.printed;
+        root.results = block.results;
+        root.seen_numbers = block.seen_numbers;
+        root.has_version = true;
     }
 
     /// How to name a block being closed by the result line `name`.
@@ -559,13 +684,17 @@ impl Parser {
         self.check_top_level_plan("the stream stops there");
         let mut suites = self.finished_suites;
         suites.append(&mut self.stack[0].results);
-        Report { suites, problems: self.problems }
+        Report { suites, problems: self.problems, ran_nothing: self.ran_nothing, ktap_seen: self.ktap_seen }
     }
 }
 
 /// `suite x` for a block directly under the top level, `test x.y.z` deeper;
-/// `parents` excludes the top level.
+/// `parents` excludes the top level, and a run printed indented is one.
 fn describe(parents: &[Block], name: &str) -> String {
+    let parents = match parents.split_first() {
+        Some((first, rest)) if first.run_like && first.name.is_none() => rest,
+        _ => parents,
+    };
     if parents.is_empty() {
         return format!("suite {name}");
     }
@@ -748,11 +877,13 @@ ok 1 older_kernel_module
         );
     }
 
+    /// A parent that failed though every test under it passed counts as one failure more, as
+    /// kunit.py counts it; a parent that passed over a failed test adds nothing.
     #[test]
     fn parent_and_child_outcomes_are_both_judged() {
         let report = parse("KTAP version 1\n1..2\n    # Subtest: ok_parent\n    1..1\n    not ok 1 bad\nok 1 ok_parent\n    # Subtest: bad_parent\n    1..1\n    ok 1 fine\n# suite exit failed\nnot ok 2 bad_parent\n");
         assert_eq!(report.failures(), vec!["ok_parent.bad: not ok", "bad_parent: suite exit failed"]);
-        assert_eq!(report.counts(), Counts { passed: 1, failed: 1, skipped: 0 });
+        assert_eq!(report.counts(), Counts { passed: 1, failed: 2, skipped: 0 });
     }
 
     #[test]
@@ -783,6 +914,128 @@ ok 1 older_kernel_module
         let report = parse("[    0.1] Linux version 7.3.0\nHello\n");
         assert!(report.is_complete());
         assert!(report.suites.is_empty());
+        assert!(!report.ktap_seen);
+    }
+
+    /// Older kernels' KUnit indents each level by a tab; a tab reaches the
+    /// next multiple of 8 columns, after a printk prefix or not.
+    #[test]
+    fn tab_indented_subtests_nest_as_spaces_do() {
+        let console = "\
+[    0.1] TAP version 14
+[    0.1] 1..2
+[    0.1] \t# Subtest: outer
+[    0.1] \t1..2
+[    0.1] \tok 1 - first
+[    0.1] \t\t# Subtest: inner
+[    0.1] \t\t1..1
+[    0.1] \tsome free text at the outer level
+[    0.1] \t\t# deep: EXPECTATION FAILED at lib/x.c:3
+[    0.1] \t\t\tdetail
+[    0.1] \t\tnot ok 1 - deep
+[    0.1] \tnot ok 2 - inner
+[    0.1] kunit outer: one or more tests failed
+[    0.1] not ok 1 - outer
+[    0.1] \t# Subtest: second
+[    0.1] \t1..1
+[    0.1]     \tok 1 - spaces then a tab
+[    0.1] ok 2 - second
+";
+        let report = parse(console);
+        assert!(report.is_complete(), "{:?}", report.problems);
+        let names: Vec<&str> = report.suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["outer", "second"]);
+        let inner = &report.suite("outer").expect("outer").children[1];
+        assert_eq!((inner.name.as_str(), inner.children.len()), ("inner", 1));
+        assert_eq!(inner.children[0].diagnostics, ["# deep: EXPECTATION FAILED at lib/x.c:3", "\tdetail"]);
+        assert_eq!(report.counts(), Counts { passed: 2, failed: 1, skipped: 0 });
+        assert_eq!(report.failures(), ["outer.inner.deep: EXPECTATION FAILED at lib/x.c:3"]);
+    }
+
+    #[test]
+    fn indentation_counts_tabs_to_the_next_stop() {
+        assert_eq!(indentation("\tok"), (8, "ok"));
+        assert_eq!(indentation("  \t\tok"), (16, "ok"));
+        assert_eq!(indentation("    ok"), (4, "ok"));
+        assert_eq!(indentation(" \t "), (9, ""));
+        assert_eq!(after_columns("\t\tx", 8), "\tx");
+        assert_eq!(after_columns("  x", 8), "x");
+        assert_eq!(after_columns("\tx", 4), "x");
+    }
+
+    /// KUnit's executor prints a run header and a plan of 0 when it has no
+    /// suite to run (`kunit.filter_glob` matching none): KTAP, no results, no
+    /// problem. Whether that is a failure is the verdict's to say.
+    #[test]
+    fn a_run_of_nothing_is_seen_and_complete() {
+        let report = parse("[    0.5] KTAP version 1\n[    0.5] 1..0\n[    0.6] Run /init as init process\n");
+        assert!(report.is_complete(), "{:?}", report.problems);
+        assert!(report.ktap_seen);
+        assert!(report.suites.is_empty() && report.ran_nothing.is_empty());
+        assert_eq!(report.counts().total(), 0);
+    }
+
+    /// A subtest that printed its header and then `ok` ran nothing, as
+    /// kunit.py says ("0 tests run!"); KUnit itself marks such a case
+    /// `# SKIP`, and a header of a plan alone makes no subtest (kunit.py).
+    #[test]
+    fn a_subtest_header_then_ok_ran_nothing() {
+        let report = parse(
+            "KTAP version 1\n1..1\n  # Subtest: suite\n  1..3\n    # Subtest: case\n  ok 1 case\n\
+             \x20   KTAP version 1\n    # Subtest: params\n  ok 2 params # SKIP\n    1..0\n  ok 3 plan_only\nok 1 suite\n",
+        );
+        assert!(report.is_complete(), "{:?}", report.problems);
+        assert_eq!(
+            report.ran_nothing,
+            ["test suite.case: its header was printed, then `ok` with no test result between"]
+        );
+        assert_eq!(report.counts(), Counts { passed: 2, failed: 0, skipped: 1 });
+        let failed = parse("KTAP version 1\n1..1\n    # Subtest: s\n    1..1\nnot ok 1 s\n");
+        assert!(failed.ran_nothing.is_empty(), "a failed one is a failure already");
+        assert!(!failed.is_complete());
+    }
+
+    /// Every line behind one space, as in a console some tool prefixed:
+    /// kunit.py strips what came before the version line; here the indented
+    /// `TAP version` run that nothing closes is the top level.
+    #[test]
+    fn a_whole_run_printed_indented_is_the_top_level() {
+        let console =
+            " boot text\n TAP version 14\n 1..2\n \t# Subtest: a\n \t1..1\n \tok 1 - x\n ok 1 - a\n  stray #\n \
+                       ok 2 - b\n Kernel panic - not syncing: VFS: Unable to mount root fs\n";
+        let report = parse(console);
+        assert!(report.is_complete(), "{:?}", report.problems);
+        let names: Vec<&str> = report.suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(report.counts().passed, 2);
+        let cut = parse(" TAP version 14\n 1..2\n \t# Subtest: a\n \t1..1\n");
+        assert_eq!(
+            cut.problems,
+            [
+                "suite a: 0 of 1 results, the stream stops there",
+                "top level: 0 of 2 suite results, then the stream stops there"
+            ]
+        );
+        // `KTAP version 1` opens subtests too: indented and never closed, it is a suite left
+        // open, as in a headerless module run (older kernels) stopped before the suite's result.
+        let open = parse("random: crng init done\n  KTAP version 1\n  1..1\n  ok 1 x\n");
+        assert_eq!(
+            open.problems,
+            ["suite (unnamed): 1 results but no ok/not ok line closing it, the stream stops there"]
+        );
+    }
+
+    /// The KTAP spec's nesting by version line and plan, with the results
+    /// indented deeper than them: kunit.py reads them by order as that
+    /// header's results.
+    #[test]
+    fn results_deeper_than_their_unnamed_header_are_its_own() {
+        let console = "KTAP version 1\n1..2\n  KTAP version 1\n  1..1\n    ok 1 a\nnot ok 1 one\n  KTAP version 1\n  1..1\n    not ok 1 b\nnot ok 2 two\n";
+        let report = parse(console);
+        assert!(report.is_complete(), "{:?}", report.problems);
+        assert_eq!(report.suites.iter().map(|s| s.children.len()).collect::<Vec<_>>(), [1, 1]);
+        // `one` failed over a passing test: one failure more, as kunit.py counts.
+        assert_eq!(report.counts(), Counts { passed: 1, failed: 2, skipped: 0 });
     }
 
     #[test]

@@ -48,6 +48,11 @@ pub enum Failure {
     KtapFailed {
         failures: Vec<String>,
     },
+    /// KUnit said tests ran and none reported a result: a subtest's header then `ok`, or (when
+    /// results are required) a console whose KTAP, if any, announced nothing.
+    NoTestsRan {
+        what: Vec<String>,
+    },
     SuiteMissing {
         suite: String,
     },
@@ -87,6 +92,7 @@ impl Failure {
             Failure::Forbidden { .. } => "forbidden line".into(),
             Failure::KtapIncomplete { .. } => "KTAP incomplete".into(),
             Failure::KtapFailed { .. } => "KUnit failure".into(),
+            Failure::NoTestsRan { .. } => "no tests ran".into(),
             Failure::SuiteMissing { .. } | Failure::SuiteTooSmall { .. } => "KUnit suite".into(),
         }
     }
@@ -135,6 +141,7 @@ impl fmt::Display for Failure {
             Failure::Forbidden { pattern, line } => write!(f, "forbidden {pattern:?} seen: {line}"),
             Failure::KtapIncomplete { problems } => write!(f, "the KTAP stream is incomplete: {}", problems.join("; ")),
             Failure::KtapFailed { failures } => write!(f, "KUnit tests failed:\n{}", indented(failures)),
+            Failure::NoTestsRan { what } => write!(f, "no tests ran: {}", what.join("; ")),
             Failure::SuiteMissing { suite } => write!(f, "KUnit suite {suite} never reported"),
             Failure::SuiteTooSmall { suite, found, min } => {
                 write!(f, "KUnit suite {suite} ran {found} tests, the check expects at least {min}")
@@ -240,7 +247,24 @@ pub fn judge_console(console: &str) -> Verdict {
     Verdict { failures, ktap: report }
 }
 
-/// A KTAP stream cut short, and the tests that failed.
+/// Fails `verdict` when no KUnit test reported a result, as the kernel's `kunit.py parse` does:
+/// for a console that must carry KUnit results (`zlab parse --ktap`). Without it, a console with
+/// no KTAP, or only a run with nothing to run (`KTAP version 1`, `1..0`: what the kernel prints
+/// at every boot where `kunit.filter_glob` names no suite it has, as a module check's does),
+/// is judged on the rest.
+pub fn require_tests(verdict: &mut Verdict) {
+    if verdict.ktap.counts().total() > 0 {
+        return;
+    }
+    let what = if verdict.ktap.ktap_seen {
+        "KTAP began, but no test reported a result (a plan of 0, or nothing after the header)"
+    } else {
+        "there is no KTAP on this console (is CONFIG_KUNIT on, did a KUnit suite run?)"
+    };
+    verdict.failures.push(Failure::NoTestsRan { what: vec![what.to_string()] });
+}
+
+/// A KTAP stream cut short, the tests that failed, and subtests that ran nothing.
 fn ktap_failures(report: &ktap::Report) -> Vec<Failure> {
     let mut out = Vec::new();
     if !report.is_complete() {
@@ -249,6 +273,9 @@ fn ktap_failures(report: &ktap::Report) -> Vec<Failure> {
     let failed = report.failures();
     if !failed.is_empty() {
         out.push(Failure::KtapFailed { failures: failed });
+    }
+    if !report.ran_nothing.is_empty() {
+        out.push(Failure::NoTestsRan { what: report.ran_nothing.clone() });
     }
     out
 }
@@ -317,5 +344,37 @@ mod tests {
         assert_eq!(failed.failures.iter().map(Failure::kind).collect::<Vec<_>>(), ["KUnit failure"]);
         let panicked = judge_console("[    2.0] Kernel panic - not syncing: Fatal exception\n");
         assert_eq!(panicked.failures.iter().map(Failure::kind).collect::<Vec<_>>(), ["kernel panic"]);
+    }
+
+    /// A module check's boot: KUnit ran with no suite to run (`1..0`). It passes as it is, and
+    /// fails as "no tests ran" where results are required, as a console with no KTAP does.
+    #[test]
+    fn no_tests_ran_fails_only_where_results_are_required() {
+        let kinds = |v: &Verdict| v.failures.iter().map(Failure::kind).collect::<Vec<_>>();
+        let filtered = "[    0.5] KTAP version 1\n[    0.5] 1..0\n[    0.8] hello: loaded\n";
+        let mut verdict = judge_console(filtered);
+        assert!(verdict.passed(), "{:?}", verdict.failures);
+        require_tests(&mut verdict);
+        assert_eq!(kinds(&verdict), ["no tests ran"]);
+        assert!(verdict.failures[0].to_string().contains("KTAP began, but no test reported a result"));
+
+        let mut plain = judge_console("[    0.8] hello: loaded\n");
+        require_tests(&mut plain);
+        assert!(plain.failures[0].to_string().contains("no KTAP on this console"), "{}", plain.failures[0]);
+
+        let mut ran = judge_console("KTAP version 1\n1..1\nok 1 s # SKIP\n");
+        require_tests(&mut ran);
+        assert!(ran.passed(), "a skipped test reported: {:?}", ran.failures);
+    }
+
+    /// A subtest that printed its header and then `ok` ran nothing: that fails always.
+    #[test]
+    fn a_subtest_that_ran_nothing_fails() {
+        let verdict = judge_console("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\nok 1 s\n");
+        assert_eq!(verdict.failures.iter().map(Failure::kind).collect::<Vec<_>>(), ["no tests ran"]);
+        assert_eq!(
+            verdict.failures[0].to_string(),
+            "no tests ran: suite s: its header was printed, then `ok` with no test result between"
+        );
     }
 }

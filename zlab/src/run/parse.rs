@@ -2,6 +2,8 @@
 //! machine, a CI artifact, a log a colleague sent — with the same KTAP counts and fault report
 //! as `zlab test`. With `--check NAME` the console is held to that check as `zlab test` holds a
 //! boot (so it must come from a zlab guest: init's markers); without, to its faults and KTAP.
+//! `--ktap` also fails it when no KUnit test reported a result, as the kernel's `kunit.py parse`
+//! does; without it a console that never meant to run KUnit (a module check's) passes on the rest.
 
 use crate::cli::ParseArgs;
 use crate::context::RunContext;
@@ -28,6 +30,8 @@ struct Parsed {
     console: String,
     /// The check the console was held to, or null for its faults and KTAP alone.
     check: Option<String>,
+    /// Whether a console with no KUnit test result fails (`--ktap`).
+    ktap_required: bool,
     /// "pass" or "fail".
     result: &'static str,
     failures: Vec<json::FailureEntry>,
@@ -40,7 +44,7 @@ pub fn run(ctx: &RunContext, args: &ParseArgs) -> Result<ExitCode> {
         output::reserve_stdout_for_data();
     }
     let console = read(&args.log)?;
-    let (check, verdict) = match &args.check {
+    let (check, mut verdict) = match &args.check {
         Some(name) => {
             let check = one_check(ctx, name)?;
             let run = Run {
@@ -55,6 +59,9 @@ pub fn run(ctx: &RunContext, args: &ParseArgs) -> Result<ExitCode> {
         }
         None => (None, verdict::judge_console(&console)),
     };
+    if args.ktap {
+        verdict::require_tests(&mut verdict);
+    }
     report(&args.log, check.as_ref(), &verdict);
     if args.json {
         let named: Vec<String> = check.iter().flat_map(|c| c.ktap.iter().map(|k| k.suite.clone())).collect();
@@ -63,6 +70,7 @@ pub fn run(ctx: &RunContext, args: &ParseArgs) -> Result<ExitCode> {
             version: VERSION,
             console: args.log.display().to_string(),
             check: check.map(|c| c.name),
+            ktap_required: args.ktap,
             result: if verdict.passed() { "pass" } else { "fail" },
             failures: json::failure_entries(&verdict.failures),
             ktap: json::ktap_of(&verdict.ktap, &named),
@@ -93,7 +101,9 @@ fn read(log: &Path) -> Result<String> {
 
 fn report(log: &Path, check: Option<&Check>, verdict: &Verdict) {
     let counts = verdict.ktap.counts();
-    if counts.total() == 0 {
+    if counts.total() == 0 && verdict.ktap.ktap_seen {
+        say!("KUnit: no tests ran (KTAP began, but no test reported a result)");
+    } else if counts.total() == 0 {
         say!("KUnit: no KTAP results on this console");
     } else {
         say!("KUnit: {} tests, {counts}", counts.total());

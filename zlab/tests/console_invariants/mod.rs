@@ -118,6 +118,7 @@ fn check_verdict(console: &str, report: &Report, timed_out: bool) {
     assert_eq!(count(|f| matches!(f, Failure::TimedOut { .. })), usize::from(timed_out));
     assert_eq!(count(|f| matches!(f, Failure::KtapIncomplete { .. })), usize::from(!report.is_complete()));
     assert_eq!(count(|f| matches!(f, Failure::KtapFailed { .. })), usize::from(!report.failures().is_empty()));
+    assert_eq!(count(|f| matches!(f, Failure::NoTestsRan { .. })), usize::from(!report.ran_nothing.is_empty()));
     assert_eq!(count(|f| matches!(f, Failure::SuiteMissing { .. })), usize::from(report.suite("s").is_none()));
     assert_eq!(count(|f| matches!(f, Failure::Missing { .. })), usize::from(!console.contains("ok ")));
     assert_eq!(verdict.passed(), verdict.failures.is_empty());

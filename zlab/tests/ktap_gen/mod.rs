@@ -1,7 +1,8 @@
 //! Generated KTAP: a tree of test results (the model) and the console that prints it, as KUnit
-//! (lib/kunit/test.c) or the KTAP spec would, in any of the styles the parser accepts: two- or
-//! four-space nesting, KTAP or TAP version lines, optional headers and plans, `- ` before names,
-//! directives, failure diagnostics, printk prefixes, CRLF, and unrelated lines in between.
+//! (lib/kunit/test.c) or the KTAP spec would, in any of the styles the parser accepts: nesting
+//! by one, two, four or eight spaces or a tab (older kernels' KUnit), KTAP or TAP version lines,
+//! optional headers and plans, `- ` before names, directives, failure diagnostics, printk
+//! prefixes, CRLF, and unrelated lines in between.
 
 #![allow(dead_code)] // each test crate uses a part
 
@@ -45,7 +46,8 @@ pub struct KtapRun {
 
 #[derive(Debug, Clone)]
 pub struct Style {
-    pub indent: usize,
+    /// One level of nesting: spaces, or a tab.
+    pub indent: &'static str,
     pub dash: bool,
     pub crlf: bool,
     /// Cycled over the lines: which printk prefix each line gets.
@@ -106,10 +108,11 @@ impl Case {
         }
     }
 
-    /// Leaves below (or at) this case.
+    /// Leaves below (or at) this case, and one failure more for a failed case none of whose
+    /// tests failed and some passed, as kunit.py counts them (`bubble_up_test_results`).
     pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
         if self.children.is_empty() {
-            let mut counts = Counts::default();
             match self.outcome() {
                 Outcome::Pass => counts.passed = 1,
                 Outcome::Fail => counts.failed = 1,
@@ -117,7 +120,11 @@ impl Case {
             }
             return counts;
         }
-        self.children.iter().map(Case::counts).fold(Counts::default(), add)
+        counts = self.children.iter().map(Case::counts).fold(counts, add);
+        if self.outcome() == Outcome::Fail && counts.failed == 0 && counts.passed > 0 {
+            counts.failed += 1;
+        }
+        counts
     }
 
     /// `Report::failures` as documented: `path: reason` for each failed leaf and each failed
@@ -223,7 +230,7 @@ impl Renderer<'_> {
             Prefix::TimeAndCaller => format!("[{:5}.{:06}][    T{}] ", i / 1000, i % 1000 * 7, i % 3 + 1),
             Prefix::Caller => format!("[    C{}] ", i % 2),
         };
-        let indent = " ".repeat(depth * self.style.indent);
+        let indent = self.style.indent.repeat(depth);
         let between_suites = self.open_suites == 0;
         let complete_after = between_suites && self.plan.is_none_or(|plan| plan == self.printed);
         self.lines.push(Line { text: format!("{prefix}{indent}{text}"), complete_after, between_suites });
@@ -371,7 +378,7 @@ pub fn noise_line() -> impl Strategy<Value = String> {
 pub fn style() -> impl Strategy<Value = Style> {
     let prefix = prop_oneof![Just(Prefix::None), Just(Prefix::Time), Just(Prefix::TimeAndCaller), Just(Prefix::Caller)];
     (
-        select(&[1usize, 2, 4, 8][..]),
+        select(&[" ", "  ", "    ", "        ", "\t"][..]),
         any::<bool>(),
         any::<bool>(),
         vec(prefix, 1..8),
