@@ -8,14 +8,15 @@ fault_repo="${scratch:?tests/fault-repo.sh: source tests/lib.sh first}/fault-rep
 repo_copy "$fault_repo"
 cp -r zlab/tests/guest-modules/zlab_* "$fault_repo/modules/"
 
-# add_check NAME TIMEOUT MODULES STEP [VARIANT]: a check with one guest step, on the kernel
-# VARIANT (default: the test kernel).
+# add_check NAME TIMEOUT MODULES STEP [VARIANT [LEAKS]]: a check with one guest step, on the
+# kernel VARIANT (default: the test kernel), with `leaks = LEAKS` when given.
 add_check() {
     cat >"$fault_repo/checks/$1.toml" <<TOML
 description = "test-only: $1"
 timeout = $2
 variant = "${5:-test}"
 modules = [$3]
+${6:+leaks = $6}
 
 [[step]]
 run = '''
@@ -35,6 +36,7 @@ add_check fault-broken 30 '"zlab_broken"' "insmod /lib/modules/zlab_broken.ko"
 # Bugs Rust's type system accepts, each reported by one of the kernel's detectors.
 add_check detect-overflow 30 '"zlab_overflow"' "insmod /lib/modules/zlab_overflow.ko"
 add_check detect-atomic-sleep 30 '"zlab_atomic_sleep"' "insmod /lib/modules/zlab_atomic_sleep.ko"
-add_check detect-lock-order 60 '"zlab_lock_order"' "insmod /lib/modules/zlab_lock_order.ko" strict
+add_check detect-lock-order 60 '"zlab_lock_order"' "insmod /lib/modules/zlab_lock_order.ko" debug false
+add_check detect-leak 60 '"zlab_leak"' "insmod /lib/modules/zlab_leak.ko && rmmod zlab_leak" debug true
 # A healthy guest that takes a while: something to interrupt, and to run twice at once.
 add_check slow-clean 90 '' "sleep 8; echo slept"

@@ -95,7 +95,7 @@ PY
 # The checks, named in checks/ order, as `zlab test --list` lists them.
 mapfile -t repo_checks < <("$zlab" test --list | awk '{ print $1 }')
 fault_checks=(fault-panic fault-oops fault-bug fault-warn fault-hang fault-bad-param fault-unresolved fault-broken hello
-    detect-overflow detect-atomic-sleep detect-lock-order)
+    detect-overflow detect-atomic-sleep detect-lock-order detect-leak)
 
 run_with repo-j1 "$repo" 1
 run_with repo-j2 "$repo" 2

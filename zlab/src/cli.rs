@@ -143,7 +143,7 @@ pub struct WatchArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub parallel: Option<u32>,
     /// Boot every check on this kernel variant (kernel/variants.toml) instead of its own, e.g.
-    /// `strict` for lockdep and kmemleak
+    /// `debug` for lockdep and kmemleak
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
 }
@@ -251,7 +251,7 @@ pub struct TestArgs {
     #[arg(long)]
     pub matrix: bool,
     /// Boot every check on this kernel variant (kernel/variants.toml) instead of its own, e.g.
-    /// `strict` for lockdep and kmemleak (checks/NAME.toml may ask for one with `variant =`)
+    /// `debug` for lockdep and kmemleak (checks/NAME.toml may ask for one with `variant =`)
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
 }

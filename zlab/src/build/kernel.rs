@@ -38,6 +38,12 @@ impl Kernel {
     pub fn gen_init_cpio(&self) -> PathBuf {
         self.dir.join("usr/gen_init_cpio")
     }
+    /// Whether this build's .config has `CONFIG_<option>=y`.
+    pub fn has(&self, option: &str) -> bool {
+        let wanted = format!("CONFIG_{option}=y");
+        fs_err::read_to_string(self.dir.join(".config")).is_ok_and(|config| config.lines().any(|l| l == wanted))
+    }
+
     /// In-tree modules of this build (`samples/rust/rust_minimal.ko`, …), relative paths.
     pub fn module_file(&self, relative: &str) -> PathBuf {
         self.dir.join(relative)

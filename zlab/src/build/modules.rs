@@ -72,7 +72,7 @@ fn build_one(ctx: &RunContext, kernel: &Kernel, name: &str) -> Result<PathBuf> {
 /// this proves it did not.
 pub fn debug_twin(ctx: &RunContext, kernel: &Kernel, name: &str, booted: &Path) -> Result<PathBuf> {
     let out = kernel.modules_out.join(&ctx.paths.project()?.key).join(format!("{name}.line-tables"));
-    let flags = [("KRUSTFLAGS", "-Cdebuginfo=line-tables-only"), ("KCFLAGS", "-g1")];
+    let flags = [("KRUSTFLAGS", "-Cdebuginfo=line-tables-only -Zdwarf-version=4"), ("KCFLAGS", "-g1 -gdwarf-4")];
     let twin = build_into(ctx, kernel, name, &out, &flags)?;
     match code_differs(booted, &twin)? {
         None => Ok(twin),

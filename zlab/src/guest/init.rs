@@ -16,6 +16,9 @@ pub const INIT_END: &str = "zlab-init: end";
 /// `zlab-step N begin`, then each output line as `zlab-out N| line`, then `zlab-step N end rc=R`.
 pub const STEP_PREFIX: &str = "zlab-step ";
 pub const OUTPUT_PREFIX: &str = "zlab-out ";
+/// `zlab-module NAME SECTION ADDRESS`: where insmod loaded a module's code, so that a report
+/// printed after rmmod, which names its code by bare address (kmemleak's), is still decoded.
+pub const MODULE_LOADED: &str = "zlab-module ";
 
 /// How init ends: power off for a verdict, or a shell on the console for a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +48,58 @@ pub fn busybox(ctx: &RunContext) -> Result<PathBuf> {
     Ok(target)
 }
 
-/// The init script for `steps`, ending as asked.
-pub fn init_script(steps: &[Step], ending: Ending) -> String {
+/// Each line of kmemleak's report, as init copies it to the console (judge::console_faults).
+pub const KMEMLEAK_PREFIX: &str = "zlab-kmemleak| ";
+
+/// After the steps, on a kernel with kmemleak: its scans, and its report (`unreferenced object
+/// …` and the allocation's backtrace, one an object, without their hex dumps) copied to the
+/// console for the verdict. kmemleak reports an object only
+/// once it is 5 s old and two scans in a row found no pointer to it. The report is read from
+/// its file, not printed by the kernel (`kmemleak.verbose=1`): printing it under kmemleak's
+/// object lock, through the SCLP console, closes a lock cycle lockdep reports. The first scan
+/// runs at once (it records each object's checksum; a young object is not reported yet), the
+/// second once 5 s have passed since the steps ended.
+const LEAK_SCAN: &str =
+    "echo 'zlab-leaks: two scans, the second 5 s after the steps (kmemleak reports objects that old)'
+mount -t debugfs debugfs /sys/kernel/debug
+steps_ended=$(cut -d' ' -f1 /proc/uptime)
+echo scan >/sys/kernel/debug/kmemleak
+sleep $(awk -v t=\"$steps_ended\" '{ s = t + 5.2 - $1; print (s > 0 ? s : 0) }' /proc/uptime)
+echo scan >/sys/kernel/debug/kmemleak
+echo \"zlab-leaks: scanned, $(grep -c '^unreferenced object' /sys/kernel/debug/kmemleak) unreferenced object(s)\"
+sed '/hex dump/,/backtrace/{/backtrace/!d}' /sys/kernel/debug/kmemleak | head -n 1000 | sed 's/^/zlab-kmemleak| /'
+";
+
+/// What the kernel needs on its command line for LEAK_SCAN: SLUB's sheaves off in the kmalloc
+/// caches (`KBox`, `KVec` and C's kmalloc; any `slab_debug` flag turns a cache's sheaves off,
+/// `U`, recording owners, is the lightest), whose stale pointers hide nearly every leaked
+/// object, and KFENCE off, whose pool hides the odd one.
+pub const LEAK_SCAN_KERNEL_ARGS: &[&str] = &["slab_debug=U,kmalloc-*", "kfence.sample_interval=0"];
+
+/// Where the guest keeps INSMOD.
+pub const INSMOD_PATH: &str = "/zlab/insmod";
+
+/// `insmod` in the guest's steps: busybox's, then a MODULE_LOADED line on the console for each
+/// code section of the module (the kernel names a module by its file name with `-` made `_`).
+pub const INSMOD: &str = r#"#!/bin/busybox sh
+/bin/busybox insmod "$@"
+rc=$?
+[ $rc -eq 0 ] || exit $rc
+name=$(basename "$1" .ko | tr - _)
+for section in /sys/module/"$name"/sections/.*text*; do
+    [ -r "$section" ] && echo "zlab-module $name ${section##*/} $(cat "$section")" >/dev/console
+done
+exit 0
+"#;
+
+/// A step's file in the guest: its commands, with `insmod` meaning INSMOD (busybox's shell runs
+/// its own applets before any file in PATH; a function comes before both).
+pub fn step_file(step: &Step) -> String {
+    format!("insmod() {{ {INSMOD_PATH} \"$@\"; }}; {}\n", step.run)
+}
+
+/// The init script for `steps`, with a leak scan after them if asked, ending as asked.
+pub fn init_script(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
     let mut s = String::from(
         "#!/bin/busybox sh\n\
          /bin/busybox --install -s /bin\n\
@@ -65,6 +118,9 @@ pub fn init_script(steps: &[Step], ending: Ending) -> String {
              sed 's/^/{OUTPUT_PREFIX}{n}| /' /tmp/zlab-out\n\
              echo \"{STEP_PREFIX}{n} end rc=$rc\"\n"
         ));
+    }
+    if leak_scan {
+        s.push_str(LEAK_SCAN);
     }
     s.push_str(&format!("echo '{INIT_END}'\n"));
     match ending {
@@ -87,7 +143,7 @@ mod tests {
 
     #[test]
     fn each_step_runs_from_its_own_file_between_markers() {
-        let script = init_script(&[step("a"), step("b")], Ending::PowerOff);
+        let script = init_script(&[step("a"), step("b")], false, Ending::PowerOff);
         assert!(script.contains("sh /zlab/steps/2.sh"));
         let start = script.find(INIT_START).unwrap();
         let first = script.find("zlab-step 1 begin").unwrap();
@@ -97,8 +153,25 @@ mod tests {
     }
 
     #[test]
+    fn a_leak_scan_comes_after_the_steps() {
+        let script = init_script(&[step("a")], true, Ending::PowerOff);
+        let scan = script.find("echo scan >/sys/kernel/debug/kmemleak").unwrap();
+        assert!(script.find("zlab-step 1 end").unwrap() < scan && scan < script.find(INIT_END).unwrap());
+        assert!(!init_script(&[step("a")], false, Ending::PowerOff).contains("kmemleak"));
+    }
+
+    #[test]
+    fn a_steps_insmod_says_where_it_loaded_the_code() {
+        let file = step_file(&step("insmod /lib/modules/a.ko\necho done"));
+        // On the step's first line, so the shell's line numbers are the step's own.
+        assert_eq!(file.lines().count(), 2);
+        assert!(file.starts_with(&format!("insmod() {{ {INSMOD_PATH} \"$@\"; }}; insmod /lib")), "{file}");
+        assert!(INSMOD.contains(&format!("echo \"{MODULE_LOADED}$name ")), "{INSMOD}");
+    }
+
+    #[test]
     fn an_interactive_guest_ends_in_a_shell() {
-        let script = init_script(&[], Ending::Shell);
+        let script = init_script(&[], false, Ending::Shell);
         assert!(script.contains("cttyhack sh") && !script.contains("poweroff -f\n"));
     }
 }

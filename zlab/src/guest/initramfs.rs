@@ -17,6 +17,8 @@ const MTIME: &str = "0";
 pub struct Contents<'a> {
     pub busybox: &'a Path,
     pub steps: &'a [Step],
+    /// Scan for leaks with kmemleak after the steps (init::LEAK_SCAN).
+    pub leak_scan: bool,
     pub ending: Ending,
     /// (file name in /lib/modules, file on the host)
     pub modules: Vec<(String, PathBuf)>,
@@ -39,11 +41,13 @@ pub fn create(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBu
     list.push_str("nod /dev/console 0600 0 0 c 5 1\n");
     link(contents.busybox, &guest.join("bin/busybox"))?;
     list.push_str("file /bin/busybox bin/busybox 0755 0 0\n");
-    fs::write(guest.join("init"), init::init_script(contents.steps, contents.ending))?;
+    fs::write(guest.join("init"), init::init_script(contents.steps, contents.leak_scan, contents.ending))?;
     list.push_str("file /init init 0755 0 0\n");
+    fs::write(guest.join("zlab/insmod"), init::INSMOD)?;
+    list.push_str(&format!("file {} zlab/insmod 0755 0 0\n", init::INSMOD_PATH));
     for (i, step) in contents.steps.iter().enumerate() {
         let file = format!("zlab/steps/{}.sh", i + 1);
-        fs::write(guest.join(&file), format!("{}\n", step.run))?;
+        fs::write(guest.join(&file), init::step_file(step))?;
         list.push_str(&format!("file /{file} {file} 0644 0 0\n"));
     }
     for (name, host) in &contents.modules {
@@ -86,8 +90,13 @@ mod tests {
             dir: dir.path().join("no-build"),
             modules_out: dir.path().join("no-modules"),
         };
-        let contents =
-            Contents { busybox: Path::new("/bin/true"), steps: &[], ending: Ending::PowerOff, modules: vec![] };
+        let contents = Contents {
+            busybox: Path::new("/bin/true"),
+            steps: &[],
+            leak_scan: false,
+            ending: Ending::PowerOff,
+            modules: vec![],
+        };
         let err = create(&kernel, dir.path(), &contents).unwrap_err();
         assert!(format!("{err:#}").contains("gen_init_cpio"), "{err:#}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();

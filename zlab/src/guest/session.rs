@@ -95,16 +95,31 @@ pub fn prepare(
     let modules_took = started.elapsed();
     let started = Instant::now();
     let busybox = init::busybox(ctx)?;
-    let contents = Contents { busybox: &busybox, steps: &check.step, ending, modules: modules.clone() };
+    let leak_scan = leak_scan(kernel, check)?;
+    let contents = Contents { busybox: &busybox, steps: &check.step, leak_scan, ending, modules: modules.clone() };
     let initrd = initramfs::create(kernel, &dir, &contents)?;
-    let machine = Machine {
-        kernel: kernel.bzimage(),
-        initrd,
-        kernel_args: check.kernel_command_line(),
-        memory_mib: GUEST_MEMORY_MIB,
-        gdb_port: None,
-    };
+    let mut kernel_args = check.kernel_command_line();
+    if leak_scan {
+        kernel_args.extend(init::LEAK_SCAN_KERNEL_ARGS.iter().map(|a| a.to_string()));
+    }
+    let machine =
+        Machine { kernel: kernel.bzimage(), initrd, kernel_args, memory_mib: GUEST_MEMORY_MIB, gdb_port: None };
     Ok(Guest { machine, lock, modules, modules_took, initramfs_took: started.elapsed() })
+}
+
+/// Whether the check's guest scans for leaks: as its `leaks` says, else when the kernel has
+/// kmemleak. A check that asks for it on a kernel without kmemleak is refused.
+fn leak_scan(kernel: &Kernel, check: &Check) -> Result<bool> {
+    let kmemleak = kernel.has("DEBUG_KMEMLEAK");
+    match check.leaks {
+        Some(true) if !kmemleak => bail!(
+            "check {} asks for `leaks = true`, but its kernel ({}) has no kmemleak (CONFIG_DEBUG_KMEMLEAK): give it a variant that has, e.g. `variant = \"debug\"` in the check or `--variant debug`",
+            check.name,
+            kernel.variant
+        ),
+        Some(asked) => Ok(asked),
+        None => Ok(kmemleak),
+    }
 }
 
 /// Makes the guest wait for `debugger` and run where its gdb command expects the kernel; says

@@ -38,6 +38,9 @@ pub struct Check {
     pub ktap: Vec<KtapExpectation>,
     #[serde(default)]
     pub kunit: Kunit,
+    /// Whether kmemleak scans for leaks after the steps: `true` asks for it (a kernel without
+    /// kmemleak is then refused), `false` never; unset, whenever the kernel has kmemleak.
+    pub leaks: Option<bool>,
     /// The kernels this check is for; on any other it is skipped, and reported so.
     pub kernel: Option<KernelRange>,
 }
@@ -69,6 +72,7 @@ impl Check {
             ktap: vec![],
             // A person at the shell expects a module's KUnit suite to run when they load it.
             kunit: Kunit::All,
+            leaks: Some(false),
             kernel: None,
         }
     }

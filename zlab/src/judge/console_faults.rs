@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::judge::detectors::{self, Site};
-use crate::judge::frames::Frame;
+use crate::judge::frames::{self, Frame};
 use crate::judge::ktap::strip_printk_prefix;
 
 /// Lines kept after the header line in a fault's excerpt.
@@ -117,7 +117,7 @@ impl Fault {
                     Some(function) => format!(", in {function} at {at}"),
                     None => format!(" at {at}"),
                 },
-                (None, Some(frame)) => format!(" at {:#}+{:#x}", rustc_demangle::demangle(&frame.symbol), frame.offset),
+                (None, Some(frame)) => format!(" at {}", frame.describe()),
                 (None, None) => String::new(),
             };
             return format!("{on_console}: {role}{place}");
@@ -168,7 +168,7 @@ pub fn scan(console: &str) -> Vec<Fault> {
     let mut faults: Vec<Fault> = Vec::new();
     let mut rust_panic_excerpt_end = 0;
     for (index, line) in lines.iter().enumerate() {
-        let message = match strip_printk_prefix(line) {
+        let message = match kernel_message(line) {
             Some(message) => message,
             None if timestamped => continue,
             None => line,
@@ -190,7 +190,8 @@ pub fn scan(console: &str) -> Vec<Fault> {
                 kind = FaultKind::Overflow;
             }
         }
-        let report = detectors::read_report(kind, &lines[index..]);
+        let mut report = detectors::read_report(kind, &lines[index..]);
+        report.place_bare_addresses(&frames::loads(&lines[..index]));
         faults.push(Fault {
             kind,
             line_number: index + 1,
@@ -203,7 +204,13 @@ pub fn scan(console: &str) -> Vec<Fault> {
             sites: report.sites,
         });
     }
-    faults
+    detectors::merge_leaks(faults)
+}
+
+/// What the kernel said on a console line: a printk line without its time stamp, or a line of
+/// kmemleak's report as init copies it (guest::init::KMEMLEAK_PREFIX); None for userspace.
+pub fn kernel_message(line: &str) -> Option<&str> {
+    strip_printk_prefix(line).or_else(|| line.strip_prefix(crate::guest::init::KMEMLEAK_PREFIX))
 }
 
 /// The last `n` console lines, without line terminators.

@@ -68,29 +68,48 @@ impl Objects<'_> {
         })?;
         let bytes = fs_err::read(&file).ok()?;
         let elf = object::File::parse(&*bytes).ok()?;
-        let symbol = elf.symbols().find(|s| s.name() == Ok(frame.symbol.as_str()))?;
         // A return address is just after its call: the call is the byte before.
-        let address = symbol.address() + frame.offset - u64::from(!frame.exact);
+        let before = u64::from(!frame.exact);
         let mut cmd = Command::new(&self.addr2line);
         cmd.args(["--functions", "--inlines", "--demangle", "-e"]).arg(&file);
-        if elf.kind() == object::ObjectKind::Relocatable {
-            // In a .ko each section starts at 0: the address is within the symbol's section.
-            let section = elf.section_by_index(symbol.section_index()?).ok()?;
-            cmd.args(["-j", section.name().ok()?]);
-        }
+        let address = match &frame.section {
+            // A bare address placed in a module section (frames::resolve): within its size.
+            Some(name) => {
+                let section = elf.section_by_name(name).filter(|s| frame.offset < s.size())?;
+                cmd.args(["-j", section.name().ok()?]);
+                frame.offset - before
+            }
+            None => {
+                let symbol = elf.symbols().find(|s| s.name() == Ok(frame.symbol.as_str()))?;
+                if elf.kind() == object::ObjectKind::Relocatable {
+                    // In a .ko each section starts at 0: the address is within the symbol's section.
+                    let section = elf.section_by_index(symbol.section_index()?).ok()?;
+                    cmd.args(["-j", section.name().ok()?]);
+                }
+                symbol.address() + frame.offset - before
+            }
+        };
         let out = crate::host::process::stdout_of(cmd.arg(format!("{address:#x}"))).ok()?;
         let place = self.best_of(&out)?;
         // The function the address is in, as the kernel named it: right whatever debug info
         // the file has (with line tables only, addr2line's names of inlined frames are not).
+        // A bare address has no name of the kernel's: addr2line's stands.
+        if frame.symbol.is_empty() {
+            return Some(place);
+        }
         Some(SourceLocation { function: Some(format!("{:#}", rustc_demangle::demangle(&frame.symbol))), ..place })
     }
 
-    /// `ran` if it has line tables, else the twin of module `name` (vmlinux has none).
+    /// For a module, its twin built with line tables only, else `ran` if it has line tables;
+    /// for vmlinux (no twin), `ran` if it has them. A module built with the debug kernel's full
+    /// DWARF has line tables too, but binutils' addr2line (2.40) misses the inlined frames of some
+    /// of its addresses: `KBox::new` inlined into init reads as the kernel crate's allocator.rs,
+    /// where the twin names the module's own line (llvm-symbolizer reads both right).
     fn with_lines(&self, name: Option<&str>, ran: &Path) -> Option<PathBuf> {
-        if has_line_tables(&fs_err::read(ran).ok()?) {
-            return Some(ran.to_path_buf());
+        if let Some(twin) = name.and_then(|name| (self.with_line_tables)(name, ran)) {
+            return Some(twin);
         }
-        (self.with_line_tables)(name?, ran)
+        has_line_tables(&fs_err::read(ran).ok()?).then(|| ran.to_path_buf())
     }
 
     /// The file the frame's code is in, with the module's file name (None for vmlinux).
@@ -181,7 +200,13 @@ mod tests {
     #[test]
     fn a_module_is_found_by_the_kernels_name_for_it() {
         let objects = Objects { modules: vec![("zlab-x.ko".into(), "/b/zlab-x.ko".into())], ..objects("/p") };
-        let frame = |module: &str| Frame { symbol: "f".into(), offset: 0, module: Some(module.into()), exact: true };
+        let frame = |module: &str| Frame {
+            symbol: "f".into(),
+            offset: 0,
+            module: Some(module.into()),
+            exact: true,
+            section: None,
+        };
         assert_eq!(objects.file_of(&frame("zlab_x")), Some((Some("zlab-x.ko".into()), PathBuf::from("/b/zlab-x.ko"))));
         assert_eq!(objects.file_of(&frame("other")), None);
     }

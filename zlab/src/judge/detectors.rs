@@ -3,9 +3,8 @@
 //! its body names besides the fault's own — the acquisitions of a lock-order cycle, the lock held
 //! where a task slept, where memory was allocated and freed. judge::decode turns them into lines.
 
-use crate::judge::console_faults::{FaultKind, SourceLocation};
+use crate::judge::console_faults::{kernel_message, Fault, FaultKind, SourceLocation};
 use crate::judge::frames::{self, Frame};
-use crate::judge::ktap::strip_printk_prefix;
 use serde::Serialize;
 
 /// How far after its header a detector's report is read.
@@ -43,10 +42,8 @@ pub struct Site {
 
 impl Site {
     fn new(role: String, frames: Vec<Frame>) -> Site {
-        let symbol = preferred(frames.clone())
-            .first()
-            .map(|f| format!("{:#}+{:#x}", rustc_demangle::demangle(&f.symbol), f.offset));
-        Site { role, location: None, symbol, frames: preferred(frames) }
+        let frames = preferred(frames);
+        Site { role, location: None, symbol: frames.first().map(Frame::describe), frames }
     }
 }
 
@@ -95,11 +92,27 @@ pub struct Report {
     pub sites: Vec<Site>,
 }
 
+impl Report {
+    /// Places each bare-number frame in the module section init saw loaded below it
+    /// (frames::resolve), then puts module frames first again where the detector's were.
+    pub fn place_bare_addresses(&mut self, loads: &[frames::Loaded]) {
+        let bare = |frames: &[Frame]| frames.iter().any(|f| f.symbol.is_empty() && f.module.is_none());
+        if bare(&self.frames) {
+            frames::resolve(&mut self.frames, loads);
+            self.frames = preferred(std::mem::take(&mut self.frames));
+        }
+        for site in self.sites.iter_mut().filter(|s| bare(&s.frames)) {
+            frames::resolve(&mut site.frames, loads);
+            *site = Site::new(std::mem::take(&mut site.role), std::mem::take(&mut site.frames));
+        }
+    }
+}
+
 /// The report whose header is `lines[0]`, for a fault of `kind`. A detector's frames in a module
 /// come first: it reports from inside the kernel (the allocator, the scheduler, lockdep) on
 /// behalf of the code that called it.
 pub fn read_report(kind: FaultKind, lines: &[&str]) -> Report {
-    let report: Vec<&str> = lines.iter().take(REPORT_LINES).map(|l| strip_printk_prefix(l).unwrap_or(l)).collect();
+    let report: Vec<&str> = lines.iter().take(REPORT_LINES).map(|l| kernel_message(l).unwrap_or(l)).collect();
     match kind {
         FaultKind::Lockdep => lockdep(&report),
         FaultKind::AtomicSleep => atomic_sleep(&report),
@@ -185,10 +198,47 @@ fn leak(report: &[&str]) -> Report {
         .position(|l| l.trim_start().starts_with("backtrace"))
         .map(|i| frames::listed(&body[i + 1..next]))
         .unwrap_or_default();
-    // `unreferenced object 0x00f99000 (size 512):`
+    // `unreferenced object 0x00f99000 (size 512):`, with kmemleak.verbose=1 followed by
+    // `... and 31 more object(s) with the same backtrace`.
     let size = body[0].split_once("(size ").and_then(|(_, s)| s.split_once(')')).map(|(size, _)| size);
-    let role = size.map(|size| format!("{size} bytes no pointer refers to, allocated"));
+    let more: usize = body[..next]
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("... and ")?.split_once(" more object")?.0.parse().ok())
+        .unwrap_or(0);
+    let role = size.map(|size| leak_role(1 + more, size));
     Report { frames: preferred(frames), role, sites: vec![] }
+}
+
+fn leak_role(objects: usize, size: &str) -> String {
+    match objects {
+        1 => format!("{size} bytes no pointer refers to, allocated"),
+        n => format!("{n} objects of {size} bytes no pointer refers to, allocated"),
+    }
+}
+
+/// kmemleak's file reports every object: those allocated at one place (the same backtrace)
+/// become one failure that counts them, as its verbose console report does.
+pub fn merge_leaks(faults: Vec<Fault>) -> Vec<Fault> {
+    let mut merged: Vec<(Fault, usize)> = Vec::new();
+    for fault in faults {
+        let same = merged.iter_mut().find(|(kept, _)| {
+            fault.kind == FaultKind::Leak && kept.kind == FaultKind::Leak && kept.frames == fault.frames
+        });
+        match same {
+            Some((_, count)) => *count += 1,
+            None => merged.push((fault, 1)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut fault, count)| {
+            if count > 1 {
+                let size = fault.excerpt[0].split_once("(size ").and_then(|(_, s)| s.split_once(')'));
+                fault.role = size.map(|(size, _)| leak_role(count, size));
+            }
+            fault
+        })
+        .collect()
 }
 
 /// KFENCE and KASAN: the access site (the header's `in SYM`, then the trace), and the stacks

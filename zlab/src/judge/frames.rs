@@ -16,6 +16,58 @@ pub struct Frame {
     /// True where the address is the failing instruction itself (the PSW, a WARNING's `at`);
     /// false for a Call Trace entry, a return address just after the call.
     pub exact: bool,
+    /// For an address the console gives only as a number (`0x3ff600000b0`: code of a module
+    /// unloaded since), the module section it is in, found by the load addresses init recorded
+    /// (`zlab-module NAME SECTION ADDRESS`); `offset` is then from the section's start and
+    /// `symbol` is empty. Before that, a bare number is a frame with neither module nor section.
+    pub section: Option<String>,
+}
+
+impl Frame {
+    /// The frame as a person reads it: `<m::M as kernel::Module>::init+0x68`, `zlab_leak .text+0x1a4`
+    /// or `0x3ff600000b0`.
+    pub fn describe(&self) -> String {
+        match (&self.section, &self.module) {
+            (Some(section), Some(module)) => format!("{module} {section}+{:#x}", self.offset),
+            _ if self.symbol.is_empty() => format!("{:#x}", self.offset),
+            _ => format!("{:#}+{:#x}", rustc_demangle::demangle(&self.symbol), self.offset),
+        }
+    }
+}
+
+/// Where init saw a module section loaded: the line `zlab-module NAME SECTION 0xADDRESS` its
+/// insmod prints (guest::init).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub module: String,
+    pub section: String,
+    pub start: u64,
+}
+
+/// The load addresses a console records, in console order.
+pub fn loads(lines: &[&str]) -> Vec<Loaded> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let mut words = line.trim_end().strip_prefix(crate::guest::init::MODULE_LOADED)?.split(' ');
+            let (module, section, start) = (words.next()?, words.next()?, words.next()?);
+            let start = u64::from_str_radix(start.strip_prefix("0x")?, 16).ok()?;
+            Some(Loaded { module: module.to_string(), section: section.to_string(), start })
+        })
+        .collect()
+}
+
+/// Gives each bare-number frame the module section it falls in: the recorded section that
+/// starts nearest below it (judge::decode checks it is within the section's size).
+pub fn resolve(frames: &mut [Frame], loads: &[Loaded]) {
+    for frame in frames.iter_mut().filter(|f| f.symbol.is_empty() && f.module.is_none()) {
+        let address = frame.offset;
+        if let Some(load) = loads.iter().filter(|l| l.start <= address).max_by_key(|l| l.start) {
+            frame.module = Some(load.module.clone());
+            frame.section = Some(load.section.clone());
+            frame.offset = address - load.start;
+        }
+    }
 }
 
 /// The frames of the fault whose header is `lines[0]`, in the order a reader would trust them:
@@ -53,9 +105,15 @@ pub fn listed(lines: &[&str]) -> Vec<Frame> {
                 Some(rest) => rest.split_once("] ")?.1,
                 None => entry,
             };
-            named(entry, false)
+            named(entry, false).or_else(|| bare(entry))
         })
         .collect()
+}
+
+/// `0x3ff600000b0`: what `%pS` prints for an address in no symbol (an unloaded module's code).
+fn bare(text: &str) -> Option<Frame> {
+    let address = u64::from_str_radix(text.trim().strip_prefix("0x")?, 16).ok()?;
+    Some(Frame { symbol: String::new(), offset: address, module: None, exact: false, section: None })
 }
 
 /// The one frame `text` names (`SYMBOL+0xOFF/0xSIZE [MODULE]`), a return address, or none.
@@ -71,7 +129,7 @@ fn named(text: &str, exact: bool) -> Option<Frame> {
     let size_end = rest.find(|c: char| !(c.is_ascii_hexdigit() || c == 'x')).unwrap_or(rest.len());
     let module = rest[size_end..].strip_prefix(" [").and_then(|m| m.split_once(']')).map(|(name, _)| name.to_string());
     let symbol_ok = !symbol.is_empty() && !symbol.contains(char::is_whitespace);
-    symbol_ok.then(|| Frame { symbol: symbol.to_string(), offset, module, exact })
+    symbol_ok.then(|| Frame { symbol: symbol.to_string(), offset, module, exact, section: None })
 }
 
 #[cfg(test)]
@@ -81,7 +139,7 @@ mod tests {
     const INIT: &str = "_RNvXCsduScEet3ZYZ_10zlab_faultNtB2_9ZlabFaultNtNtCsl7L7n58I0Vr_6kernel6module6Module4init";
 
     fn frame(symbol: &str, offset: u64, module: Option<&str>, exact: bool) -> Frame {
-        Frame { symbol: symbol.into(), offset, module: module.map(str::to_string), exact }
+        Frame { symbol: symbol.into(), offset, module: module.map(str::to_string), exact, section: None }
     }
 
     #[test]
@@ -141,6 +199,33 @@ mod tests {
             ]
         );
         assert!(listed(&["-> #0 (LEDGER){+.+.}-{4:4}:"]).is_empty());
+    }
+
+    #[test]
+    fn a_bare_address_is_placed_in_the_module_section_loaded_below_it() {
+        let lines = [
+            "zlab-module zlab_leak .text 0x000003ff60000000",
+            "zlab-module zlab_leak .init.text 0x000003ff60006000",
+            "zlab-module other .text 0x000003ff60100000",
+            "zlab-module garbage",
+        ];
+        let loads = loads(&lines);
+        assert_eq!(loads.len(), 3);
+        let mut frames = listed(&["    0x3ff600001a4", "    0x3ff60006010", "    0x3ff5ffffff0", "    kfree+0x1/0x2"]);
+        resolve(&mut frames, &loads);
+        let placed: Vec<(Option<&str>, Option<&str>, u64)> =
+            frames.iter().map(|f| (f.module.as_deref(), f.section.as_deref(), f.offset)).collect();
+        assert_eq!(
+            placed,
+            [
+                (Some("zlab_leak"), Some(".text"), 0x1a4),
+                (Some("zlab_leak"), Some(".init.text"), 0x10),
+                (None, None, 0x3ff5ffffff0),
+                (None, None, 1),
+            ]
+        );
+        assert_eq!(frames[0].describe(), "zlab_leak .text+0x1a4");
+        assert_eq!(frames[2].describe(), "0x3ff5ffffff0");
     }
 
     #[test]
