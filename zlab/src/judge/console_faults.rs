@@ -6,7 +6,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::judge::detectors::{self, Site};
+use crate::judge::detectors::{self, kernel_message, Detector, Site};
+pub use crate::judge::frames::SourceLocation;
 use crate::judge::frames::{self, Frame};
 use crate::judge::ktap::strip_printk_prefix;
 
@@ -29,6 +30,18 @@ pub enum FaultKind {
     Leak,
     Kfence,
     Kasan,
+}
+
+impl From<Detector> for FaultKind {
+    fn from(detector: Detector) -> FaultKind {
+        match detector {
+            Detector::AtomicSleep => FaultKind::AtomicSleep,
+            Detector::Lockdep => FaultKind::Lockdep,
+            Detector::Leak => FaultKind::Leak,
+            Detector::Kfence => FaultKind::Kfence,
+            Detector::Kasan => FaultKind::Kasan,
+        }
+    }
 }
 
 impl fmt::Display for FaultKind {
@@ -71,26 +84,6 @@ pub struct Fault {
     /// The other places a detector's report names: the acquisitions of a lock-order cycle,
     /// the lock held where a task slept, where memory was allocated and freed.
     pub sites: Vec<Site>,
-}
-
-/// A place in source code: as a Rust panic names it (`panicked at FILE:LINE:COL:`), or as
-/// addr2line names a code address (a line and a function, no column).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SourceLocation {
-    pub file: String,
-    pub line: u32,
-    pub column: Option<u32>,
-    pub function: Option<String>,
-}
-
-impl fmt::Display for SourceLocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)?;
-        match self.column {
-            Some(column) => write!(f, ":{column}"),
-            None => Ok(()),
-        }
-    }
 }
 
 impl Fault {
@@ -190,7 +183,10 @@ pub fn scan(console: &str) -> Vec<Fault> {
                 kind = FaultKind::Overflow;
             }
         }
-        let mut report = detectors::read_report(kind, &lines[index..]);
+        let mut report = match header {
+            Header::Detector(detector) => detectors::read_report(detector, &lines[index..]),
+            _ => detectors::Report { frames: frames::of(&lines[index..]), ..Default::default() },
+        };
         report.place_bare_addresses(&frames::loads(&lines[..index]));
         faults.push(Fault {
             kind,
@@ -204,13 +200,32 @@ pub fn scan(console: &str) -> Vec<Fault> {
             sites: report.sites,
         });
     }
-    detectors::merge_leaks(faults)
+    merge_leaks(faults)
 }
 
-/// What the kernel said on a console line: a printk line without its time stamp, or a line of
-/// kmemleak's report as init copies it (guest::init::KMEMLEAK_PREFIX); None for userspace.
-pub fn kernel_message(line: &str) -> Option<&str> {
-    strip_printk_prefix(line).or_else(|| line.strip_prefix(crate::guest::init::KMEMLEAK_PREFIX))
+/// kmemleak's file reports every object: those allocated at one place (the same backtrace)
+/// become one failure that counts them, as its verbose console report does.
+fn merge_leaks(faults: Vec<Fault>) -> Vec<Fault> {
+    let mut merged: Vec<(Fault, usize)> = Vec::new();
+    for fault in faults {
+        let same = merged.iter_mut().find(|(kept, _)| {
+            fault.kind == FaultKind::Leak && kept.kind == FaultKind::Leak && kept.frames == fault.frames
+        });
+        match same {
+            Some((_, count)) => *count += 1,
+            None => merged.push((fault, 1)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut fault, count)| {
+            if count > 1 {
+                let size = fault.excerpt[0].split_once("(size ").and_then(|(_, s)| s.split_once(')'));
+                fault.role = size.map(|(size, _)| detectors::leak_role(count, size));
+            }
+            fault
+        })
+        .collect()
 }
 
 /// The last `n` console lines, without line terminators.
@@ -232,7 +247,7 @@ enum Header {
     RustPanic,
     Bug,
     Warning,
-    Detector(FaultKind),
+    Detector(Detector),
 }
 
 impl Header {
@@ -242,7 +257,7 @@ impl Header {
             Header::Oops => FaultKind::Oops,
             Header::KernelBugAt | Header::RustPanic | Header::Bug => FaultKind::Bug,
             Header::Warning => FaultKind::Warning,
-            Header::Detector(kind) => kind,
+            Header::Detector(detector) => detector.into(),
         }
     }
 }
@@ -257,8 +272,8 @@ fn classify(message: &str) -> Option<Header> {
     if is_oops_header(message) {
         return Some(Header::Oops);
     }
-    if let Some(kind) = detectors::classify(message) {
-        return Some(Header::Detector(kind));
+    if let Some(detector) = detectors::classify(message) {
+        return Some(Header::Detector(detector));
     }
     // lib/bug.c report_bug(): pr_crit("kernel BUG at %s:%u!\n", ...)
     if message.starts_with("kernel BUG at ") {

@@ -3,8 +3,9 @@
 //! its body names besides the fault's own — the acquisitions of a lock-order cycle, the lock held
 //! where a task slept, where memory was allocated and freed. judge::decode turns them into lines.
 
-use crate::judge::console_faults::{kernel_message, Fault, FaultKind, SourceLocation};
+use crate::judge::frames::SourceLocation;
 use crate::judge::frames::{self, Frame};
+use crate::judge::ktap::strip_printk_prefix;
 use serde::Serialize;
 
 /// How far after its header a detector's report is read.
@@ -26,6 +27,23 @@ const LOCKDEP_HEADERS: &[&str] = &[
     "suspicious RCU usage",
     "chain_key collision",
 ];
+
+/// The detectors whose reports have a header of their own (a Rust overflow check's is a
+/// panic's, told apart by its message: is_overflow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detector {
+    AtomicSleep,
+    Lockdep,
+    Leak,
+    Kfence,
+    Kasan,
+}
+
+/// What the kernel said on a console line: a printk line without its time stamp, or a line of
+/// kmemleak's report as init copies it (guest::init::KMEMLEAK_PREFIX); None for userspace.
+pub fn kernel_message(line: &str) -> Option<&str> {
+    strip_printk_prefix(line).or_else(|| line.strip_prefix(crate::guest::init::KMEMLEAK_PREFIX))
+}
 
 /// A place a report names besides the fault's own, with what happened there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,29 +67,29 @@ impl Site {
 
 /// The detector whose report begins with `message` (a console line without its printk prefix),
 /// or None for any other line. A Rust overflow panic is told apart by its message (overflow).
-pub fn classify(message: &str) -> Option<FaultKind> {
+pub fn classify(message: &str) -> Option<Detector> {
     if let Some(rest) = message.strip_prefix("BUG: ") {
         // kernel/sched/core.c: __might_resched() and __schedule_bug().
         if rest.starts_with("sleeping function called from invalid context")
             || rest.starts_with("scheduling while atomic")
         {
-            return Some(FaultKind::AtomicSleep);
+            return Some(Detector::AtomicSleep);
         }
         if rest.starts_with("KFENCE: ") {
-            return Some(FaultKind::Kfence);
+            return Some(Detector::Kfence);
         }
         if rest.starts_with("KASAN: ") {
-            return Some(FaultKind::Kasan);
+            return Some(Detector::Kasan);
         }
     }
     if let Some(rest) = message.strip_prefix("WARNING: ") {
         if LOCKDEP_HEADERS.iter().any(|h| rest.trim_end().ends_with(h)) {
-            return Some(FaultKind::Lockdep);
+            return Some(Detector::Lockdep);
         }
     }
     // mm/kmemleak.c print_unreferenced(), on the console with kmemleak.verbose=1.
     if message.strip_prefix("kmemleak: ").unwrap_or(message).starts_with("unreferenced object 0x") {
-        return Some(FaultKind::Leak);
+        return Some(Detector::Leak);
     }
     None
 }
@@ -111,14 +129,13 @@ impl Report {
 /// The report whose header is `lines[0]`, for a fault of `kind`. A detector's frames in a module
 /// come first: it reports from inside the kernel (the allocator, the scheduler, lockdep) on
 /// behalf of the code that called it.
-pub fn read_report(kind: FaultKind, lines: &[&str]) -> Report {
+pub fn read_report(detector: Detector, lines: &[&str]) -> Report {
     let report: Vec<&str> = lines.iter().take(REPORT_LINES).map(|l| kernel_message(l).unwrap_or(l)).collect();
-    match kind {
-        FaultKind::Lockdep => lockdep(&report),
-        FaultKind::AtomicSleep => atomic_sleep(&report),
-        FaultKind::Leak => leak(&report),
-        FaultKind::Kfence | FaultKind::Kasan => memory_access(&report),
-        _ => Report { frames: frames::of(lines), ..Report::default() },
+    match detector {
+        Detector::Lockdep => lockdep(&report),
+        Detector::AtomicSleep => atomic_sleep(&report),
+        Detector::Leak => leak(&report),
+        Detector::Kfence | Detector::Kasan => memory_access(&report),
     }
 }
 
@@ -209,36 +226,11 @@ fn leak(report: &[&str]) -> Report {
     Report { frames: preferred(frames), role, sites: vec![] }
 }
 
-fn leak_role(objects: usize, size: &str) -> String {
+pub fn leak_role(objects: usize, size: &str) -> String {
     match objects {
         1 => format!("{size} bytes no pointer refers to, allocated"),
         n => format!("{n} objects of {size} bytes no pointer refers to, allocated"),
     }
-}
-
-/// kmemleak's file reports every object: those allocated at one place (the same backtrace)
-/// become one failure that counts them, as its verbose console report does.
-pub fn merge_leaks(faults: Vec<Fault>) -> Vec<Fault> {
-    let mut merged: Vec<(Fault, usize)> = Vec::new();
-    for fault in faults {
-        let same = merged.iter_mut().find(|(kept, _)| {
-            fault.kind == FaultKind::Leak && kept.kind == FaultKind::Leak && kept.frames == fault.frames
-        });
-        match same {
-            Some((_, count)) => *count += 1,
-            None => merged.push((fault, 1)),
-        }
-    }
-    merged
-        .into_iter()
-        .map(|(mut fault, count)| {
-            if count > 1 {
-                let size = fault.excerpt[0].split_once("(size ").and_then(|(_, s)| s.split_once(')'));
-                fault.role = size.map(|(size, _)| leak_role(count, size));
-            }
-            fault
-        })
-        .collect()
 }
 
 /// KFENCE and KASAN: the access site (the header's `in SYM`, then the trace), and the stacks
@@ -277,14 +269,14 @@ mod tests {
     #[test]
     fn each_detectors_header_is_its_own_kind() {
         let kinds = [
-            ("BUG: sleeping function called from invalid context at mm/slub.c:4701", FaultKind::AtomicSleep),
-            ("BUG: scheduling while atomic: insmod/70/0x00000002", FaultKind::AtomicSleep),
-            ("BUG: KFENCE: use-after-free read in f+0x1/0x2 [m]", FaultKind::Kfence),
-            ("BUG: KASAN: slab-out-of-bounds in f+0x1/0x2", FaultKind::Kasan),
-            ("WARNING: possible circular locking dependency detected", FaultKind::Lockdep),
-            ("WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected", FaultKind::Lockdep),
-            ("WARNING: insmod/70 still has locks held!", FaultKind::Lockdep),
-            ("kmemleak: unreferenced object 0xf99000 (size 512):", FaultKind::Leak),
+            ("BUG: sleeping function called from invalid context at mm/slub.c:4701", Detector::AtomicSleep),
+            ("BUG: scheduling while atomic: insmod/70/0x00000002", Detector::AtomicSleep),
+            ("BUG: KFENCE: use-after-free read in f+0x1/0x2 [m]", Detector::Kfence),
+            ("BUG: KASAN: slab-out-of-bounds in f+0x1/0x2", Detector::Kasan),
+            ("WARNING: possible circular locking dependency detected", Detector::Lockdep),
+            ("WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected", Detector::Lockdep),
+            ("WARNING: insmod/70 still has locks held!", Detector::Lockdep),
+            ("kmemleak: unreferenced object 0xf99000 (size 512):", Detector::Leak),
         ];
         for (header, kind) in kinds {
             assert_eq!(classify(header), Some(kind), "{header}");

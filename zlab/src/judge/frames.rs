@@ -3,6 +3,8 @@
 //! the `Call Trace`. Turned into source lines by judge::decode.
 
 use crate::judge::ktap::strip_printk_prefix;
+use serde::Serialize;
+use std::fmt;
 
 /// How far after its header a fault's frames are looked for.
 const REPORT_LINES: usize = 80;
@@ -31,6 +33,26 @@ impl Frame {
             (Some(section), Some(module)) => format!("{module} {section}+{:#x}", self.offset),
             _ if self.symbol.is_empty() => format!("{:#x}", self.offset),
             _ => format!("{:#}+{:#x}", rustc_demangle::demangle(&self.symbol), self.offset),
+        }
+    }
+}
+
+/// A place in source code: as a Rust panic names it (`panicked at FILE:LINE:COL:`), or as
+/// addr2line names a code address (a line and a function, no column).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceLocation {
+    pub file: String,
+    pub line: u32,
+    pub column: Option<u32>,
+    pub function: Option<String>,
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)?;
+        match self.column {
+            Some(column) => write!(f, ":{column}"),
+            None => Ok(()),
         }
     }
 }
