@@ -36,9 +36,10 @@ import json, re, sys
 import xml.etree.ElementTree as ET
 
 clock = re.compile(r"\[ *\d+\.\d+\]")
-# kmemleak's report names when and where each leaked object was allocated: both differ from
-# boot to boot, whatever -j is.
-leak_times = re.compile(r"jiffies \d+|unreferenced object 0x[0-9a-f]+")
+# What differs from boot to boot whatever -j is: when and where kmemleak saw each leaked object
+# allocated, and the pid of a task a report names (`busybox/37 is trying to acquire lock`,
+# `pid 38`, `PID: 35`), which follows the guest's timing.
+per_boot = re.compile(r"jiffies \d+|unreferenced object 0x[0-9a-f]+|\b[\w-]+/\d+ is |\bpid \d+|\bPID: \d+")
 
 def untimed(value):
     if isinstance(value, dict):
@@ -46,7 +47,7 @@ def untimed(value):
     if isinstance(value, list):
         return [untimed(v) for v in value]
     if isinstance(value, str):
-        return leak_times.sub("[boot's own]", clock.sub("[time]", value))
+        return per_boot.sub("[boot's own]", clock.sub("[time]", value))
     return value
 
 def junit(path):
@@ -57,7 +58,7 @@ def junit(path):
         for part in ("text", "tail"):
             text = getattr(element, part)
             if text:
-                setattr(element, part, leak_times.sub("[boot's own]", clock.sub("[time]", text)))
+                setattr(element, part, per_boot.sub("[boot's own]", clock.sub("[time]", text)))
     return ET.tostring(root)
 
 a, b = sys.argv[1:]
