@@ -220,8 +220,7 @@ fn merge_leaks(faults: Vec<Fault>) -> Vec<Fault> {
         .into_iter()
         .map(|(mut fault, count)| {
             if count > 1 {
-                let size = fault.excerpt[0].split_once("(size ").and_then(|(_, s)| s.split_once(')'));
-                fault.role = size.map(|(size, _)| detectors::leak_role(count, size));
+                fault.role = detectors::leak_size(&fault.excerpt[0]).map(|size| detectors::leak_role(count, size));
             }
             fault
         })

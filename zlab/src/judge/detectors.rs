@@ -217,13 +217,18 @@ fn leak(report: &[&str]) -> Report {
         .unwrap_or_default();
     // `unreferenced object 0x00f99000 (size 512):`, with kmemleak.verbose=1 followed by
     // `... and 31 more object(s) with the same backtrace`.
-    let size = body[0].split_once("(size ").and_then(|(_, s)| s.split_once(')')).map(|(size, _)| size);
+    let size = leak_size(body[0]);
     let more: usize = body[..next]
         .iter()
         .find_map(|l| l.trim().strip_prefix("... and ")?.split_once(" more object")?.0.parse().ok())
         .unwrap_or(0);
     let role = size.map(|size| leak_role(1 + more, size));
     Report { frames: preferred(frames), role, sites: vec![] }
+}
+
+/// The size in `unreferenced object 0x00f99000 (size 512):`.
+pub fn leak_size(header: &str) -> Option<&str> {
+    header.split_once("(size ").and_then(|(_, s)| s.split_once(')')).map(|(size, _)| size)
 }
 
 pub fn leak_role(objects: usize, size: &str) -> String {
