@@ -53,7 +53,7 @@
     });
 
     packages = perSystem (env: {
-      inherit (env) zlab kernel-source kernel modules initramfs;
+      inherit (env) zlab kernel-source kernel kernel-debug modules initramfs;
       default = env.zlab;
     });
 

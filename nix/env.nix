@@ -22,7 +22,7 @@
 in {
   inherit project;
   inherit (zlabCrate) zlab;
-  inherit (guest) kernel-source kernel;
+  inherit (guest) kernel-source kernel kernel-debug;
   inherit (zlabProject) modules initramfs;
   shells = import ./shells.nix {
     inherit pkgs tools;

@@ -6,6 +6,7 @@
   tools,
   zlab,
 }: let
+  inherit (pkgs) lib;
   zlabStep = name: attrs: script:
     pkgs.stdenv.mkDerivation ({
         inherit name;
@@ -34,9 +35,15 @@
     patchShebangs "$out/scripts" "$out/tools"
   '';
 
-  kernel = zlabStep "linux-s390-rust-zlab" {ZLAB_KERNEL_SOURCE = kernel-source;} ''
-    zlab build --config test --dir "$out"
-  '';
+  # The kernel of a variant of kernel/variants.toml: `test`, which every check boots unless it
+  # names another, and `debug` (lockdep, kmemleak, DWARF). Built only if something asks for it.
+  nameSuffix = variant: lib.optionalString (variant != "test") "-${variant}";
+  kernelOf = variant:
+    zlabStep "linux-s390-rust-zlab${nameSuffix variant}" {ZLAB_KERNEL_SOURCE = kernel-source;} ''
+      zlab build --config ${lib.escapeShellArg variant} --dir "$out"
+    '';
+  kernel = kernelOf "test";
+  kernel-debug = kernelOf "debug";
 
   # The same kernel with rustc 1.96.0, the kernel's minimum for Rust on s390: keeps the floor
   # honest while the shells move to newer nightlies.
@@ -44,7 +51,8 @@
     zlab build --config test --dir "$out"
   '';
 
-  prebuilt = {ZLAB_KERNEL_BUILD = kernel;};
+  # What a step needs to use the prebuilt kernel of a variant.
+  prebuilt = variant: {ZLAB_KERNEL_BUILD = kernelOf variant;};
 
   # A kernel tree of a project's own instead of the pinned source (lib.mkProject's
   # kernelSource: a flake input or a path): copied with its scripts' interpreters pointed into
@@ -57,12 +65,13 @@
       chmod -R u+w "$out"
       patchShebangs "$out/scripts" "$out/tools"
     '';
-  in {
-    ZLAB_KERNEL_SOURCE = source;
-    ZLAB_KERNEL_BUILD = zlabStep "linux-s390-rust-own-zlab" {ZLAB_KERNEL_SOURCE = source;} ''
-      zlab build --config test --dir "$out"
-    '';
-  };
+  in
+    variant: {
+      ZLAB_KERNEL_SOURCE = source;
+      ZLAB_KERNEL_BUILD = zlabStep "linux-s390-rust-own-zlab${nameSuffix variant}" {ZLAB_KERNEL_SOURCE = source;} ''
+        zlab build --config ${lib.escapeShellArg variant} --dir "$out"
+      '';
+    };
 in {
-  inherit kernel-source kernel kernel-floor zlabStep prebuilt ownKernel;
+  inherit kernel-source kernel kernel-debug kernel-floor zlabStep prebuilt ownKernel;
 }

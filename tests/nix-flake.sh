@@ -363,6 +363,25 @@ own_kernel_tree_is_built_instead() {
     [ "$out" = linux-s390-rust-zlab ]
 }
 
+# A check that names another variant of kernel/variants.toml boots that kernel, built by the
+# flake (the `debug` kernel: lockdep and kmemleak).
+# Evaluated only: its build is the same `zlab build` with another --config.
+a_check_gets_its_variant() {
+    local copy=$work/debug-check out
+    cp -r "$project" "$copy" && sed 's/^description = .*/&\nvariant = "debug"/' "$copy/checks/my_module.toml" >"$copy/checks/my_module_debug.toml" ||
+        return 1
+    grep -q '^variant = "debug"$' "$copy/checks/my_module_debug.toml" || { echo "the check was not made"; return 1; }
+    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$copy"
+    out=$(nix_project eval --json "path:$copy#checks.$system" \
+        --apply 'cs: builtins.mapAttrs (_: c: c.ZLAB_KERNEL_BUILD.name) cs' 2>"$scratch/eval.log") ||
+        { cat "$scratch/eval.log"; return 1; }
+    echo "$out"
+    [ "$out" = '{"boot-my_module":"linux-s390-rust-zlab","boot-my_module_debug":"linux-s390-rust-zlab-debug"}' ] || return 1
+    out=$(nix_ eval --raw "path:$flake#packages.$system.kernel-debug.name") || return 1
+    echo "package: $out"
+    [ "$out" = linux-s390-rust-zlab-debug ]
+}
+
 app_boot_gdb_refuses() {
     local out
     out=$(cd "$work/home" && nix_ run "path:$flake#boot" -- --gdb 2>&1) && { echo "$out"; return 1; }
@@ -378,6 +397,7 @@ run_test "nix flake init -t: a project of one's own, the files of zlab new --pro
 run_test "the template project's flake (zlab.lib.mkProject) evaluates: one boot check" template_project_evaluates
 run_test "a project with kernel files of its own: refused by the flake, saying what to do" own_kernel_files_are_refused
 run_test "lib.mkProject with kernelSource: the checks get a kernel built from that tree (evaluated)" own_kernel_tree_is_built_instead
+run_test "a check naming the debug variant gets the flake's debug kernel, also a package (evaluated)" a_check_gets_its_variant
 if [ -d "$real_inputs/rust-overlay" ] || [ -d "$real_inputs/crane" ]; then
     echo "not run with a real rust-overlay or crane: the builds (they download toolchains and crates)"
     summary

@@ -184,11 +184,15 @@ pub struct BenchArgs {
     /// Also build s390 defconfig with Rust from nothing, the yardstick for the test kernel's build time (most of an hour), with --cold
     #[arg(long)]
     pub defconfig: bool,
+    /// Also measure what each of the kernel's bug detectors costs: the test kernel without them, then with each added,
+    /// then with lockdep and with kmemleak, each built from nothing and booted (six kernel builds: about 25 min)
+    #[arg(long)]
+    pub detectors: bool,
     /// Write docs/benchmarks.json, docs/benchmarks.md and docs/benchmarks.svg
     #[arg(long)]
     pub write: bool,
     /// Measure nothing: render docs/benchmarks.md and .svg again from docs/benchmarks.json (after a change to the report)
-    #[arg(long, conflicts_with_all = ["cold", "peer", "defconfig", "write"])]
+    #[arg(long, conflicts_with_all = ["cold", "peer", "defconfig", "detectors", "write"])]
     pub render: bool,
 }
 

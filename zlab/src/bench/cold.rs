@@ -1,7 +1,8 @@
 //! Cold: the test kernel built from nothing in a scratch build dir, then `zlab test
 //! rust-doctests` booting that kernel: zlab's end to end, to set beside kunit.py's.
 
-use super::warm::zlab_test_with;
+use super::warm::zlab_test;
+use super::Subject;
 use crate::context::RunContext;
 use crate::host::paths::remove_dir;
 use anyhow::{bail, Context, Result};
@@ -36,7 +37,8 @@ pub fn fresh_build(ctx: &RunContext, run: &str) -> Result<Cold> {
     }
     let build_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let result = zlab_test_with(ctx, "rust-doctests", &[("ZLAB_KERNEL_BUILD", &dir)])?;
+    let fresh = Subject { kernel_build: Some(dir.clone()), ..Subject::this(ctx)? };
+    let result = zlab_test(ctx, &fresh, "rust-doctests")?;
     let cold = Cold {
         date: today(),
         run: run.to_string(),

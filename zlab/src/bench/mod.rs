@@ -9,6 +9,7 @@ use crate::toolchain::tools::Compiler;
 mod chart;
 mod cold;
 mod defconfig;
+mod detectors;
 mod parallel;
 mod peer;
 mod report;
@@ -17,6 +18,7 @@ mod stats;
 mod warm;
 
 use anyhow::Result;
+use std::path::PathBuf;
 
 pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
     let paths = &ctx.paths;
@@ -29,9 +31,10 @@ pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
     }
     results.machine = results::Machine::here(ctx);
     eprintln!("zlab bench: warm loop, {} runs of `touch` + `zlab test {}`", opts.runs, opts.check);
-    results.warm = Some(warm::edit_loop(ctx, &opts.check, opts.runs)?);
+    let this = Subject::this(ctx)?;
+    results.warm = Some(warm::edit_loop(ctx, &this, &opts.check, opts.runs)?);
     eprintln!("zlab bench: boot and the Rust doctests, {} runs of `zlab test rust-doctests`", opts.runs);
-    results.doctests = Some(warm::doctests(ctx, opts.runs)?);
+    results.doctests = Some(warm::doctests(ctx, &this, opts.runs)?);
     eprintln!(
         "zlab bench: every check, {} runs each of `zlab test -j 1` and `zlab test` (-j the CPU count)",
         opts.runs
@@ -52,6 +55,10 @@ pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
         eprintln!("zlab bench: s390 defconfig with Rust, built from nothing (long: most of an hour on 2 cores)");
         results.defconfig = Some(defconfig::build(ctx, &run)?);
     }
+    if opts.detectors {
+        eprintln!("zlab bench: the bug detectors, one kernel built from nothing per rung (about 25 min)");
+        results.detectors = Some(detectors::measure(ctx, &opts.check, opts.runs)?);
+    }
     print!("{}", report::summary(&results));
     if opts.write {
         for file in report::write(paths, &results)? {
@@ -61,12 +68,31 @@ pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// What a measurement runs zlab on: a project, and a kernel build dir of its own when the
+/// kernel measured is not the project's (a fresh build, a detector rung).
+pub struct Subject {
+    pub project: PathBuf,
+    pub kernel_build: Option<PathBuf>,
+}
+
+impl Subject {
+    /// This run's project and its own kernel builds.
+    pub fn this(ctx: &RunContext) -> Result<Subject> {
+        Ok(Subject { project: ctx.paths.project()?.root.clone(), kernel_build: None })
+    }
+}
+
 /// This zlab as a new process, as a developer would run it, with this run's project, home,
 /// toolchain, kernel (series or tree of your own) and rustc: the builds it measures are the
 /// ones this run names.
 fn zlab_process(ctx: &RunContext) -> Result<std::process::Command> {
+    zlab_process_for(ctx, &Subject::this(ctx)?)
+}
+
+/// zlab_process, on the subject's project and kernel build.
+fn zlab_process_for(ctx: &RunContext, subject: &Subject) -> Result<std::process::Command> {
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.env("ZLAB_PROJECT", &ctx.paths.project()?.root)
+    cmd.env("ZLAB_PROJECT", &subject.project)
         .env("ZLAB_HOME", &ctx.paths.home)
         .env(Compiler::VARIABLE, ctx.paths.compiler.name());
     if let Some(series) = &ctx.kernel {
@@ -77,6 +103,9 @@ fn zlab_process(ctx: &RunContext) -> Result<std::process::Command> {
     }
     if let Some(rust) = &ctx.rust {
         cmd.env("ZLAB_RUST", &rust.series);
+    }
+    if let Some(dir) = &subject.kernel_build {
+        cmd.env("ZLAB_KERNEL_BUILD", dir);
     }
     Ok(cmd)
 }

@@ -1,6 +1,7 @@
 //! The bench results printed as a summary and rendered into docs/benchmarks.md with a chart,
 //! each set against the issue's targets.
 
+use super::detectors::DetectorCosts;
 use super::results::{data_file, one_run, Results};
 use super::warm::OTHER;
 use crate::host::paths::Paths;
@@ -145,6 +146,60 @@ pub fn summary(r: &Results) -> String {
             None => {}
         }
     }
+    if let Some(d) = &r.detectors {
+        s.push_str(&detectors(d));
+    }
+    s
+}
+
+/// The detector rungs as a table, the test kernel held to the issue's targets against the rung
+/// without detectors.
+fn detectors(d: &DetectorCosts) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "
+the kernel's bug detectors ({}): each rung built from nothing, then booted ({} runs each, median)",
+        d.date, d.runs
+    );
+    let _ = writeln!(
+        s,
+        "  {:<58} {:>7} {:>8} {:>13} {:>19} {:>10}",
+        "rung", "build", "objects", "boot to init", "rust-doctests boot", "warm loop"
+    );
+    for rung in &d.rungs {
+        let _ = writeln!(
+            s,
+            "  {:<58} {:>5.0} s {:>8} {:>11.2} s {:>17.2} s {:>8.2} s",
+            rung.name,
+            rung.build_seconds,
+            rung.objects,
+            rung.boot_to_init.median,
+            rung.doctests_boot.median,
+            rung.warm_loop.median
+        );
+    }
+    for rung in &d.rungs {
+        if let Some(scan) = &rung.leak_scan {
+            let _ = writeln!(
+                s,
+                "  leak scan, {}: `zlab test {}` {:.2} s with `leaks = true`, {:.2} s without",
+                rung.name, d.check, scan.with.median, scan.without.median
+            );
+        }
+    }
+    if let (Some(none), Some(test)) = (d.rungs.first(), d.rungs.iter().find(|r| r.is_test_kernel)) {
+        let growth = (test.build_seconds / none.build_seconds - 1.0) * 100.0;
+        let _ = writeln!(
+            s,
+            "  the test kernel against none: build {growth:+.1} %{}; warm loop {:.2} s{}; rust-doctests boot {:.2} s{}",
+            target(growth <= 5.0, "≤ +5 %"),
+            test.warm_loop.median,
+            target(test.warm_loop.median <= 1.3, "≤ 1.3 s"),
+            test.doctests_boot.median,
+            target(test.doctests_boot.median < 2.5, "< 2.5 s"),
+        );
+    }
     s
 }
 
@@ -186,8 +241,10 @@ fn markdown(r: &Results) -> String {
         ""
     };
     format!(
-        "# Benchmarks\n\nWritten by `zlab bench --write`. `--cold`, `--peer` and `--defconfig` add the builds from \
-nothing; their numbers are kept from their last run, with its date. A ratio sets only numbers of one run side by \
+        "# Benchmarks\n\nWritten by `zlab bench --write`. `--cold`, `--peer`, `--defconfig` and `--detectors` add the \
+builds from nothing; their numbers are kept from their last run, with its date. `--detectors` builds the test \
+kernel without the kernel's bug detectors, then with each added in turn (the last of them is the test kernel as \
+shipped), then with lockdep and with kmemleak, all in one run. A ratio sets only numbers of one run side by \
 side, so `--peer` and `--defconfig` build zlab's test kernel from nothing in the same run, and kunit.py's run again \
 with nothing changed is measured in every run on the build dir `--peer` left. Every measurement runs zlab as a new \
 process, as a developer would; the guest runs under QEMU's emulator (TCG).\n\n![bench chart](benchmarks.svg)\n\n```text{}```\n{pending}",
@@ -254,6 +311,38 @@ mod tests {
         assert!(quick.contains("zlab's share      0.02 s   (kernel + other)   target ≤ 0.1 s: met"), "{quick}");
         let slow = summary(&Results { warm: Some(warm(2.97, 0.25)), ..Results::default() });
         assert!(slow.contains("quiet machine: NOT met") && slow.contains("≤ 0.1 s: NOT met"), "{slow}");
+    }
+
+    #[test]
+    fn the_test_kernel_is_held_to_the_detector_targets_against_the_rung_without() {
+        use crate::bench::detectors::{DetectorCosts, Rung};
+        let s = |m| Stats { min: m, median: m, max: m };
+        let rung = |name: &str, test: bool, build: f64, warm: f64| Rung {
+            name: name.into(),
+            fragments: vec![],
+            is_test_kernel: test,
+            build_seconds: build,
+            objects: 1173,
+            boot_to_init: s(0.4),
+            doctests_boot: s(1.0),
+            doctests_passed: 352,
+            warm_loop: s(warm),
+            leak_scan: None,
+        };
+        let costs = |build: f64, warm: f64| DetectorCosts {
+            date: "d".into(),
+            run: "r".into(),
+            runs: 5,
+            check: "hello".into(),
+            rungs: vec![rung("none (base)", false, 200.0, 1.1), rung("+ KFENCE = the test kernel", true, build, warm)],
+        };
+        let cheap = summary(&Results { detectors: Some(costs(204.0, 1.2)), ..Results::default() });
+        assert!(cheap.contains("build +2.0 %   target ≤ +5 %: met; warm loop 1.20 s   target ≤ 1.3 s: met"), "{cheap}");
+        let dear = summary(&Results { detectors: Some(costs(220.0, 1.4)), ..Results::default() });
+        assert!(
+            dear.contains("build +10.0 %   target ≤ +5 %: NOT met; warm loop 1.40 s   target ≤ 1.3 s: NOT met"),
+            "{dear}"
+        );
     }
 
     #[test]

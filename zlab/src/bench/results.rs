@@ -5,6 +5,7 @@
 
 use super::cold::{now, today, Cold};
 use super::defconfig::Defconfig;
+use super::detectors::DetectorCosts;
 use super::parallel::Parallel;
 use super::peer::{Again, Peer};
 use super::warm::{Doctests, EditLoop};
@@ -31,6 +32,9 @@ pub struct Results {
     #[serde(default)]
     pub peer_again: Option<Again>,
     pub defconfig: Option<Defconfig>,
+    /// Kept from the last `--detectors` run when this one skipped it.
+    #[serde(default)]
+    pub detectors: Option<DetectorCosts>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! into phases; and the rust-doctests boot, timed by the guest's own printk timestamps.
 
 use super::stats::Stats;
+use super::Subject;
 use crate::context::RunContext;
 use crate::run::phases::Phases;
 use anyhow::{bail, Context, Result};
@@ -42,20 +43,20 @@ pub struct Doctests {
     pub wall_check: Stats,
 }
 
-pub fn edit_loop(ctx: &RunContext, check_name: &str, runs: u32) -> Result<EditLoop> {
+pub fn edit_loop(ctx: &RunContext, subject: &Subject, check_name: &str, runs: u32) -> Result<EditLoop> {
     let check = crate::run::runner::select(ctx, &[check_name.to_string()])?.remove(0);
     let Some(module) = check.modules.first() else {
         bail!("check {check_name} loads no module of modules/, so there is nothing to edit; try hello, echo or kunit_demo")
     };
-    let folder = ctx.paths.modules_dir()?.join(module);
-    zlab_test(ctx, check_name)?; // from here on everything but the touched module is built
+    let folder = subject.project.join("modules").join(module);
+    zlab_test(ctx, subject, check_name)?; // from here on everything but the touched module is built
     let mut walls = Vec::new();
     let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut own_share = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
         touch_sources(&folder)?;
-        let result = zlab_test(ctx, check_name)?;
+        let result = zlab_test(ctx, subject, check_name)?;
         let wall = started.elapsed().as_secs_f64();
         walls.push(wall);
         let mut accounted = 0.0;
@@ -79,13 +80,13 @@ pub fn edit_loop(ctx: &RunContext, check_name: &str, runs: u32) -> Result<EditLo
     })
 }
 
-pub fn doctests(ctx: &RunContext, runs: u32) -> Result<Doctests> {
-    zlab_test(ctx, "rust-doctests")?;
+pub fn doctests(ctx: &RunContext, subject: &Subject, runs: u32) -> Result<Doctests> {
+    zlab_test(ctx, subject, "rust-doctests")?;
     let (mut init, mut kunit, mut boot, mut check) = (vec![], vec![], vec![], vec![]);
     let mut passed = 0;
     for _ in 0..runs {
         let started = Instant::now();
-        let result = zlab_test(ctx, "rust-doctests")?;
+        let result = zlab_test(ctx, subject, "rust-doctests")?;
         check.push(started.elapsed().as_secs_f64());
         boot.push(phases_of(&result)?.boot().context("zlab's JSON lacks a phase of the boot")?);
         passed = result["ktap"]["counts"]["passed"].as_u64().unwrap_or(0);
@@ -106,17 +107,11 @@ pub fn doctests(ctx: &RunContext, runs: u32) -> Result<Doctests> {
     })
 }
 
-/// `zlab -q test NAME --json` as a new process; the check's entry of the JSON, which must pass.
-pub fn zlab_test(ctx: &RunContext, check: &str) -> Result<Value> {
-    zlab_test_with(ctx, check, &[])
-}
-
-pub fn zlab_test_with(ctx: &RunContext, check: &str, env: &[(&str, &std::path::Path)]) -> Result<Value> {
-    let mut cmd = super::zlab_process(ctx)?;
+/// `zlab -q test NAME --json` as a new process on the subject; the check's entry of the JSON,
+/// which must pass.
+pub fn zlab_test(ctx: &RunContext, subject: &Subject, check: &str) -> Result<Value> {
+    let mut cmd = super::zlab_process_for(ctx, subject)?;
     cmd.args(["-q", "test", check, "--json"]);
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
     let out = cmd.output().context("running zlab test")?;
     if !out.status.success() {
         bail!(
