@@ -172,6 +172,9 @@ fn build_in(ctx: &RunContext, variant_name: &str, source: &Path, dir: &Path, see
     let tc = &ctx.tools;
     let pins = ctx.pins()?;
     let variant = variants::load(paths, variant_name)?;
+    if let Some(why) = variant.not_with(variant_name, paths.compiler.name())? {
+        bail!("{why}");
+    }
     let (source, dir) = (source.to_path_buf(), dir.to_path_buf());
     let _lock = DirLock::acquire(&dir)?;
 

@@ -12,6 +12,7 @@ pub const FRAGMENTS: &[(&str, &str)] = &[
     ("base-7.2", include_str!("../../../kernel/configs/base-7.2.config")),
     ("debug", include_str!("../../../kernel/configs/debug.config")),
     ("detectors", include_str!("../../../kernel/configs/detectors.config")),
+    ("kasan", include_str!("../../../kernel/configs/kasan.config")),
     ("kunit", include_str!("../../../kernel/configs/kunit.config")),
     ("leaks", include_str!("../../../kernel/configs/leaks.config")),
     ("lockdep", include_str!("../../../kernel/configs/lockdep.config")),

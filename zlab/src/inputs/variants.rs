@@ -22,6 +22,28 @@ pub struct Variant {
     /// The variant `zlab boot --gdb` boots instead: the same kernel with debug info.
     #[serde(default)]
     pub gdb: Option<String>,
+    /// The only toolchain this kernel builds with (`gcc` or `llvm`); with the other, a check on
+    /// it is skipped and a build refused, saying `toolchain_why`.
+    #[serde(default)]
+    pub toolchain: Option<String>,
+    #[serde(default)]
+    pub toolchain_why: Option<String>,
+}
+
+impl Variant {
+    /// Why the variant `name` does not build with `toolchain`, or None when it does.
+    pub fn not_with(&self, name: &str, toolchain: &str) -> Result<Option<String>> {
+        let Some(only) = &self.toolchain else { return Ok(None) };
+        let why = self.toolchain_why.as_deref().map(str::trim).unwrap_or_default();
+        if !crate::toolchain::tools::Compiler::ALL.iter().any(|c| c.name() == only) {
+            bail!("kernel/variants.toml: the {name} variant's toolchain must be gcc or llvm, found `{only}`");
+        }
+        if why.is_empty() {
+            bail!("kernel/variants.toml: the {name} variant builds only with {only}; say why in `toolchain_why` (a skip reports it)");
+        }
+        Ok((only != toolchain)
+            .then(|| format!("the {name} kernel builds only with --toolchain {only}, this is {toolchain}: {why}")))
+    }
 }
 
 /// The variants zlab ships, with the project's kernel/variants.toml (if it has one) added: a
@@ -123,6 +145,23 @@ mod tests {
         assert!(without.to_string().contains("missing field `description`"), "{without}");
         let typo = parse("[test]\ndescription = \"x\"\nfragmets = [\"base\"]\n").unwrap_err();
         assert!(typo.to_string().contains("unknown field `fragmets`"), "{typo}");
+    }
+
+    #[test]
+    fn a_variant_for_one_toolchain_says_why_with_the_other() {
+        let one =
+            |extra: &str| parse(&format!("[kasan]\ndescription = \"x\"\nfragments = [\"base\"]\n{extra}")).unwrap();
+        let kasan = one("toolchain = \"llvm\"\ntoolchain_why = \"RUST needs clang with KASAN\"\n");
+        assert_eq!(kasan["kasan"].not_with("kasan", "llvm").unwrap(), None);
+        assert_eq!(
+            kasan["kasan"].not_with("kasan", "gcc").unwrap().as_deref(),
+            Some("the kasan kernel builds only with --toolchain llvm, this is gcc: RUST needs clang with KASAN")
+        );
+        assert_eq!(one("")["kasan"].not_with("kasan", "gcc").unwrap(), None);
+        let silent = one("toolchain = \"llvm\"\n")["kasan"].not_with("kasan", "gcc").unwrap_err();
+        assert!(silent.to_string().contains("say why in `toolchain_why`"), "{silent}");
+        let typo = one("toolchain = \"clang\"\ntoolchain_why = \"x\"\n")["kasan"].not_with("kasan", "gcc").unwrap_err();
+        assert!(typo.to_string().contains("must be gcc or llvm, found `clang`"), "{typo}");
     }
 
     #[test]

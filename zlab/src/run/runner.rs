@@ -9,6 +9,7 @@ use crate::guest::qemu::{self, Run, Shown};
 use crate::guest::session::{self, Kernels};
 use crate::host::paths::Paths;
 use crate::inputs::check::{self, Check};
+use crate::inputs::variants;
 use crate::judge::decode;
 use crate::judge::verdict::{self, Verdict};
 use crate::run::median::median;
@@ -208,7 +209,10 @@ fn plan<'a>(ctx: &RunContext, checks: &'a [Check], release: &str) -> Result<Vec<
     let mut kernels = Kernels::default();
     let mut plans = Vec::new();
     for check in checks {
-        let skipped = check.not_for(release)?;
+        let skipped = match check.not_for(release)? {
+            Some(why) => Some(why),
+            None => variants::load(&ctx.paths, &check.variant)?.not_with(&check.variant, ctx.paths.compiler.name())?,
+        };
         let started = Instant::now();
         let kernel = match skipped {
             Some(_) => Err("not built: the check is skipped".to_string()),
