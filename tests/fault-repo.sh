@@ -8,8 +8,9 @@ fault_repo="${scratch:?tests/fault-repo.sh: source tests/lib.sh first}/fault-rep
 repo_copy "$fault_repo"
 cp -r zlab/tests/guest-modules/zlab_* "$fault_repo/modules/"
 
-# add_check NAME TIMEOUT MODULES STEP [VARIANT [LEAKS]]: a check with one guest step, on the
-# kernel VARIANT (default: the test kernel), with `leaks = LEAKS` when given.
+# add_check NAME TIMEOUT MODULES STEP [VARIANT [LEAKS [KERNEL_ARGS]]]: a check with one guest
+# step, on the kernel VARIANT (default: the test kernel), with `leaks = LEAKS` and `kernel_args =
+# [KERNEL_ARGS]` when given (LEAKS may be empty).
 add_check() {
     cat >"$fault_repo/checks/$1.toml" <<TOML
 description = "test-only: $1"
@@ -17,6 +18,7 @@ timeout = $2
 variant = "${5:-test}"
 modules = [$3]
 ${6:+leaks = $6}
+${7:+kernel_args = [$7]}
 
 [[step]]
 run = '''
@@ -38,5 +40,7 @@ add_check detect-overflow 30 '"zlab_overflow"' "insmod /lib/modules/zlab_overflo
 add_check detect-atomic-sleep 30 '"zlab_atomic_sleep"' "insmod /lib/modules/zlab_atomic_sleep.ko"
 add_check detect-lock-order 60 '"zlab_lock_order"' "insmod /lib/modules/zlab_lock_order.ko" debug false
 add_check detect-leak 60 '"zlab_leak"' "insmod /lib/modules/zlab_leak.ko && rmmod zlab_leak" debug true
+# KFENCE samples an allocation every millisecond (one jiffy) instead of every 100.
+add_check detect-kfence 30 '"zlab_kfence"' "insmod /lib/modules/zlab_kfence.ko" test '' '"kfence.sample_interval=1"'
 # A healthy guest that takes a while: something to interrupt, and to run twice at once.
 add_check slow-clean 90 '' "sleep 8; echo slept"

@@ -3,8 +3,8 @@
 # hit BUG and WARN, hang, refuse a parameter, miss a symbol and fail to compile; a healthy check
 # in the same run still passes. Then: no QEMU is left, and the guest had no network and no way
 # to the host. Then bugs only the kernel's detectors see (an overflow, a sleep under a spinlock,
-# an AB-BA lock order), each its own failure at its line, ten boots of ten. Prints one line per
-# test and ends with `N passed, N failed`.
+# an AB-BA lock order, a leak, a read past a buffer's end), each its own failure at its line, ten
+# boots of ten. Prints one line per test and ends with `N passed, N failed`.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
@@ -223,7 +223,7 @@ run_test "the guest has no network, no devices and no way to the host" guest_is_
 # this run's results (its first boots).
 json=$scratch/detectors.json
 junit=$scratch/detectors.xml
-detector_checks=(detect-overflow detect-atomic-sleep detect-lock-order detect-leak)
+detector_checks=(detect-overflow detect-atomic-sleep detect-kfence detect-lock-order detect-leak)
 ZLAB_PROJECT=$fault_repo ./bin/zlab test --repeat 10 --json --junit "$junit" "${detector_checks[@]}" >"$json" 2>"$scratch/detectors.out" </dev/null
 
 # detected_at CHECK KIND FILE LINE [COLUMN] [ROLE SITE_LINE]: CHECK's first failure is KIND at
@@ -290,6 +290,10 @@ PY
 }
 run_test "32 KBoxes leaked, the module unloaded (debug kernel): one memory leak, allocated at zlab_leak.rs:$leak_line" \
     leak_named
+kfence_read_line=$(line_in zlab_kfence "core::ptr::read_volatile(start.add(i))")
+kfence_alloc_line=$(line_in zlab_kfence "KBox::new(")
+run_test "a read one byte past a KBox (unsafe): KFENCE at zlab_kfence.rs:$kfence_read_line, allocated at line $kfence_alloc_line" \
+    detected_at detect-kfence KFENCE modules/zlab_kfence/zlab_kfence.rs "$kfence_read_line" allocated "$kfence_alloc_line"
 
 # Not luck: every one of ten boots of each fails with its detector's kind.
 ten_of_ten() {
@@ -300,6 +304,7 @@ kinds = {
     "detect-atomic-sleep": "sleep in atomic context",
     "detect-lock-order": "lockdep",
     "detect-leak": "memory leak",
+    "detect-kfence": "KFENCE",
 }
 runs = collections.Counter()
 for check in json.load(open(sys.argv[1]))["checks"]:

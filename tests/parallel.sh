@@ -38,8 +38,14 @@ import xml.etree.ElementTree as ET
 clock = re.compile(r"\[ *\d+\.\d+\]")
 # What differs from boot to boot whatever -j is: when and where kmemleak saw each leaked object
 # allocated, and the pid of a task a report names (`busybox/37 is trying to acquire lock`,
-# `pid 38`, `PID: 35`), which follows the guest's timing.
-per_boot = re.compile(r"jiffies \d+|unreferenced object 0x[0-9a-f]+|\b[\w-]+/\d+ is |\bpid \d+|\bPID: \d+")
+# `pid 38`, `PID: 35`), which follows the guest's timing; in a KFENCE report, the (hashed)
+# address read, the pool object and its addresses (`kfence-#154: 0x…-0x…`), and the task, CPU
+# and time of the allocation (`task 36 on cpu 0 at 1.533315s (0.009425s ago)`).
+per_boot = re.compile(
+    r"jiffies \d+|unreferenced object 0x[0-9a-f]+|\b[\w-]+/\d+ is |\bpid \d+|\bPID: \d+"
+    r"|\b(?:read|write) at 0x[0-9a-f]+|kfence-#\d+(?:: 0x[0-9a-f]+-0x[0-9a-f]+)?"
+    r"|task \d+ on cpu \d+ at \d+\.\d+s \(\d+\.\d+s ago\)"
+)
 
 def untimed(value):
     if isinstance(value, dict):
@@ -99,7 +105,7 @@ PY
 # The checks, named in checks/ order, as `zlab test --list` lists them.
 mapfile -t repo_checks < <("$zlab" test --list | awk '{ print $1 }')
 fault_checks=(fault-panic fault-oops fault-bug fault-warn fault-hang fault-bad-param fault-unresolved fault-broken hello
-    detect-overflow detect-atomic-sleep detect-lock-order detect-leak)
+    detect-overflow detect-atomic-sleep detect-lock-order detect-leak detect-kfence)
 
 run_with repo-j1 "$repo" 1
 run_with repo-j2 "$repo" 2

@@ -3,8 +3,9 @@
 //! `real-<detector>.log` were recorded by `zlab test` on the pinned 7.3.4 kernel built with GCC,
 //! from the test-only modules in tests/guest-modules (`insmod zlab_<detector>.ko`): overflow and
 //! atomic-sleep on the `test` variant; lock-order on the test kernel plus lockdep (as `debug`
-//! has it, without the DWARF); leak on `debug`, from init's leak scan after rmmod. The files are
-//! unedited, apart from QEMU's carriage returns.
+//! has it, without the DWARF); leak on `debug`, from init's leak scan after rmmod; kfence on
+//! `test` booted with `kfence.sample_interval=1`. The files are unedited, apart from QEMU's
+//! carriage returns.
 
 use std::path::PathBuf;
 
@@ -93,4 +94,28 @@ fn leaked_objects_of_one_place_are_one_leak_named_by_the_recorded_load_address()
         (Some("zlab_leak"), Some(".text"), 0x84)
     );
     assert!(leak.summary().contains("allocated at zlab_leak .text+0x84"), "{}", leak.summary());
+}
+
+#[test]
+fn an_out_of_bounds_read_is_named_at_the_read_and_where_its_buffer_was_allocated() {
+    let faults = faults("real-kfence.log");
+    assert_eq!(faults.iter().map(|f| f.kind).collect::<Vec<_>>(), [FaultKind::Kfence]);
+    let kfence = &faults[0];
+    assert!(kfence.excerpt[0].contains("BUG: KFENCE: out-of-bounds read in "), "{:?}", kfence.excerpt);
+    // The read itself (the fault's PSW, which KFENCE's header names), not a return address:
+    // decoded one byte earlier it would be the line that called the inlined checksum().
+    let first = &kfence.frames[0];
+    assert_eq!((first.module.as_deref(), first.offset, first.exact), (Some("zlab_kfence"), 0xae, true));
+    assert!(first.symbol.contains("ZlabKfence"), "{first:?}");
+    // Where the buffer came from: the module's call into krealloc, before krealloc's frames.
+    assert_eq!(kfence.sites.len(), 1, "{:?}", kfence.sites);
+    let allocated = &kfence.sites[0];
+    assert_eq!(allocated.role, "allocated");
+    assert_eq!((allocated.frames[0].module.as_deref(), allocated.frames[0].offset), (Some("zlab_kfence"), 0x66));
+    let summary = kfence.summary();
+    assert!(summary.starts_with("KFENCE at console line 57"), "{summary}");
+    assert!(
+        summary.ends_with("allocated at <zlab_kfence::ZlabKfence as kernel::module::Module>::init+0x66"),
+        "{summary}"
+    );
 }

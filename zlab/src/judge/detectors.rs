@@ -135,7 +135,7 @@ pub fn read_report(detector: Detector, lines: &[&str]) -> Report {
         Detector::Lockdep => lockdep(&report),
         Detector::AtomicSleep => atomic_sleep(&report),
         Detector::Leak => leak(&report),
-        Detector::Kfence | Detector::Kasan => memory_access(&report),
+        Detector::Kfence | Detector::Kasan => memory_access(detector, &report),
     }
 }
 
@@ -238,12 +238,24 @@ pub fn leak_role(objects: usize, size: &str) -> String {
     }
 }
 
-/// KFENCE and KASAN: the access site (the header's `in SYM`, then the trace), and the stacks
-/// where the object was allocated and freed.
-fn memory_access(report: &[&str]) -> Report {
+/// KFENCE and KASAN: the access site (the header's `in SYM`, then the access's stack), and the
+/// stacks where the object was allocated and freed.
+fn memory_access(detector: Detector, report: &[&str]) -> Report {
     let header = report.first().copied().unwrap_or("");
-    let mut own: Vec<Frame> = header.split_once(" in ").map(|(_, at)| frames::named_at(at.trim())).unwrap_or_default();
-    own.extend(frames::listed(report.get(2..).unwrap_or_default()));
+    let at = header.split_once(" in ").map_or("", |(_, at)| at.trim());
+    let faulted = detector == Detector::Kfence && kfence_fault(header);
+    let mut own = if faulted { frames::exact_at(at) } else { frames::named_at(at) };
+    // KFENCE lists the access's stack under the report's first line after the header,
+    // `Out-of-bounds read at 0x… (1B right of kfence-#7):`; KASAN prints a Call Trace (frames::of).
+    if let Some(i) = report.iter().skip(1).position(|l| !l.trim().is_empty()).map(|p| p + 1) {
+        if report[i].trim_end().ends_with(':') {
+            let mut stack = frames::listed(&report[i + 1..]);
+            if let Some(first) = stack.first_mut() {
+                first.exact = faulted;
+            }
+            own.extend(stack);
+        }
+    }
     own.extend(frames::of(report));
     let mut sites = Vec::new();
     for (i, line) in report.iter().enumerate().skip(1) {
@@ -258,6 +270,15 @@ fn memory_access(report: &[&str]) -> Report {
         }
     }
     Report { frames: preferred(own), role: None, sites }
+}
+
+/// Whether a KFENCE report's header names the faulting instruction itself, not a return
+/// address: an access KFENCE caught as a page fault, on a guard page or a freed object, whose
+/// stack mm/kfence/report.c takes from the fault's registers. An invalid free or a corrupted
+/// redzone is found inside kfree(), and named by the return address into its caller.
+fn kfence_fault(header: &str) -> bool {
+    let what = header.strip_prefix("BUG: KFENCE: ").unwrap_or("");
+    ["out-of-bounds ", "use-after-free ", "invalid read ", "invalid write "].iter().any(|p| what.starts_with(p))
 }
 
 /// Module frames first (in their order), then the kernel's.
@@ -294,5 +315,76 @@ mod tests {
         assert!(is_overflow("attempt to add with overflow"));
         assert!(is_overflow("attempt to shift left with overflow"));
         assert!(!is_overflow("index out of bounds: the len is 3 but the index is 7"));
+    }
+
+    const INIT: &str = "_RNvXCs6rMYa0NKlfH_11zlab_kfenceNtB2_10ZlabKfenceNtNtCsl7L7n58I0Vr_6kernel6module6Module4init";
+
+    /// A KFENCE report as printed on a real s390x console (zlab_kfence), printk prefixes kept.
+    fn kfence_report(header: &str) -> String {
+        format!(
+            "[    1.539025] BUG: KFENCE: {header}\n\
+             [    1.539025] \n\
+             [    1.540301] Out-of-bounds read at 0x000000004d5b0c14 (64B right of kfence-#154):\n\
+             [    1.540867]  {INIT}+0xae/0x2c0 [zlab_kfence]\n\
+             [    1.541148]  {INIT}+0x66/0x2c0 [zlab_kfence]\n\
+             [    1.541252]  init_module+0x1a/0x1000 [zlab_kfence]\n\
+             [    1.541388]  do_one_initcall+0x6c/0x1a8\n\
+             [    1.542375] \n\
+             [    1.542601] kfence-#154: 0x00000000507eb9c1-0x00000000e9162aad, size=64, cache=kmalloc-64\n\
+             [    1.542601] \n\
+             [    1.542815] allocated by task 36 on cpu 0 at 1.533315s (0.009425s ago):\n\
+             [    1.543377]  krealloc_node_align_noprof+0x1d4/0x2e0\n\
+             [    1.543478]  rust_helper_krealloc_node_align+0x1c/0x28\n\
+             [    1.543563]  {INIT}+0x66/0x2c0 [zlab_kfence]\n\
+             [    1.543659]  init_module+0x1a/0x1000 [zlab_kfence]\n\
+             [    1.544284] \n\
+             [    1.545048] CPU: 0 UID: 0 PID: 36 Comm: busybox Tainted: G           O        7.3.4 #1 PREEMPTLAZY  \n\
+             [    1.545548] ==================================================================\n"
+        )
+    }
+
+    fn place(frame: &Frame) -> (&str, u64, Option<&str>, bool) {
+        (frame.symbol.as_str(), frame.offset, frame.module.as_deref(), frame.exact)
+    }
+
+    #[test]
+    fn a_kfence_access_is_named_by_its_faulting_instruction_and_its_allocation() {
+        let console = kfence_report(&format!("out-of-bounds read in {INIT}+0xae/0x2c0 [zlab_kfence]"));
+        let lines: Vec<&str> = console.lines().collect();
+        let report = read_report(Detector::Kfence, &lines);
+        // KFENCE took the access's stack from the fault's registers: its first address is the
+        // read itself, not a return address (one byte before it is the previous line's code).
+        assert_eq!(place(&report.frames[0]), (INIT, 0xae, Some("zlab_kfence"), true));
+        // Then the access's stack as listed, its first entry the same instruction.
+        let listed: Vec<_> = report.frames[1..4].iter().map(place).collect();
+        assert_eq!(
+            listed,
+            [
+                (INIT, 0xae, Some("zlab_kfence"), true),
+                (INIT, 0x66, Some("zlab_kfence"), false),
+                ("init_module", 0x1a, Some("zlab_kfence"), false),
+            ]
+        );
+        assert_eq!(report.sites.len(), 1, "{:?}", report.sites);
+        let allocated = &report.sites[0];
+        assert_eq!(allocated.role, "allocated");
+        // The module's call into the allocator first, before krealloc's own frames.
+        assert_eq!(place(&allocated.frames[0]), (INIT, 0x66, Some("zlab_kfence"), false));
+        assert_eq!(allocated.frames.len(), 4);
+    }
+
+    #[test]
+    fn a_kfence_report_found_in_kfree_names_a_return_address() {
+        for header in ["invalid free in f+0x1c/0x40 [m]", "memory corruption in f+0x1c/0x40 [m]"] {
+            let console = kfence_report(header);
+            let lines: Vec<&str> = console.lines().collect();
+            let report = read_report(Detector::Kfence, &lines);
+            assert_eq!(place(&report.frames[0]), ("f", 0x1c, Some("m"), false), "{header}");
+        }
+        // KASAN names the return address of its check's call, whatever the access.
+        let console = "BUG: KASAN: slab-out-of-bounds in f+0x1c/0x40 [m]\nRead of size 1 at addr 0 by task a/1\n";
+        let lines: Vec<&str> = console.lines().collect();
+        let report = read_report(Detector::Kasan, &lines);
+        assert_eq!(report.frames.iter().map(place).collect::<Vec<_>>(), [("f", 0x1c, Some("m"), false)]);
     }
 }

@@ -143,6 +143,11 @@ pub fn named_at(text: &str) -> Vec<Frame> {
     named(text, false).into_iter().collect()
 }
 
+/// The one frame `text` names, the failing instruction itself (a fault's own address), or none.
+pub fn exact_at(text: &str) -> Vec<Frame> {
+    named(text, true).into_iter().collect()
+}
+
 /// `SYMBOL+0xOFF/0xSIZE [MODULE]…` at the start of `text`.
 fn named(text: &str, exact: bool) -> Option<Frame> {
     let (symbol, rest) = text.split_once('+')?;
