@@ -4,8 +4,9 @@
 //! from the test-only modules in tests/guest-modules (`insmod zlab_<detector>.ko`): overflow and
 //! atomic-sleep on the `test` variant; lock-order on the test kernel plus lockdep (as `debug`
 //! has it, without the DWARF); leak on `debug`, from init's leak scan after rmmod; kfence on
-//! `test` booted with `kfence.sample_interval=1`. The files are unedited, apart from QEMU's
-//! carriage returns.
+//! `test` booted with `kfence.sample_interval=1`; kasan, from the same zlab_kfence, on the
+//! `kasan` variant built with `--toolchain llvm` (LLVM 19, rustc 1.96's kernel-address
+//! sanitizer). The files are unedited, apart from QEMU's carriage returns.
 
 use std::path::PathBuf;
 
@@ -118,4 +119,18 @@ fn an_out_of_bounds_read_is_named_at_the_read_and_where_its_buffer_was_allocated
         summary.ends_with("allocated at <zlab_kfence::ZlabKfence as kernel::module::Module>::init+0x66"),
         "{summary}"
     );
+}
+
+#[test]
+fn kasan_in_rust_code_is_named_at_the_access_and_where_its_buffer_was_allocated() {
+    let faults = faults("real-kasan.log");
+    assert_eq!(faults.first().map(|f| f.kind), Some(FaultKind::Kasan), "{faults:?}");
+    let kasan = &faults[0];
+    assert!(kasan.excerpt[0].contains("BUG: KASAN: slab-out-of-bounds in "), "{:?}", kasan.excerpt);
+    // KASAN's header names the instruction after the call into its check: a return address.
+    let first = &kasan.frames[0];
+    assert_eq!((first.module.as_deref(), first.offset, first.exact), (Some("zlab_kfence"), 0x1d2, false));
+    let allocated = kasan.sites.iter().find(|s| s.role == "allocated").expect("an allocated site");
+    assert_eq!(allocated.frames[0].module.as_deref(), Some("zlab_kfence"), "{allocated:?}");
+    assert!(kasan.summary().starts_with("KASAN at console line 61"), "{}", kasan.summary());
 }

@@ -5,7 +5,9 @@
 //! returns a byte of the next slab object and nothing shows. KFENCE (`CONFIG_KFENCE`) puts one
 //! sampled allocation per interval against a guard page and reports the read there ("BUG:
 //! KFENCE: out-of-bounds read"); the check boots with `kfence.sample_interval=1`, and the module
-//! allocates and reads again until KFENCE has reported, at most `ATTEMPTS` times.
+//! allocates and reads again until KFENCE has reported, at most `ATTEMPTS` times. On the
+//! `kasan` kernel KASAN reports the first read ("BUG: KASAN: slab-out-of-bounds"), which ends
+//! the loop the same way.
 
 use kernel::prelude::*;
 use kernel::time::{delay::fsleep, Delta};
