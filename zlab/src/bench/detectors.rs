@@ -251,7 +251,7 @@ fn object_files(dir: &Path) -> Result<usize> {
 
 fn has_kmemleak(kernel: &Path) -> Result<bool> {
     let config = fs::read_to_string(kernel.join(".config"))?;
-    Ok(kconfig::parse_config(&config).get("CONFIG_DEBUG_KMEMLEAK").is_some_and(|v| v == "y"))
+    Ok(kconfig::parse_config(&config).get("DEBUG_KMEMLEAK").is_some_and(|v| v == "y"))
 }
 
 fn leak_scan(ctx: &RunContext, subject: &Subject, check: &str, runs: u32) -> Result<LeakScan> {

@@ -96,6 +96,9 @@ fn explain(symbol: &str, config: &HashMap<String, String>, source: &Path) -> Str
     if symbol == "RUST" && config.get("EXPOLINE").is_some_and(|v| v == "y") {
         return "Rust on s390 needs CONFIG_EXPOLINE off (arch/s390/Kconfig: `select HAVE_RUST if !EXPOLINE`); add `# CONFIG_EXPOLINE is not set`".into();
     }
+    if symbol == "RUST" && config.get("KASAN").is_some_and(|v| v == "y") && !config.contains_key("CC_IS_CLANG") {
+        return "with KASAN, Linux builds Rust only with clang (init/Kconfig: RUST depends on !KASAN || CC_IS_CLANG): build with --toolchain llvm".into();
+    }
     if symbol == "RUST" {
         return "Kconfig turned Rust off: `make rustavailable` in the build dir tells why".into();
     }
@@ -187,7 +190,8 @@ fn dependencies(text: &str, heads: &[String]) -> Option<Vec<String>> {
     for line in &lines[..at] {
         if let Some(condition) = line.strip_prefix("if ") {
             open_ifs.push(format!("inside `if {}`", condition.trim()));
-        } else if line.trim_end() == "endif" {
+        } else if line.split_whitespace().next() == Some("endif") {
+            // Kconfig files often name the block they close: `endif # DEBUG_INFO`.
             open_ifs.pop();
         }
     }
@@ -277,6 +281,23 @@ mod tests {
         );
         let shown = dependencies(text, &["config LOCALVERSION_AUTO".to_string()]).unwrap();
         assert!(shown.is_empty(), "{shown:?}");
+    }
+
+    /// `endif # DEBUG_INFO` closes its block as `endif` does (lib/Kconfig.debug writes it so).
+    #[test]
+    fn an_endif_that_names_its_block_closes_it() {
+        let text = "if DEBUG_INFO\nconfig GDB_SCRIPTS\n\tbool \"g\"\nendif # DEBUG_INFO\n\nconfig RUST_KERNEL_DOCTESTS\n\tbool \"d\"\n\tdepends on RUST && KUNIT=y\n";
+        let deps = dependencies(text, &["config RUST_KERNEL_DOCTESTS".to_string()]).unwrap();
+        assert_eq!(deps, ["depends on RUST && KUNIT=y"]);
+    }
+
+    #[test]
+    fn rust_dropped_by_kasan_with_gcc_says_to_use_clang() {
+        let gcc = parse_config("CONFIG_KASAN=y\nCONFIG_CC_IS_GCC=y\n");
+        let why = explain("RUST", &gcc, Path::new("/nonexistent"));
+        assert!(why.contains("RUST depends on !KASAN || CC_IS_CLANG") && why.contains("--toolchain llvm"), "{why}");
+        let clang = parse_config("CONFIG_KASAN=y\nCONFIG_CC_IS_CLANG=y\n");
+        assert!(explain("RUST", &clang, Path::new("/nonexistent")).contains("make rustavailable"));
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub enum FaultKind {
     Leak,
     Kfence,
     Kasan,
+    Ubsan,
 }
 
 impl From<Detector> for FaultKind {
@@ -40,6 +41,7 @@ impl From<Detector> for FaultKind {
             Detector::Leak => FaultKind::Leak,
             Detector::Kfence => FaultKind::Kfence,
             Detector::Kasan => FaultKind::Kasan,
+            Detector::Ubsan => FaultKind::Ubsan,
         }
     }
 }
@@ -57,6 +59,7 @@ impl fmt::Display for FaultKind {
             FaultKind::Leak => "memory leak",
             FaultKind::Kfence => "KFENCE",
             FaultKind::Kasan => "KASAN",
+            FaultKind::Ubsan => "UBSAN",
         })
     }
 }
@@ -418,6 +421,32 @@ mod tests {
         }
         let windows_like = panic_location("m: panicked at C:/x.rs:3:4:").unwrap();
         assert_eq!((windows_like.file.as_str(), windows_like.line, windows_like.column), ("C:/x.rs", 3, Some(4)));
+    }
+
+    #[test]
+    fn each_ubsan_report_is_a_fault_named_by_the_modules_frame() {
+        let console = "\
+[    1.092035] ------------[ cut here ]------------
+[    1.092223] UBSAN: shift-out-of-bounds in /p/modules/ubsan_probe/ubsan_probe.c:15:14
+[    1.092446] shift exponent 40 is too large for 32-bit type 'int'
+[    1.097767] Call Trace:
+[    1.097861]  [<000003ffe03de75e>] dump_stack_lvl+0x8e/0xa8 
+[    1.098585]  [<000003ffe038a186>] __ubsan_handle_shift_out_of_bounds+0x10e/0x260 
+[    1.098629]  [<000003ff600060bc>] ubsan_probe_init+0xbc/0x1000 [ubsan_probe] 
+[    1.099163]  [<000003ffe010223c>] do_one_initcall+0x7c/0x1f0 
+[    1.102201] ---[ end trace ]---
+[    1.102381] ------------[ cut here ]------------
+[    1.102433] UBSAN: array-index-out-of-bounds in /p/modules/ubsan_probe/ubsan_probe.c:16:15
+[    1.102516] index 5 is out of range for type 'int [4]'
+[    1.102676] Call Trace:
+[    1.102757]  [<000003ff600060a4>] ubsan_probe_init+0xa4/0x1000 [ubsan_probe] 
+[    1.103029] ---[ end trace ]---
+";
+        let faults = scan(console);
+        assert_eq!(kinds(console), [(FaultKind::Ubsan, 2), (FaultKind::Ubsan, 11)]);
+        let offsets: Vec<_> = faults.iter().map(|f| (f.frames[0].module.as_deref(), f.frames[0].offset)).collect();
+        assert_eq!(offsets, [(Some("ubsan_probe"), 0xbc), (Some("ubsan_probe"), 0xa4)]);
+        assert_eq!(FaultKind::Ubsan.to_string(), "UBSAN");
     }
 
     #[test]

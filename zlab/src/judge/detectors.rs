@@ -37,6 +37,7 @@ pub enum Detector {
     Leak,
     Kfence,
     Kasan,
+    Ubsan,
 }
 
 /// What the kernel said on a console line: a printk line without its time stamp, or a line of
@@ -81,6 +82,11 @@ pub fn classify(message: &str) -> Option<Detector> {
         if rest.starts_with("KASAN: ") {
             return Some(Detector::Kasan);
         }
+    }
+    // lib/ubsan.c: `UBSAN: shift-out-of-bounds in FILE:LINE:COL`, C code only (rustc gets no
+    // UBSAN flags); between `[ cut here ]` and `---[ end trace ]---`, with no WARNING line.
+    if message.starts_with("UBSAN: ") {
+        return Some(Detector::Ubsan);
     }
     if let Some(rest) = message.strip_prefix("WARNING: ") {
         if LOCKDEP_HEADERS.iter().any(|h| rest.trim_end().ends_with(h)) {
@@ -136,6 +142,9 @@ pub fn read_report(detector: Detector, lines: &[&str]) -> Report {
         Detector::AtomicSleep => atomic_sleep(&report),
         Detector::Leak => leak(&report),
         Detector::Kfence | Detector::Kasan => memory_access(detector, &report),
+        // The report's Call Trace, up to its `---[ end trace ]---`: the module's frame after the
+        // __ubsan_handle_* call.
+        Detector::Ubsan => Report { frames: preferred(frames::of(&report)), ..Report::default() },
     }
 }
 
@@ -299,6 +308,7 @@ mod tests {
             ("BUG: scheduling while atomic: insmod/70/0x00000002", Detector::AtomicSleep),
             ("BUG: KFENCE: use-after-free read in f+0x1/0x2 [m]", Detector::Kfence),
             ("BUG: KASAN: slab-out-of-bounds in f+0x1/0x2", Detector::Kasan),
+            ("UBSAN: shift-out-of-bounds in /src/m/m.c:15:14", Detector::Ubsan),
             ("WARNING: possible circular locking dependency detected", Detector::Lockdep),
             ("WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected", Detector::Lockdep),
             ("WARNING: insmod/70 still has locks held!", Detector::Lockdep),
