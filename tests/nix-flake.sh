@@ -343,6 +343,13 @@ own_kernel_files_are_refused() {
     grep -q "kernel/configs/mine.config differ from what zlab ships" <<<"$out" && grep -q "nix develop" <<<"$out"
 }
 
+# evaluated COPY ATTR APPLY: `nix eval --json` of the project copy COPY's ATTR through APPLY, as
+# the Nix user (who is given the copy first); what Nix said goes to stderr when it fails.
+evaluated() {
+    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$1"
+    nix_project eval --json "path:$1#$2" --apply "$3" 2>"$scratch/eval.log" || { cat "$scratch/eval.log" >&2; return 1; }
+}
+
 # lib.mkProject {kernelSource = …}: the project's steps get that tree (copied into the store) and
 # a kernel built from it, never the flake's own kernel. Evaluated only: building it is the flake
 # kernel's own `zlab build`, from another tree, which this suite already builds and boots once.
@@ -351,10 +358,8 @@ own_kernel_tree_is_built_instead() {
     cp -r "$project" "$copy" && mkdir -p "$copy/my-linux" && echo "VERSION = 7" >"$copy/my-linux/Makefile" &&
         sed -i 's|mkProject {src = ./.;}|mkProject {src = ./.; kernelSource = ./my-linux;}|' "$copy/flake.nix" || return 1
     grep -q "kernelSource = ./my-linux;}" "$copy/flake.nix" || { echo "flake.nix was not edited:"; cat "$copy/flake.nix"; return 1; }
-    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$copy"
-    out=$(nix_project eval --json "path:$copy#checks.$system.boot-my_module" \
-        --apply 'c: [c.ZLAB_KERNEL_BUILD.name c.ZLAB_KERNEL_SOURCE.name]' 2>"$scratch/eval.log") ||
-        { cat "$scratch/eval.log"; return 1; }
+    out=$(evaluated "$copy" "checks.$system.boot-my_module" 'c: [c.ZLAB_KERNEL_BUILD.name c.ZLAB_KERNEL_SOURCE.name]') ||
+        return 1
     echo "own tree: $out"
     [ "$out" = '["linux-s390-rust-own-zlab","linux-source-own-zlab"]' ] || return 1
     out=$(nix_project eval --raw "path:$project#checks.$system.boot-my_module.ZLAB_KERNEL_BUILD.name" 2>"$scratch/eval.log") ||
@@ -371,10 +376,7 @@ a_check_gets_its_variant() {
     cp -r "$project" "$copy" && sed 's/^description = .*/&\nvariant = "debug"/' "$copy/checks/my_module.toml" >"$copy/checks/my_module_debug.toml" ||
         return 1
     grep -q '^variant = "debug"$' "$copy/checks/my_module_debug.toml" || { echo "the check was not made"; return 1; }
-    [ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$copy"
-    out=$(nix_project eval --json "path:$copy#checks.$system" \
-        --apply 'cs: builtins.mapAttrs (_: c: c.ZLAB_KERNEL_BUILD.name) cs' 2>"$scratch/eval.log") ||
-        { cat "$scratch/eval.log"; return 1; }
+    out=$(evaluated "$copy" "checks.$system" 'cs: builtins.mapAttrs (_: c: c.ZLAB_KERNEL_BUILD.name) cs') || return 1
     echo "$out"
     [ "$out" = '{"boot-my_module":"linux-s390-rust-zlab","boot-my_module_debug":"linux-s390-rust-zlab-debug"}' ] || return 1
     out=$(nix_ eval --raw "path:$flake#packages.$system.kernel-debug.name") || return 1
