@@ -177,8 +177,8 @@ fn rung(ctx: &RunContext, plan: &Plan, index: usize, check: &str, runs: u32) -> 
     })
 }
 
-/// A project with this one's `check` (and its modules), rust-doctests and `<check>-leaks` (the
-/// check with `leaks = true`), whose test kernel is the plan's.
+/// A project with this one's `check` (and its modules), rust-doctests, `<check>-leaks` and
+/// `<check>-no-leaks` (the check with `leaks = true` and `false`), whose test kernel is the plan's.
 fn scratch_project(ctx: &RunContext, dir: &Path, plan: &Plan, check: &str) -> Result<PathBuf> {
     let this = ctx.paths.project()?.root.clone();
     remove_dir(dir)?;
@@ -196,8 +196,11 @@ fn scratch_project(ctx: &RunContext, dir: &Path, plan: &Plan, check: &str) -> Re
         fs::copy(this.join(format!("checks/{name}.toml")), dir.join(format!("checks/{name}.toml")))?;
     }
     let text = fs::read_to_string(this.join(format!("checks/{check}.toml")))?;
-    // A top-level key goes before the file's first table.
-    fs::write(dir.join(format!("checks/{check}-leaks.toml")), format!("leaks = true\n{text}"))?;
+    // A top-level key goes before the file's first table. Unset, `leaks` means a scan whenever
+    // the kernel has kmemleak, so the check without one says so.
+    for (suffix, leaks) in [("leaks", true), ("no-leaks", false)] {
+        fs::write(dir.join(format!("checks/{check}-{suffix}.toml")), format!("leaks = {leaks}\n{text}"))?;
+    }
     let mut fragments = plan.fragments.clone();
     if !plan.own.is_empty() {
         fs::write(dir.join(format!("kernel/configs/{OWN_FRAGMENT}.config")), &plan.own)?;
@@ -266,5 +269,5 @@ fn leak_scan(ctx: &RunContext, subject: &Subject, check: &str, runs: u32) -> Res
         }
         Stats::of(&walls).context("no runs")
     };
-    Ok(LeakScan { with: time(&leaks)?, without: time(check)? })
+    Ok(LeakScan { with: time(&leaks)?, without: time(&format!("{check}-no-leaks"))? })
 }
