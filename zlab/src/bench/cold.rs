@@ -29,13 +29,7 @@ impl Cold {
 
 pub fn fresh_build(ctx: &RunContext, run: &str) -> Result<Cold> {
     let dir = ctx.paths.home.join("bench/cold-test");
-    remove_dir(&dir)?;
-    let started = Instant::now();
-    let status = super::zlab_process(ctx)?.args(["build", "--dir"]).arg(&dir).status().context("running zlab build")?;
-    if !status.success() {
-        bail!("the fresh build in {} failed ({status})", dir.display());
-    }
-    let build_seconds = started.elapsed().as_secs_f64();
+    let build_seconds = build_from_nothing(ctx, &Subject::this(ctx)?, &dir)?;
     let started = Instant::now();
     let fresh = Subject { kernel_build: Some(dir.clone()), ..Subject::this(ctx)? };
     let result = zlab_test(ctx, &fresh, "rust-doctests")?;
@@ -48,6 +42,21 @@ pub fn fresh_build(ctx: &RunContext, run: &str) -> Result<Cold> {
     };
     remove_dir(&dir)?;
     Ok(cold)
+}
+
+/// Seconds of `zlab build --dir DIR` for the subject's project, DIR emptied first.
+pub fn build_from_nothing(ctx: &RunContext, subject: &Subject, dir: &std::path::Path) -> Result<f64> {
+    remove_dir(dir)?;
+    let started = Instant::now();
+    let status = super::zlab_process_for(ctx, subject)?
+        .args(["build", "--dir"])
+        .arg(dir)
+        .status()
+        .context("running zlab build")?;
+    if !status.success() {
+        bail!("the fresh build in {} failed ({status})", dir.display());
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 pub fn today() -> String {

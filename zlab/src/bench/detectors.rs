@@ -4,7 +4,7 @@
 //! it, a kernel/variants.toml of its own), then booted: rust-doctests, the warm loop and, where
 //! the kernel has kmemleak, the bench check with a leak scan.
 
-use super::cold::{now, today};
+use super::cold::{build_from_nothing, now, today};
 use super::stats::{round, Stats};
 use super::warm::{doctests, edit_loop, zlab_test};
 use super::Subject;
@@ -145,18 +145,11 @@ fn rung(ctx: &RunContext, plan: &Plan, index: usize, check: &str, runs: u32) -> 
     let root = ctx.paths.home.join("bench/detectors");
     let project = scratch_project(ctx, &root.join(format!("rung-{index}")), plan, check)?;
     let kernel = root.join("kernel");
-    remove_dir(&kernel)?;
-    let started = Instant::now();
     let builder = Subject { project: project.clone(), kernel_build: None };
-    let status = super::zlab_process_for(ctx, &builder)?
-        .args(["build", "--dir"])
-        .arg(&kernel)
-        .status()
-        .context("running zlab build")?;
-    if !status.success() {
-        bail!("the rung `{}` did not build ({status}); its project is {}", plan.name, project.display());
-    }
-    let build_seconds = round(started.elapsed().as_secs_f64());
+    let build_seconds = round(
+        build_from_nothing(ctx, &builder, &kernel)
+            .with_context(|| format!("the rung `{}`, whose project is {}", plan.name, project.display()))?,
+    );
     let objects = object_files(&kernel)?;
     let subject = Subject { project, kernel_build: Some(kernel.clone()) };
     let booted = doctests(ctx, &subject, runs)?;
