@@ -18,7 +18,8 @@ source "$repo/tests/fault-repo.sh"
 probe="/tmp/zlab-isolation-probe-$$"
 add_check isolation 30 '' "echo guest > $probe && cat $probe
 echo \"net: \$(ls /sys/class/net 2>/dev/null | grep -vx lo | wc -l)\"
-echo \"ccw devices: \$(ls /sys/bus/ccw/devices | wc -l)\""
+echo \"ccw devices: \$(ls /sys/bus/ccw/devices | wc -l)\"
+echo \"disks: \$(ls /sys/block | tr '\\n' ' ')read-only: \$(cat /sys/block/vda/ro)\""
 
 # The results as JSON on stdout (docs/results.md), the human report on stderr; zlab in a
 # process group of its own, so that what it leaves behind can be told from other runs'.
@@ -95,7 +96,7 @@ guest_is_isolated() {
     [ ! -e "$probe" ] || { echo "the guest's write reached the host: $probe"; return 1; }
     log=$(from_json isolation console_log) || return 1
     grep -q "zlab-out 1| guest" "$log" && grep -q "zlab-out 1| net: 0" "$log" &&
-        grep -q "zlab-out 1| ccw devices: 0" "$log"
+        grep -q "zlab-out 1| ccw devices: 1" "$log" && grep -q "zlab-out 1| disks: vda read-only: 1" "$log"
 }
 
 test_only_modules_stay_out_of_normal_runs() {
@@ -215,7 +216,7 @@ run_test "a module that does not compile: its name and first error, no boot" \
 run_test "a healthy check in the same run still passes" healthy_check_still_passes
 
 run_test "no QEMU, nor anything else zlab started, is left running" nothing_is_left
-run_test "the guest has no network, no devices and no way to the host" guest_is_isolated
+run_test "the guest has no network and one device, its check's read-only disk: no way to the host" guest_is_isolated
 
 # The kernel's bug detectors: bugs Rust's type system accepts, which pass on a kernel without
 # the detectors (allnoconfig's defaults), each failing with its own kind at the module's line.

@@ -23,7 +23,8 @@ make_runs_in_build() { pgrep -g "$job" -f "make .*O=$build( |$)" >/dev/null; }
 # Make is walking the kernel tree (a sub-make of scripts/Makefile.build runs for some
 # directory): for a relink, many seconds before vmlinux.o is linked.
 build_under_way() { pgrep -g "$job" -f "make .*scripts/Makefile.build obj=" >/dev/null; }
-qemu_runs_for() { pgrep -g "$job" -f "qemu-system-s390x.*runs/.*/$1/initramfs" >/dev/null; }
+# QEMU of the check's guest: booting its initramfs, or resumed with its disk (payload.img).
+qemu_runs_for() { pgrep -g "$job" -f "qemu-system-s390x.*runs/.*/$1/(initramfs|payload)" >/dev/null; }
 # The guest has begun its first step (zlab -v shows the console as it comes).
 guest_in_step_1() { qemu_runs_for "$1" && grep -q "^zlab-step 1 begin" "$job_log"; }
 nothing_of_the_job_left() { ! pgrep -g "$job" >/dev/null; }

@@ -26,9 +26,12 @@ repo_copy "$project" checks modules && mkdir -p "$project/kernel" &&
         >"$project/kernel/variants.toml" || exit 1
 
 # A tree to change without touching the pinned one: files are hard links, and every change
-# below replaces a file (sed -i, mv, touch of a new one) instead of writing into one.
+# below replaces a file (sed -i, mv, touch of a new one) instead of writing into one, but for
+# the one file a test appends to, which is a copy of its own from the start.
+appended_to=drivers/gpu/drm/drm_drv.c
 copy_of_the_pinned_tree() {
-    rm -rf "$1" && cp -al "$pinned" "$1" && rm -f "$1/.zlab-unpacked"
+    rm -rf "$1" && cp -al "$pinned" "$1" && rm -f "$1/.zlab-unpacked" &&
+        cp --remove-destination "$pinned/$appended_to" "$1/$appended_to"
 }
 
 # refused WORDS… -- ARGS…: `zlab ARGS…` fails, says every word, and leaves no build dir for it.
@@ -119,8 +122,28 @@ added_renamed_or_deleted_file_makes_the_build_run_again() {
 what_the_build_does_not_use_leaves_it_current() {
     [ -d "$tree" ] || { echo "no tree from the test before"; return 1; }
     mv "$tree/Documentation/process/howto.rst" "$tree/Documentation/process/howto-moved.rst" || return 1
-    echo "/* edited */" >>"$tree/drivers/gpu/drm/drm_drv.c"
+    echo "/* edited */" >>"$tree/$appended_to"
     build_in_tree current
+}
+
+# edit_copy FILE LINE: FILE with LINE added, as a file of its own (the tree's files are hard
+# links to the pinned tree's, which an append in place would change too).
+edit_copy() { { cat "$1" && echo "$2"; } >"$1.new" && mv "$1.new" "$1"; }
+
+# A rebuilt kernel whose bytes differ: its guest is saved again, the old save removed.
+a_rebuilt_kernel_is_saved_again() {
+    [ -d "$tree" ] || { echo "no tree from the test before"; return 1; }
+    local saved before after out
+    saved=$(echo "$home"/build/tree-my-linux-*/"$(project_key "$project")"/test/zlab-snapshots)
+    before=$(ls "$saved")
+    edit_copy "$tree/init/main.c" 'static const char zlab_rebuilt[] __used = "rebuilt";'
+    out=$(in_project --kernel-source "$tree" test hello 2>&1) || { echo "$out"; return 1; }
+    grep -E "kernel ready|saving it|saved the booted guest|resumed|PASS" <<<"$out"
+    after=$(ls "$saved")
+    echo "saved guests before: $before; after: $after"
+    grep -q "kernel ready" <<<"$out" && grep -q "booting the test kernel once and saving it" <<<"$out" &&
+        grep -q "resumed from the saved boot" <<<"$out" && grep -q "PASS hello" <<<"$out" &&
+        [ -n "$before" ] && [ "$(wc -w <<<"$after")" -eq 1 ] && [ "$before" != "$after" ]
 }
 
 run_test "--kernel-source naming no folder: refused" no_folder_is_refused
@@ -131,4 +154,5 @@ run_test "--kernel with --kernel-source: refused, one of them" a_pinned_kernel_a
 run_test "a clean 7.2 tree of your own: built out of tree in its own build dir, hello passes on it" own_tree_builds_apart_and_passes
 run_test "a file added, renamed or deleted where that build reads: the next build runs make" added_renamed_or_deleted_file_makes_the_build_run_again
 run_test "Documentation/ and a driver it does not build changed: still up to date, no make" what_the_build_does_not_use_leaves_it_current
+run_test "a change that rebuilds the kernel: its guest is saved again, the old save removed, hello resumes and passes" a_rebuilt_kernel_is_saved_again
 summary

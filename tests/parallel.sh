@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `zlab test -j N`: every check of the repository, and every test-only fault check (panic, oops,
 # BUG, WARN, a hang, a refused parameter, a missing symbol, a compile error), run with -j 1 and
-# with -j 2; the JSON and JUnit results must be the same apart from times. With -j 2 each
+# one at a time booted in full (-j 1 --boot) and two at a time resumed from the saved guest (-j 2);
+# the JSON and JUnit results must be the same apart from times and how each guest started. With -j 2 each
 # check's lines come whole and in check order, -v prefixes every console line with its check's
 # name (and those lines are the check's console.log), and two checks that need one module build
 # it once. Ends with `N passed, N failed`.
@@ -25,8 +26,11 @@ run_with() {
 }
 
 # same_results A B: A's and B's exit status, JSON and JUnit are the same once times are taken
-# out: seconds, phases, JUnit's time and timestamp attributes, and the guest's printk clock in
-# quoted console lines (the runs are different boots).
+# out: seconds, phases, how the guest started, JUnit's time and timestamp attributes, and the
+# guest's printk clock in quoted console lines (the runs are different boots); and what differs
+# between a resumed guest and a booted one: where in the console a line is (a resumed console
+# has the saved guest's lines too), the addresses the module was loaded at, the pids of the
+# check's processes, and the boot lines before the check that a time-out quotes.
 same_results() {
     local a=$1 b=$2
     echo "exit status: $(cat "$scratch/$a.status") and $(cat "$scratch/$b.status")"
@@ -45,15 +49,22 @@ per_boot = re.compile(
     r"jiffies \d+|unreferenced object 0x[0-9a-f]+|\b[\w-]+/\d+ is |\bpid \d+|\bPID: \d+"
     r"|\b(?:read|write) at 0x[0-9a-f]+|kfence-#\d+(?:: 0x[0-9a-f]+-0x[0-9a-f]+)?"
     r"|task \d+ on cpu \d+ at \d+\.\d+s \(\d+\.\d+s ago\)"
+    r"|console line \d+|\b(?:0x)?[0-9a-f]{16}\b|\bbusybox/\d+|\bpid: \d+"
 )
+# A time-out quotes the console's last lines: before the check's start, a resumed guest's are
+# the saved boot's end and the resume marker.
+before_the_check = re.compile(r"(Last console lines:\n).*?(?= *\| zlab-init: start)", re.S)
+
+def normal(text):
+    return per_boot.sub("[boot's own]", clock.sub("[time]", before_the_check.sub(r"\1[…]\n", text)))
 
 def untimed(value):
     if isinstance(value, dict):
-        return {k: untimed(v) for k, v in value.items() if k not in ("seconds", "phases")}
+        return {k: untimed(v) for k, v in value.items() if k not in ("seconds", "phases", "start", "booted_because")}
     if isinstance(value, list):
         return [untimed(v) for v in value]
     if isinstance(value, str):
-        return per_boot.sub("[boot's own]", clock.sub("[time]", value))
+        return normal(value)
     return value
 
 def junit(path):
@@ -61,10 +72,12 @@ def junit(path):
     for element in root.iter():
         for attribute in ("time", "timestamp"):
             element.attrib.pop(attribute, None)
+        for attribute, value in element.attrib.items():
+            element.attrib[attribute] = normal(value)
         for part in ("text", "tail"):
             text = getattr(element, part)
             if text:
-                setattr(element, part, per_boot.sub("[boot's own]", clock.sub("[time]", text)))
+                setattr(element, part, normal(text))
     return ET.tostring(root)
 
 a, b = sys.argv[1:]
@@ -107,9 +120,9 @@ mapfile -t repo_checks < <("$zlab" test --list | awk '{ print $1 }')
 fault_checks=(fault-panic fault-oops fault-bug fault-warn fault-hang fault-bad-param fault-unresolved fault-broken hello
     detect-overflow detect-atomic-sleep detect-lock-order detect-leak detect-kfence)
 
-run_with repo-j1 "$repo" 1
+run_with repo-j1 "$repo" 1 --boot
 run_with repo-j2 "$repo" 2
-run_with faults-j1 "$fault_repo" 1 "${fault_checks[@]}"
+run_with faults-j1 "$fault_repo" 1 --boot "${fault_checks[@]}"
 run_with faults-j2 "$fault_repo" 2 "${fault_checks[@]}"
 
 says_it_runs_two_at_once() {
@@ -118,7 +131,7 @@ says_it_runs_two_at_once() {
 }
 
 # -v -j 2: every console line is prefixed `CHECK| `, and a check's prefixed lines are its
-# console.log, line for line.
+# console.log, line for line (a resumed check's: the saved boot, then the check).
 consoles_are_prefixed() {
     local out=$scratch/verbose.out check log
     "$zlab" -v test -j 2 hello echo >"$out" 2>&1 </dev/null || { tail -n 20 "$out"; return 1; }
@@ -128,7 +141,8 @@ consoles_are_prefixed() {
             { echo "$check's prefixed lines are not its console.log ($log)"; return 1; }
         echo "$check: $(grep -c "^$check| " "$out") prefixed lines, as in its console.log"
     done
-    grep -q "Linux version" "$out" && ! grep -E "^\[ *[0-9]+\.[0-9]+\] Linux version" "$out"
+    grep -q "hello| zlab: ---- the check resumes here" "$out" && grep -q "Linux version" "$out" &&
+        ! grep -E "^\[ *[0-9]+\.[0-9]+\] Linux version" "$out"
 }
 
 # Two checks loading one module, just after its source changed: the module is compiled once,
@@ -146,8 +160,8 @@ one_module_build_for_two_checks() {
     grep -q "RUSTC \[M\]" "$log" || { echo "the last make of hello compiled nothing: it ran twice"; return 1; }
 }
 
-run_test "every check of the repository: -j 2 gives the results of -j 1" same_results repo-j1 repo-j2
-run_test "every fault check: -j 2 gives the results of -j 1" same_results faults-j1 faults-j2
+run_test "every check of the repository: -j 2 resumed gives the results of -j 1 booted in full" same_results repo-j1 repo-j2
+run_test "every fault and detector check: -j 2 resumed gives the results of -j 1 booted in full" same_results faults-j1 faults-j2
 run_test "-j 2 says it boots two at once; -j 1 does not" says_it_runs_two_at_once
 run_test "-j 2: each check's lines whole, in check order (the repository)" in_check_order repo-j2 "${repo_checks[@]}"
 run_test "-j 2: each check's lines whole, in check order (faults)" in_check_order faults-j2 "${fault_checks[@]}"

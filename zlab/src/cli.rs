@@ -146,6 +146,11 @@ pub struct WatchArgs {
     /// `debug` for lockdep and kmemleak
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+    /// Boot each check's kernel in full instead of resuming the guest zlab saved after booting it
+    /// once (a check with its own steps resumes by default; one without, like rust-doctests, whose
+    /// tests run during the boot, always boots). -v says which way each check started
+    #[arg(long)]
+    pub boot: bool,
 }
 
 // `zlab parse`
@@ -258,4 +263,9 @@ pub struct TestArgs {
     /// `debug` for lockdep and kmemleak (checks/NAME.toml may ask for one with `variant =`)
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+    /// Boot each check's kernel in full instead of resuming the guest zlab saved after booting it
+    /// once (a check with its own steps resumes by default; one without, like rust-doctests, whose
+    /// tests run during the boot, always boots). -v says which way each check started
+    #[arg(long)]
+    pub boot: bool,
 }

@@ -142,13 +142,14 @@ pub fn boot(ctx: &RunContext, args: &BootArgs) -> Result<()> {
         }
         return qemu::run_interactive(qemu::command(tc, &machine));
     }
-    let (run, verdict, _) = runner::boot_and_judge(
+    let runner::Judged { run, verdict, .. } = runner::boot_and_judge(
         ctx,
         &modules::Builds::default(),
         &kernel,
         &check,
         &qemu::Shown::Console,
         debugger.as_ref(),
+        &runner::Start::Boot("`zlab boot` boots in full".into()),
     )?;
     println!("\nconsole: {}", ctx.paths.run_dir(&check.name)?.join("console.log").display());
     if !verdict.passed() {

@@ -21,6 +21,8 @@ pub struct RunContext {
     pub rust: Option<RustPin>,
     /// The kernel variant `--variant` boots every check on, if any; else each check's own.
     pub variant: Option<String>,
+    /// Boot every check in full instead of resuming the saved guest (`--boot`).
+    pub full_boot: bool,
     pins: OnceLock<Pins>,
 }
 
@@ -29,7 +31,16 @@ impl RunContext {
         let mut paths = Paths::discover(&env, compiler)?;
         paths.own_kernels = paths.project.as_ref().is_some_and(|p| shipped::differs(&p.kernel_dir()));
         let tools = Toolchain::new(&env, &paths.tools_root(), compiler, None);
-        let ctx = RunContext { env, paths, tools, kernel: None, rust: None, variant: None, pins: OnceLock::new() };
+        let ctx = RunContext {
+            env,
+            paths,
+            tools,
+            kernel: None,
+            rust: None,
+            variant: None,
+            full_boot: false,
+            pins: OnceLock::new(),
+        };
         match kernel {
             None => Ok(ctx),
             Some(_) if crate::environment::non_empty(&ctx.env.kernel_source).is_some() => bail!(
@@ -73,7 +84,16 @@ impl RunContext {
     ) -> RunContext {
         let rust_dir = rust.as_ref().map(|r| newer_rust::dir(&paths.tools_root(), &r.release));
         let tools = Toolchain::new(&self.env, &paths.tools_root(), paths.compiler, rust_dir.as_deref());
-        RunContext { env: self.env.clone(), paths, tools, kernel, rust, variant: self.variant.clone(), pins }
+        RunContext {
+            env: self.env.clone(),
+            paths,
+            tools,
+            kernel,
+            rust,
+            variant: self.variant.clone(),
+            full_boot: self.full_boot,
+            pins,
+        }
     }
 
     /// The same run with every check on the kernel variant `name` (`--variant`), or on its own
@@ -84,6 +104,12 @@ impl RunContext {
         }
         self.variant = name.map(str::to_string);
         Ok(self)
+    }
+
+    /// The same run with every check booted in full (`--boot`) when `full_boot`.
+    pub fn with_full_boot(mut self, full_boot: bool) -> RunContext {
+        self.full_boot = full_boot;
+        self
     }
 
     /// The same run building the pinned kernel `series` (`--kernel`, `zlab test --matrix`). A

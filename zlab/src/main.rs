@@ -45,10 +45,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => zlab::bench::run(&ctx, &args),
         Command::RustAnalyzer { variant, output } => commands::rust_analyzer(&ctx, &variant, output),
         Command::Boot(args) => commands::boot(&ctx, &args),
-        Command::Test(args) => return commands::test(&ctx.with_variant(args.variant.as_deref())?, &args),
+        Command::Test(args) => {
+            return commands::test(&ctx.with_variant(args.variant.as_deref())?.with_full_boot(args.boot), &args)
+        }
         Command::Parse(args) => return zlab::run::parse::run(&ctx, &args),
         Command::Watch(args) => {
-            let ctx = ctx.with_variant(args.variant.as_deref())?;
+            let ctx = ctx.with_variant(args.variant.as_deref())?.with_full_boot(args.boot);
             zlab::run::watch::run(&ctx, &args.names, zlab::run::runner::jobs(args.parallel))
         }
         Command::Completions { .. } => unreachable!("handled before the project is needed"),

@@ -30,6 +30,7 @@ fn booted(console: String) -> Run {
 }
 
 fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::judge::verdict::Verdict, String>) -> Outcome {
+    let started = result.is_ok().then_some(zlab::run::runner::Started::Resumed);
     Outcome {
         check: check.name.clone(),
         label: check.name.clone(),
@@ -46,6 +47,7 @@ fn outcome(check: &Check, run: u32, runs: u32, result: Result<zlab::judge::verdi
         result,
         skipped: None,
         phases: zlab::run::phases::Phases::default(),
+        started,
     }
 }
 

@@ -98,18 +98,29 @@ pub fn step_file(step: &Step) -> String {
     format!("insmod() {{ {INSMOD_PATH} \"$@\"; }}; {}\n", step.run)
 }
 
-/// The init script for `steps`, with a leak scan after them if asked, ending as asked.
+/// What every init does first: busybox's applets as commands, and the file systems a check uses.
+const INIT_SETUP: &str = "/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+";
+
+/// The init script for `steps`, with a leak scan after them if asked, ending as asked: a full
+/// boot's /init.
 pub fn init_script(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
-    let mut s = String::from(
-        "#!/bin/busybox sh\n\
-         /bin/busybox --install -s /bin\n\
-         export PATH=/bin\n\
-         mount -t proc proc /proc\n\
-         mount -t sysfs sysfs /sys\n\
-         mount -t devtmpfs devtmpfs /dev 2>/dev/null\n\
-         mount -t tmpfs tmpfs /tmp\n",
-    );
-    s.push_str(&format!("echo '{INIT_START}'\n"));
+    format!("#!/bin/busybox sh\n{INIT_SETUP}{}", check_part(steps, leak_scan, ending))
+}
+
+/// The check's own part of an init: what a resumed guest runs as /zlab/check, its file systems
+/// already mounted by the saved boot (snapshot_init).
+pub fn check_script(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
+    format!("#!/bin/busybox sh\nexport PATH=/bin\n{}", check_part(steps, leak_scan, ending))
+}
+
+fn check_part(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
+    let mut s = format!("echo '{INIT_START}'\n");
     for (i, _) in steps.iter().enumerate() {
         let n = i + 1;
         s.push_str(&format!(
@@ -131,6 +142,34 @@ pub fn init_script(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
         ),
     }
     s
+}
+
+/// The saved guest's init says this once booted, then waits for a check (snapshot_init).
+pub const SNAPSHOT_READY: &str = "zlab-snapshot: ready, waiting for a check on /dev/vda";
+/// …or this, when no check came on the disk (the disk was not written before the resume).
+pub const PAYLOAD_MISSING: &str = "zlab-snapshot: no check arrived on /dev/vda";
+/// The guest device the check arrives on: a read-only virtio-blk disk, empty when the guest is
+/// saved, holding the check's cpio (its /zlab/check, steps and modules) when it is resumed.
+pub const PAYLOAD_DEVICE: &str = "/dev/vda";
+
+/// The init of the guest zlab saves after its boot (guest/snapshot.rs). It polls the disk every
+/// 20 ms, dropping the page cache that still holds the empty disk from before the save, until a
+/// cpio's magic shows (`070701`, the newc format gen_init_cpio writes); then unpacks it and runs
+/// the check. About 5 s without a check ends the guest, named, instead of polling until the
+/// check's time limit.
+pub fn snapshot_init() -> String {
+    format!(
+        "#!/bin/busybox sh\n{INIT_SETUP}echo '{SNAPSHOT_READY}'\n\
+         tries=0\n\
+         until [ \"$(head -c 6 {PAYLOAD_DEVICE} 2>/dev/null)\" = 070701 ]; do\n\
+         \x20   tries=$((tries + 1))\n\
+         \x20   if [ $tries -gt 250 ]; then echo '{PAYLOAD_MISSING}'; poweroff -f; fi\n\
+         \x20   usleep 20000\n\
+         \x20   blockdev --flushbufs {PAYLOAD_DEVICE} 2>/dev/null\n\
+         done\n\
+         cd / && cpio -i -d -m -u <{PAYLOAD_DEVICE} 2>/dev/null\n\
+         exec /zlab/check\n"
+    )
 }
 
 #[cfg(test)]
@@ -167,6 +206,25 @@ mod tests {
         assert_eq!(file.lines().count(), 2);
         assert!(file.starts_with(&format!("insmod() {{ {INSMOD_PATH} \"$@\"; }}; insmod /lib")), "{file}");
         assert!(INSMOD.contains(&format!("echo \"{MODULE_LOADED}$name ")), "{INSMOD}");
+    }
+
+    #[test]
+    fn a_resumed_check_runs_what_a_booted_one_does_without_mounting_again() {
+        let steps = [step("a"), step("b")];
+        let booted = init_script(&steps, true, Ending::PowerOff);
+        let resumed = check_script(&steps, true, Ending::PowerOff);
+        let from_start = |s: &str| s[s.find(INIT_START).unwrap()..].to_string();
+        assert_eq!(from_start(&booted), from_start(&resumed));
+        assert!(booted.contains("mount -t proc") && !resumed.contains("mount -t proc"));
+    }
+
+    #[test]
+    fn the_saved_guest_says_it_is_ready_and_waits_for_its_disk() {
+        let init = snapshot_init();
+        assert!(init.contains(&format!("{INIT_SETUP}echo '{SNAPSHOT_READY}'")), "{init}");
+        assert!(init.contains(&format!("then echo '{PAYLOAD_MISSING}'; poweroff -f; fi")), "{init}");
+        assert!(init.contains("cpio -i -d -m -u </dev/vda"), "{init}");
+        assert!(init.trim_end().ends_with("exec /zlab/check"), "{init}");
     }
 
     #[test]

@@ -24,57 +24,108 @@ pub struct Contents<'a> {
     pub modules: Vec<(String, PathBuf)>,
 }
 
-/// Writes `<dir>/initramfs.cpio` from `<dir>/guest`, which holds each file where the guest sees
-/// it (busybox and the modules as links to the host's files).
+/// Writes `<dir>/initramfs.cpio`, a full boot's root: busybox, the check's init, its steps and
+/// modules.
 pub fn create(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBuf> {
-    let guest = dir.join("guest");
-    let _ = fs::remove_dir_all(&guest);
-    for d in ["bin", "lib/modules", "zlab/steps"] {
-        fs::create_dir_all(guest.join(d))?;
-    }
-    // gen_init_cpio splits its list's lines at spaces and has no quoting, so the list names each
-    // file by its place in guest/ (where it runs), never by a host path that may hold a space.
-    let mut list = String::new();
-    for d in ["/bin", "/dev", "/proc", "/sys", "/tmp", "/lib", "/lib/modules", "/zlab", "/zlab/steps"] {
-        list.push_str(&format!("dir {d} 0755 0 0\n"));
-    }
-    list.push_str("nod /dev/console 0600 0 0 c 5 1\n");
-    link(contents.busybox, &guest.join("bin/busybox"))?;
-    list.push_str("file /bin/busybox bin/busybox 0755 0 0\n");
-    fs::write(guest.join("init"), init::init_script(contents.steps, contents.leak_scan, contents.ending))?;
-    list.push_str("file /init init 0755 0 0\n");
-    fs::write(guest.join("zlab/insmod"), init::INSMOD)?;
-    list.push_str(&format!("file {} zlab/insmod 0755 0 0\n", init::INSMOD_PATH));
-    for (i, step) in contents.steps.iter().enumerate() {
-        let file = format!("zlab/steps/{}.sh", i + 1);
-        fs::write(guest.join(&file), init::step_file(step))?;
-        list.push_str(&format!("file /{file} {file} 0644 0 0\n"));
-    }
-    for (name, host) in &contents.modules {
-        if !host.is_file() {
-            bail!("module {} is not built ({} is missing)", name, host.display());
-        }
-        if name.contains(char::is_whitespace) {
-            bail!("{} has a space in its file name, which gen_init_cpio's list cannot hold: rename it", host.display());
-        }
-        let file = format!("lib/modules/{name}");
-        link(host, &guest.join(&file))?;
-        list.push_str(&format!("file /{file} {file} 0644 0 0\n"));
-    }
-    fs::write(guest.join("cpio.list"), list)?;
-
-    let out = dir.join("initramfs.cpio");
-    let partial = temp::beside(&out)?;
-    let mut cmd = Command::new(std::path::absolute(kernel.gen_init_cpio())?);
-    cmd.current_dir(&guest).args(["-t", MTIME, "cpio.list"]).stdout(fs::File::create(partial.path())?.into_file());
-    process::run(&mut cmd).context("making the initramfs with the kernel's usr/gen_init_cpio")?;
-    temp::move_in(partial, &out)?;
-    Ok(out)
+    let mut archive = Archive::new(dir)?;
+    archive.base(contents.busybox, &init::init_script(contents.steps, contents.leak_scan, contents.ending))?;
+    archive.check_files(contents.steps, &contents.modules)?;
+    archive.finish(kernel, &dir.join("initramfs.cpio"))
 }
 
-/// `at` as a symbolic link to the host's `file`.
-fn link(file: &Path, at: &Path) -> Result<()> {
-    Ok(fs::os::unix::fs::symlink(std::path::absolute(file)?, at)?)
+/// Writes `<dir>/payload.cpio`: what a resumed guest unpacks over its saved root, the check
+/// (/zlab/check, the steps) and its modules.
+pub fn payload(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBuf> {
+    let mut archive = Archive::new(dir)?;
+    archive.text("zlab/check", &init::check_script(contents.steps, contents.leak_scan, contents.ending), 0o755)?;
+    archive.check_files(contents.steps, &contents.modules)?;
+    archive.finish(kernel, &dir.join("payload.cpio"))
+}
+
+/// Writes `<dir>/BASE_INITRD`: the root of the guest zlab boots once and saves, whose init
+/// waits for a check (init::snapshot_init).
+pub fn snapshot_base(kernel: &Kernel, dir: &Path, busybox: &Path) -> Result<PathBuf> {
+    let mut archive = Archive::new(dir)?;
+    archive.base(busybox, &init::snapshot_init())?;
+    archive.finish(kernel, &dir.join(BASE_INITRD))
+}
+
+/// The saved guest's initramfs, in its snapshot's folder.
+pub const BASE_INITRD: &str = "base-initramfs.cpio";
+
+/// A cpio in the making: `<dir>/guest` holds each file where the guest sees it (host files as
+/// links), and gen_init_cpio's list names them.
+struct Archive {
+    guest: PathBuf,
+    list: String,
+}
+
+impl Archive {
+    fn new(dir: &Path) -> Result<Archive> {
+        let guest = dir.join("guest");
+        let _ = fs::remove_dir_all(&guest);
+        for d in ["bin", "lib/modules", "zlab/steps"] {
+            fs::create_dir_all(guest.join(d))?;
+        }
+        Ok(Archive { guest, list: String::new() })
+    }
+
+    /// The directories, the console, busybox, `init` and the insmod that names a module's sections.
+    fn base(&mut self, busybox: &Path, init: &str) -> Result<()> {
+        for d in ["/bin", "/dev", "/proc", "/sys", "/tmp", "/lib", "/lib/modules", "/zlab", "/zlab/steps"] {
+            self.list.push_str(&format!("dir {d} 0755 0 0\n"));
+        }
+        self.list.push_str("nod /dev/console 0600 0 0 c 5 1\n");
+        self.link(busybox, "bin/busybox", 0o755)?;
+        self.text("init", init, 0o755)?;
+        self.text(init::INSMOD_PATH.trim_start_matches('/'), init::INSMOD, 0o755)
+    }
+
+    /// The check's step files and modules.
+    fn check_files(&mut self, steps: &[Step], modules: &[(String, PathBuf)]) -> Result<()> {
+        for (i, step) in steps.iter().enumerate() {
+            self.text(&format!("zlab/steps/{}.sh", i + 1), &init::step_file(step), 0o644)?;
+        }
+        for (name, host) in modules {
+            if !host.is_file() {
+                bail!("module {} is not built ({} is missing)", name, host.display());
+            }
+            if name.contains(char::is_whitespace) {
+                bail!(
+                    "{} has a space in its file name, which gen_init_cpio's list cannot hold: rename it",
+                    host.display()
+                );
+            }
+            self.link(host, &format!("lib/modules/{name}"), 0o644)?;
+        }
+        Ok(())
+    }
+
+    // gen_init_cpio splits its list's lines at spaces and has no quoting, so the list names each
+    // file by its place in guest/ (where it runs), never by a host path that may hold a space.
+    fn text(&mut self, file: &str, contents: &str, mode: u32) -> Result<()> {
+        fs::write(self.guest.join(file), contents)?;
+        self.list.push_str(&format!("file /{file} {file} {mode:04o} 0 0\n"));
+        Ok(())
+    }
+
+    fn link(&mut self, host: &Path, file: &str, mode: u32) -> Result<()> {
+        fs::os::unix::fs::symlink(std::path::absolute(host)?, self.guest.join(file))?;
+        self.list.push_str(&format!("file /{file} {file} {mode:04o} 0 0\n"));
+        Ok(())
+    }
+
+    fn finish(self, kernel: &Kernel, out: &Path) -> Result<PathBuf> {
+        fs::write(self.guest.join("cpio.list"), &self.list)?;
+        let partial = temp::beside(out)?;
+        let mut cmd = Command::new(std::path::absolute(kernel.gen_init_cpio())?);
+        cmd.current_dir(&self.guest)
+            .args(["-t", MTIME, "cpio.list"])
+            .stdout(fs::File::create(partial.path())?.into_file());
+        process::run(&mut cmd).context("making the initramfs with the kernel's usr/gen_init_cpio")?;
+        temp::move_in(partial, out)?;
+        Ok(out.to_path_buf())
+    }
 }
 
 #[cfg(test)]

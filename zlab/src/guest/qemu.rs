@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+#[derive(Clone)]
 pub struct Machine {
     pub kernel: PathBuf,
     pub initrd: PathBuf,
@@ -19,7 +20,30 @@ pub struct Machine {
     pub memory_mib: u32,
     /// Start halted, with QEMU's gdbstub on this port of 127.0.0.1 (never another interface).
     pub gdb_port: Option<u16>,
+    /// A guest that is saved after its boot, or resumed from such a save (guest/snapshot.rs).
+    pub resumable: Option<Resumable>,
 }
+
+/// What a guest that can be saved and resumed has besides: a pinned machine type, the disk a
+/// check arrives on, and QMP (to save it) or a saved state (to resume from).
+#[derive(Clone)]
+pub struct Resumable {
+    /// The versioned machine type (`s390-ccw-virtio-10.0`): a saved guest resumes only on the
+    /// machine it was saved on, and the alias moves with QEMU's version.
+    pub machine_type: String,
+    /// A raw file, attached read-only as the guest's /dev/vda (init::PAYLOAD_DEVICE).
+    pub disk: PathBuf,
+    /// QEMU's QMP socket, to save the guest with `migrate`.
+    pub qmp: Option<PathBuf>,
+    /// The saved state to start from (`-incoming file:`), instead of booting.
+    pub incoming: Option<PathBuf>,
+}
+
+/// Every guest's memory.
+pub const GUEST_MEMORY_MIB: u32 = 512;
+
+/// The machine type every guest runs on; guest/snapshot.rs resolves it to its versioned name.
+pub const MACHINE_TYPE: &str = "s390-ccw-virtio";
 
 /// KVM when the host is an s390x with /dev/kvm; software emulation (TCG) everywhere else.
 pub fn accelerator() -> &'static str {
@@ -34,7 +58,8 @@ pub fn command(tc: &Toolchain, machine: &Machine) -> Command {
     let mut append = vec!["console=ttysclp0".to_string()];
     append.extend(machine.kernel_args.iter().cloned());
     let mut cmd = Command::new(&tc.qemu);
-    cmd.args(["-M", "s390-ccw-virtio", "-accel", accelerator()])
+    let machine_type = machine.resumable.as_ref().map_or(MACHINE_TYPE, |r| r.machine_type.as_str());
+    cmd.args(["-M", machine_type, "-accel", accelerator()])
         .args(["-cpu", if accelerator() == "kvm" { "host" } else { "qemu" }])
         .args(["-m", &machine.memory_mib.to_string()])
         // -nodefaults: no NIC, no disks, no monitor — the SCLP console is the guest's only device.
@@ -45,6 +70,18 @@ pub fn command(tc: &Toolchain, machine: &Machine) -> Command {
         .arg("-initrd")
         .arg(&machine.initrd)
         .args(["-append", &append.join(" ")]);
+    if let Some(resumable) = &machine.resumable {
+        // In QEMU's option syntax a comma is written twice.
+        let disk = resumable.disk.to_string_lossy().replace(',', ",,");
+        cmd.args(["-drive", &format!("file={disk},format=raw,if=none,id=payload,readonly=on")])
+            .args(["-device", "virtio-blk-ccw,drive=payload"]);
+        if let Some(qmp) = &resumable.qmp {
+            cmd.arg("-qmp").arg(format!("unix:{},server=on,wait=off", qmp.display()));
+        }
+        if let Some(state) = &resumable.incoming {
+            cmd.arg("-incoming").arg(format!("file:{}", state.display()));
+        }
+    }
     if let Some(port) = machine.gdb_port {
         // -S: no instruction runs before the debugger says `continue`.
         cmd.args(["-S", "-gdb", &format!("tcp:127.0.0.1:{port}")]);
@@ -71,7 +108,7 @@ impl Run {
 }
 
 /// Kills and reaps QEMU whenever the runner is left, even through an error.
-struct Reaper(Child);
+pub struct Reaper(pub Child);
 
 impl Drop for Reaper {
     fn drop(&mut self) {
@@ -97,8 +134,23 @@ pub enum Shown {
 
 /// Runs QEMU headless until it exits or `limit` passes (no limit: until it exits); the console
 /// goes to `log`, and to the human report's stream as `shown` says.
-pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, shown: &Shown) -> Result<Run> {
+pub fn run_captured(cmd: Command, log: &Path, limit: Option<Duration>, shown: &Shown) -> Result<Run> {
+    run_captured_after(cmd, log, limit, shown, "")
+}
+
+/// run_captured, with `before` at the head of the console and the log as if the guest had
+/// printed it when QEMU started (a resumed guest's saved boot).
+pub fn run_captured_after(
+    mut cmd: Command,
+    log: &Path,
+    limit: Option<Duration>,
+    shown: &Shown,
+    before: &str,
+) -> Result<Run> {
     let mut log_file = fs::File::create(log)?;
+    log_file.write_all(before.as_bytes())?;
+    let mut partial_line = Vec::new();
+    echo(shown, before.as_bytes(), &mut partial_line);
     let started = Instant::now();
     let child = crate::host::process::dies_with_zlab(&mut cmd, crate::host::process::Signal::KILL)
         .stdin(Stdio::null())
@@ -117,11 +169,10 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Option<Duration>, shown
     let chunks = stream_chunks(stdout);
 
     let deadline = limit.map(|limit| started + limit);
-    let mut console = Vec::new();
+    let mut console = before.as_bytes().to_vec();
     let mut timed_out = false;
-    let mut line_times = Vec::new();
+    let mut line_times = vec![Duration::ZERO; before.lines().count()];
     let mut spinner = (*shown == Shown::Spinner).then(|| StatusLine::spinner("booting"));
-    let mut partial_line = Vec::new();
     loop {
         let wait = match deadline {
             Some(deadline) => {
@@ -199,7 +250,7 @@ fn last_line(console: &[u8]) -> String {
     recent.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_string()
 }
 
-fn stream_chunks(mut reader: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+pub fn stream_chunks(mut reader: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
@@ -234,8 +285,8 @@ mod tests {
         args_with_gdb(None)
     }
 
-    fn args_with_gdb(gdb_port: Option<u16>) -> Vec<String> {
-        let tc = Toolchain {
+    fn tool_chain() -> Toolchain {
+        Toolchain {
             compiler: crate::toolchain::tools::Compiler::Gcc,
             llvm: "1".into(),
             rustc: "rustc".into(),
@@ -247,13 +298,18 @@ mod tests {
             gdb: "gdb-multiarch".into(),
             jobs: 1,
             extra_make_flags: vec![],
-        };
+        }
+    }
+
+    fn args_with_gdb(gdb_port: Option<u16>) -> Vec<String> {
+        let tc = tool_chain();
         let machine = Machine {
             kernel: "/k/bzImage".into(),
             initrd: "/r/initramfs.cpio".into(),
             kernel_args: vec!["facilities=!148".into()],
             memory_mib: 512,
             gdb_port,
+            resumable: None,
         };
         command(&tc, &machine).get_args().map(|a| a.to_string_lossy().into_owned()).collect()
     }
@@ -270,6 +326,32 @@ mod tests {
             assert_eq!(devices, ["sclpconsole,chardev=con"], "{args:?}");
             assert!(args.iter().any(|a| a == "console=ttysclp0 facilities=!148"));
         }
+    }
+
+    /// A resumable guest gets its check's disk, read-only, on the versioned machine it was saved on.
+    #[test]
+    fn a_resumed_guest_has_one_read_only_disk_on_its_versioned_machine() {
+        let machine = Machine {
+            kernel: "/k/bzImage".into(),
+            initrd: "/r/base.cpio".into(),
+            kernel_args: vec![],
+            memory_mib: 512,
+            gdb_port: None,
+            resumable: Some(Resumable {
+                machine_type: "s390-ccw-virtio-10.0".into(),
+                disk: "/runs/a,b/payload.img".into(),
+                qmp: None,
+                incoming: Some("/tmp/x/state".into()),
+            }),
+        };
+        let args: Vec<String> =
+            command(&tool_chain(), &machine).get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let after = |option: &str| args.windows(2).filter(|w| w[0] == option).map(|w| w[1].clone()).collect::<Vec<_>>();
+        assert_eq!(after("-M"), ["s390-ccw-virtio-10.0"]);
+        assert_eq!(after("-drive"), ["file=/runs/a,,b/payload.img,format=raw,if=none,id=payload,readonly=on"]);
+        assert_eq!(after("-device"), ["sclpconsole,chardev=con", "virtio-blk-ccw,drive=payload"]);
+        assert_eq!(after("-incoming"), ["file:/tmp/x/state"]);
+        assert!(after("-qmp").is_empty());
     }
 
     /// With a debugger the guest starts halted and the gdbstub listens on loopback only.

@@ -7,15 +7,14 @@ use crate::context::RunContext;
 use crate::guest::gdb::Debugger;
 use crate::guest::init::{self, Ending};
 use crate::guest::initramfs::{self, Contents};
-use crate::guest::qemu::Machine;
+use crate::guest::qemu::{Machine, GUEST_MEMORY_MIB};
+use crate::guest::snapshot::Snapshot;
 use crate::host::lock::DirLock;
 use crate::inputs::check::Check;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-pub const GUEST_MEMORY_MIB: u32 = 512;
 
 /// Kernels built during this run, by variant, so checks that share one build it once.
 #[derive(Default)]
@@ -88,6 +87,55 @@ pub fn prepare(
     check: &Check,
     ending: Ending,
 ) -> Result<Guest> {
+    prepared(ctx, builds, kernel, check, ending, |dir, contents| {
+        Ok(Machine {
+            kernel: kernel.bzimage(),
+            initrd: initramfs::create(kernel, dir, contents)?,
+            kernel_args: kernel_args(kernel, check)?,
+            memory_mib: GUEST_MEMORY_MIB,
+            gdb_port: None,
+            resumable: None,
+        })
+    })
+}
+
+/// The check's guest, ready to resume from `saved`: its modules built and its cpio written into
+/// the disk the saved guest reads.
+pub fn prepare_resumed(
+    ctx: &RunContext,
+    builds: &modules::Builds,
+    kernel: &Kernel,
+    check: &Check,
+    saved: &Snapshot,
+) -> Result<Guest> {
+    prepared(ctx, builds, kernel, check, Ending::PowerOff, |dir, contents| {
+        let disk = crate::guest::snapshot::payload_disk(dir, &initramfs::payload(kernel, dir, contents)?)?;
+        let mut machine = saved.machine.clone();
+        if let Some(resumable) = &mut machine.resumable {
+            resumable.disk = disk;
+        }
+        Ok(machine)
+    })
+}
+
+/// The kernel arguments of the check's guest, as its saved guest is keyed on them: the check's
+/// own, and those a leak scan needs.
+pub fn kernel_args(kernel: &Kernel, check: &Check) -> Result<Vec<String>> {
+    let mut args = check.kernel_command_line();
+    if leak_scan(kernel, check)? {
+        args.extend(init::LEAK_SCAN_KERNEL_ARGS.iter().map(|a| a.to_string()));
+    }
+    Ok(args)
+}
+
+fn prepared(
+    ctx: &RunContext,
+    builds: &modules::Builds,
+    kernel: &Kernel,
+    check: &Check,
+    ending: Ending,
+    machine: impl FnOnce(&std::path::Path, &Contents) -> Result<Machine>,
+) -> Result<Guest> {
     let dir = ctx.paths.run_dir(&check.name)?;
     let lock = DirLock::acquire(&dir)?;
     let started = Instant::now();
@@ -97,13 +145,7 @@ pub fn prepare(
     let busybox = init::busybox(ctx)?;
     let leak_scan = leak_scan(kernel, check)?;
     let contents = Contents { busybox: &busybox, steps: &check.step, leak_scan, ending, modules: modules.clone() };
-    let initrd = initramfs::create(kernel, &dir, &contents)?;
-    let mut kernel_args = check.kernel_command_line();
-    if leak_scan {
-        kernel_args.extend(init::LEAK_SCAN_KERNEL_ARGS.iter().map(|a| a.to_string()));
-    }
-    let machine =
-        Machine { kernel: kernel.bzimage(), initrd, kernel_args, memory_mib: GUEST_MEMORY_MIB, gdb_port: None };
+    let machine = machine(&dir, &contents)?;
     Ok(Guest { machine, lock, modules, modules_took, initramfs_took: started.elapsed() })
 }
 

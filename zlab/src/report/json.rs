@@ -4,7 +4,7 @@
 
 use crate::judge::ktap::{self, TestResult};
 use crate::judge::verdict::Failure;
-use crate::run::runner::Outcome;
+use crate::run::runner::{Outcome, Started};
 use serde::Serialize;
 
 pub const FORMAT: &str = "zlab-test-results";
@@ -42,6 +42,10 @@ pub struct CheckRun {
     pub ktap: Option<Ktap>,
     /// Seconds per phase: kernel, modules, initramfs, boot_to_init, steps, shutdown.
     pub phases: crate::run::phases::Phases,
+    /// "resumed" (from the guest saved after one boot of its kernel) or "booted" (in full;
+    /// `booted_because` says why); null when no guest started.
+    pub start: Option<&'static str>,
+    pub booted_because: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -138,6 +142,14 @@ fn check_run(o: &Outcome) -> CheckRun {
         failures,
         ktap,
         phases: o.phases.clone(),
+        start: o.started.as_ref().map(|s| match s {
+            Started::Resumed => "resumed",
+            Started::Booted(_) => "booted",
+        }),
+        booted_because: match &o.started {
+            Some(Started::Booted(why)) => Some(why.clone()),
+            _ => None,
+        },
     }
 }
 

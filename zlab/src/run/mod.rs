@@ -8,5 +8,6 @@ pub mod median;
 pub mod parse;
 pub mod phases;
 pub mod pool;
+pub mod resume;
 pub mod runner;
 pub mod watch;

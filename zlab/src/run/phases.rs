@@ -2,8 +2,9 @@
 //! builds, the initramfs, and, from when console lines arrived, boot to init, the check's steps
 //! and the power-off. What `zlab bench` and `zlab test --json` report.
 
-use crate::guest::init::INIT_END;
+use crate::guest::init::{INIT_END, INIT_START};
 use crate::guest::qemu::Run;
+use crate::run::resume::RESUMED_HERE;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -26,8 +27,11 @@ pub const NAMES: [&str; 6] = ["kernel", "modules", "initramfs", "boot_to_init", 
 pub const INIT_LINE: &str = "Run /init as init process";
 
 impl Phases {
+    /// The boot phases of `run`; for a resumed guest, boot_to_init runs from QEMU's start to
+    /// the check's start.
     pub fn with_boot(mut self, run: &Run) -> Phases {
-        let init = run.arrival_of(INIT_LINE);
+        let init =
+            if run.console.contains(RESUMED_HERE) { run.arrival_of(INIT_START) } else { run.arrival_of(INIT_LINE) };
         let end = run.arrival_of(INIT_END);
         self.boot_to_init = init.map(secs);
         self.steps = init.zip(end).map(|(i, e)| secs(e.saturating_sub(i)));
@@ -71,6 +75,15 @@ mod tests {
         let p = Phases::default().with_boot(&run(console, &[400, 1000, 1100, 1500], 1600, false));
         assert_eq!((p.boot_to_init, p.steps, p.shutdown), (Some(1.0), Some(0.5), Some(0.1)));
         assert_eq!(p.boot().map(|b| (b * 10.0).round()), Some(16.0));
+    }
+
+    #[test]
+    fn a_resumed_guest_is_at_init_when_the_check_starts() {
+        let console = format!(
+            "[ 0.9] Run /init as init process\nzlab-snapshot: ready\n{RESUMED_HERE}\nzlab-init: start\nzlab-init: end\n"
+        );
+        let p = Phases::default().with_boot(&run(&console, &[0, 0, 0, 300, 900], 1000, false));
+        assert_eq!((p.boot_to_init, p.steps, p.shutdown), (Some(0.3), Some(0.6), Some(0.1)));
     }
 
     #[test]

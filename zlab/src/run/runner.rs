@@ -7,6 +7,7 @@ use crate::guest::gdb::Debugger;
 use crate::guest::init::Ending;
 use crate::guest::qemu::{self, Run, Shown};
 use crate::guest::session::{self, Kernels};
+use crate::guest::snapshot::{self, Ready, Snapshot};
 use crate::host::paths::Paths;
 use crate::inputs::check::{self, Check};
 use crate::inputs::variants;
@@ -15,6 +16,7 @@ use crate::judge::verdict::{self, Verdict};
 use crate::run::median::median;
 use crate::run::phases::Phases;
 use crate::run::pool::{self, Event};
+use crate::run::resume::{self, NotResumed};
 use crate::setup::doctor;
 use crate::toolchain::tools::Compiler;
 use crate::ui::output::{self, Colour};
@@ -53,6 +55,23 @@ pub struct Outcome {
     pub skipped: Option<String>,
     /// Where the time went (what was measured before a failure, zero after it).
     pub phases: Phases,
+    /// How its guest started; None when none did (skipped, or a build failed first).
+    pub started: Option<Started>,
+}
+
+/// How a check's guest is to start: from the saved guest, or booted in full (and why).
+#[derive(Clone)]
+pub enum Start {
+    Resume(Snapshot),
+    Boot(String),
+}
+
+/// How a check's guest did start (`-v`, `--json`'s `start`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    Resumed,
+    /// Booted in full, and why.
+    Booted(String),
 }
 
 /// What every report says of an outcome.
@@ -93,6 +112,7 @@ impl Outcome {
             result,
             skipped: None,
             phases: Phases::default(),
+            started: None,
         }
     }
 
@@ -159,8 +179,10 @@ struct Plan<'a> {
     check: &'a Check,
     skipped: Option<String>,
     kernel: Result<Kernel, String>,
-    /// The kernel's up-to-date check or build, counted in the check's first run.
+    /// The kernel's up-to-date check or build (and the saved guest's, or its making), counted
+    /// in the check's first run.
     kernel_took: f64,
+    start: Start,
 }
 
 /// Runs each check `repeat` times in a row (its kernel built once), up to `jobs` checks at
@@ -218,9 +240,44 @@ fn plan<'a>(ctx: &RunContext, checks: &'a [Check], release: &str) -> Result<Vec<
             Some(_) => Err("not built: the check is skipped".to_string()),
             None => kernels.get(ctx, &check.variant).map_err(|e| format!("{e:#}")),
         };
-        plans.push(Plan { check, skipped, kernel, kernel_took: started.elapsed().as_secs_f64() });
+        let start = match &kernel {
+            Ok(kernel) => start(ctx, kernel, check),
+            Err(_) => Start::Boot("no kernel".into()),
+        };
+        plans.push(Plan { check, skipped, kernel, kernel_took: started.elapsed().as_secs_f64(), start });
     }
     Ok(plans)
+}
+
+/// Whether the check's guest resumes the saved guest (found, or made now, before any check
+/// boots) or boots in full, and why.
+fn start(ctx: &RunContext, kernel: &Kernel, check: &Check) -> Start {
+    if let Some(why) = full_boot_because(ctx, check) {
+        return Start::Boot(why);
+    }
+    let ready = session::kernel_args(kernel, check).and_then(|args| snapshot::ready(ctx, kernel, &args));
+    match ready {
+        Ok(Ready::Usable(saved)) => Start::Resume(saved),
+        Ok(Ready::Refused(why)) => Start::Boot(why),
+        Err(e) => {
+            let why = format!("no saved guest: {e:#}");
+            note!("zlab: {why}; the check boots in full");
+            Start::Boot(why)
+        }
+    }
+}
+
+/// Why a check boots in full whatever the saved guest, if it does.
+fn full_boot_because(ctx: &RunContext, check: &Check) -> Option<String> {
+    if ctx.full_boot {
+        Some("--boot".into())
+    } else if check.step.is_empty() {
+        Some("it has no steps: what it tests runs while the kernel boots".into())
+    } else if ctx.env.kernel_build.is_some() {
+        Some("its kernel is prebuilt (ZLAB_KERNEL_BUILD), read-only, with no saved guest beside it".into())
+    } else {
+        None
+    }
 }
 
 /// Run `n` of a planned check, reported into `transcript`.
@@ -244,13 +301,16 @@ fn run_planned(
     transcript.note(format!("zlab: check {}{attempt} — {}", check.name, check.description));
     let kernel_took = if n.0 == 1 { plan.kernel_took } else { 0.0 };
     let mut phases = Phases { kernel: kernel_took, ..Phases::default() };
+    let mut how = None;
     let result = match &plan.kernel {
-        Ok(kernel) => run_one(ctx, builds, kernel, check, shown, &mut phases, transcript).map_err(|e| format!("{e:#}")),
+        Ok(kernel) => run_one(ctx, builds, kernel, (check, &plan.start), shown, (&mut phases, &mut how), transcript)
+            .map_err(|e| format!("{e:#}")),
         Err(e) => Err(e.clone()),
     };
     let outcome = Outcome {
         seconds: kernel_took + started.elapsed().as_secs_f64(),
         phases,
+        started: how,
         ..Outcome::new(paths, release, check, n, result)
     };
     report(&outcome, transcript);
@@ -261,20 +321,37 @@ fn run_one(
     ctx: &RunContext,
     builds: &modules::Builds,
     kernel: &Kernel,
-    check: &Check,
+    (check, start): (&Check, &Start),
     shown: &Shown,
-    phases: &mut Phases,
+    (phases, how): (&mut Phases, &mut Option<Started>),
     transcript: &mut Transcript,
 ) -> Result<Verdict> {
-    let (run, verdict, boot_phases) = boot_and_judge(ctx, builds, kernel, check, shown, None)?;
-    *phases = Phases { kernel: phases.kernel, ..boot_phases };
+    let judged = boot_and_judge(ctx, builds, kernel, check, shown, None, start)?;
+    *phases = Phases { kernel: phases.kernel, ..judged.phases };
     let log = ctx.paths.run_dir(&check.name)?.join("console.log");
-    transcript.note(format!("  booted in {:.1} s; console: {}", run.elapsed.as_secs_f64(), log.display()));
-    Ok(verdict)
+    let seconds = judged.run.elapsed.as_secs_f64();
+    transcript.note(match &judged.started {
+        Started::Resumed => format!("  resumed from the saved boot in {seconds:.1} s; console: {}", log.display()),
+        Started::Booted(why) if output::verbose() => {
+            format!("  booted in {seconds:.1} s (in full: {why}); console: {}", log.display())
+        }
+        Started::Booted(_) => format!("  booted in {seconds:.1} s; console: {}", log.display()),
+    });
+    *how = Some(judged.started);
+    Ok(judged.verdict)
 }
 
-/// Boots the check's guest to power-off (or its time limit), console in the check's run
-/// folder, and judges it. Under a debugger the guest waits for gdb and has no time limit.
+/// A check's guest run to power-off (or its time limit) and judged.
+pub struct Judged {
+    pub run: Run,
+    pub verdict: Verdict,
+    pub phases: Phases,
+    pub started: Started,
+}
+
+/// Starts the check's guest as `start` says (a resumed guest that gives no check to judge boots
+/// in full instead), console in the check's run folder, and judges it. Under a debugger the
+/// guest boots, waits for gdb and has no time limit.
 pub fn boot_and_judge(
     ctx: &RunContext,
     builds: &modules::Builds,
@@ -282,26 +359,56 @@ pub fn boot_and_judge(
     check: &Check,
     shown: &Shown,
     debugger: Option<&Debugger>,
-) -> Result<(Run, Verdict, Phases)> {
-    let session::Guest { mut machine, lock: _lock, modules, modules_took, initramfs_took } =
-        session::prepare(ctx, builds, kernel, check, Ending::PowerOff)?;
+    start: &Start,
+) -> Result<Judged> {
     let log = ctx.paths.run_dir(&check.name)?.join("console.log");
+    let limit = Some(Duration::from_secs(check.timeout));
+    let why = match (start, debugger) {
+        (_, Some(_)) => "a debugger attaches".to_string(),
+        (Start::Boot(why), None) => why.clone(),
+        (Start::Resume(saved), None) => {
+            let guest = session::prepare_resumed(ctx, builds, kernel, check, saved)?;
+            let disk = guest.machine.resumable.as_ref().map(|r| r.disk.clone()).unwrap_or_default();
+            match resume::run(&ctx.tools, saved, &disk, &log, limit, shown)? {
+                Ok(run) => return Ok(judged(ctx, kernel, check, guest, run, Started::Resumed)),
+                Err(NotResumed(why)) => {
+                    note!("zlab: {}: {why}; booting it in full", check.name);
+                    why
+                }
+            }
+        }
+    };
+    let mut guest = session::prepare(ctx, builds, kernel, check, Ending::PowerOff)?;
     let limit = match debugger {
         Some(debugger) => {
-            session::attach(&mut machine, debugger);
+            session::attach(&mut guest.machine, debugger);
             None
         }
-        None => Some(Duration::from_secs(check.timeout)),
+        None => limit,
     };
-    let run = qemu::run_captured(qemu::command(&ctx.tools, &machine), &log, limit, shown)?;
+    let run = qemu::run_captured(qemu::command(&ctx.tools, &guest.machine), &log, limit, shown)?;
+    Ok(judged(ctx, kernel, check, guest, run, Started::Booted(why)))
+}
+
+fn judged(
+    ctx: &RunContext,
+    kernel: &Kernel,
+    check: &Check,
+    guest: session::Guest,
+    run: Run,
+    started: Started,
+) -> Judged {
     let mut verdict = verdict::judge(check, &run);
     if !verdict.passed() {
-        locate_faults(ctx, kernel, check, modules, &mut verdict);
+        locate_faults(ctx, kernel, check, guest.modules, &mut verdict);
     }
-    let phases =
-        Phases { modules: modules_took.as_secs_f64(), initramfs: initramfs_took.as_secs_f64(), ..Phases::default() }
-            .with_boot(&run);
-    Ok((run, verdict, phases))
+    let phases = Phases {
+        modules: guest.modules_took.as_secs_f64(),
+        initramfs: guest.initramfs_took.as_secs_f64(),
+        ..Phases::default()
+    }
+    .with_boot(&run);
+    Judged { run, verdict, phases, started }
 }
 
 /// Names each fault's source line where its frames can be decoded (judge::decode): a module of

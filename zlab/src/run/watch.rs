@@ -81,6 +81,8 @@ fn run_round(ctx: &RunContext, names: &[String], due: &Due, round: u32, jobs: us
     // A new context each round, so changed pins and fragments are read again.
     let outcomes = RunContext::new(ctx.env.clone(), ctx.paths.compiler, ctx.kernel.clone())
         .and_then(|fresh| fresh.with_rust(ctx.rust.as_ref().map(|r| r.series.as_str())))
+        .and_then(|fresh| fresh.with_variant(ctx.variant.as_deref()))
+        .map(|fresh| fresh.with_full_boot(ctx.full_boot))
         .and_then(|fresh| runner::run(&fresh, &chosen, 1, jobs));
     match outcomes {
         Ok(outcomes) => {
