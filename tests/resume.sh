@@ -17,12 +17,15 @@ zlab="$CARGO_TARGET_DIR/debug/zlab"
 snapshots="$home/build/test/zlab-snapshots"
 samples=(boot-smoke echo hello kernel-samples kunit_demo rust-doctests rust-kernel-fmt zfacility)
 
-# results FILE: each check's name, result and how it started, a line each, from --json.
+# results FILE: each check's name, result, KUnit counts and how it started, a line each, from
+# --json.
 results() {
     python3 -c '
 import json, sys
 for c in json.load(open(sys.argv[1]))["checks"]:
-    print(c["name"], c["result"], c["start"], c.get("booted_because") or "")' "$1"
+    counts = (c["ktap"] or {}).get("counts") or {}
+    kunit = "kunit=%s/%s/%s" % (counts.get("passed"), counts.get("failed"), counts.get("skipped"))
+    print(c["name"], c["result"], kunit, c["start"], c.get("booted_because") or "")' "$1"
 }
 
 # The saved guest hello resumes: the test kernel's, with no kernel argument but the KUnit filter
@@ -36,12 +39,52 @@ same_verdicts_resumed_and_booted() {
     "$zlab" test -j 1 --boot --json "${samples[@]}" >"$scratch/booted.json" 2>"$scratch/booted.err" || true
     results "$scratch/resumed.json"
     results "$scratch/booted.json"
-    # Every check passes both ways; those with steps resumed, those without booted and say why.
-    diff <(results "$scratch/resumed.json" | cut -d' ' -f1,2) <(results "$scratch/booted.json" | cut -d' ' -f1,2) &&
-        [ "$(results "$scratch/resumed.json" | grep -c ' pass ')" -eq "${#samples[@]}" ] &&
-        [ "$(results "$scratch/resumed.json" | grep -c ' pass resumed')" -eq 6 ] &&
-        results "$scratch/resumed.json" | grep -q '^rust-doctests pass booted it has no steps' &&
-        [ "$(results "$scratch/booted.json" | grep -c ' pass booted --boot')" -eq "${#samples[@]}" ]
+    # Every check passes both ways with the same KUnit counts, and every one resumed: those
+    # with no steps ran their built-in suites through debugfs after the resume.
+    diff <(results "$scratch/resumed.json" | cut -d' ' -f1-3) <(results "$scratch/booted.json" | cut -d' ' -f1-3) &&
+        [ "$(results "$scratch/resumed.json" | grep -c ' pass kunit=[0-9None/]* resumed')" -eq "${#samples[@]}" ] &&
+        results "$scratch/resumed.json" | grep -q '^rust-doctests pass kunit=352/0/0 resumed' &&
+        [ "$(results "$scratch/booted.json" | grep -c ' pass kunit=[0-9None/]* booted --boot')" -eq "${#samples[@]}" ]
+}
+
+# rust-doctests resumed: a saved guest booted with `kunit.autorun=0` (nothing ran at boot), its
+# three built-in suites run after the resume, each through debugfs, in the boot's order.
+built_in_suites_run_after_the_resume() {
+    "$zlab" test rust-doctests >/dev/null 2>&1 || return 1
+    local log saved
+    log="$(run_dir "$project" rust-doctests)/console.log"
+    saved=$(grep -lx "kernel argument kunit.autorun=0" "$snapshots"/*/inputs.txt | head -n 1)
+    [ -n "$saved" ] || { echo "no saved guest booted with kunit.autorun=0"; return 1; }
+    sed -n '/the check resumes here/,$p' "$log" | grep -E "^(\[[ 0-9.]+\] )?(ok|not ok|KTAP|1\.\.)" | sed 's/^\[[ 0-9.]*\] //' >"$scratch/suites"
+    cat "$scratch/suites"
+    # Nothing of KUnit ran before the resume; after it each suite has its own header and plan.
+    ! sed '/the check resumes here/q' "$log" | grep -q "# Subtest:" &&
+        [ "$(tr '\n' '|' <"$scratch/suites")" = \
+            "KTAP version 1|1..1|ok 1 rust_kernel_fmt|KTAP version 1|1..1|ok 1 rust_spinlock_irq_condvar|KTAP version 1|1..1|ok 1 rust_doctests_kernel|" ]
+}
+
+# A check naming a built-in suite the kernel lacks: resumed, it fails as a full boot does.
+a_missing_built_in_suite_fails_the_same_resumed() {
+    cat >"$project/checks/no-such-suite.toml" <<'TOML'
+description = "test-only: names a built-in KUnit suite no kernel has"
+[[ktap]]
+suite = "zlab_no_such_suite"
+TOML
+    "$zlab" test --json no-such-suite >"$scratch/ns-resumed.json" 2>/dev/null
+    local resumed=$?
+    "$zlab" test --boot --json no-such-suite >"$scratch/ns-booted.json" 2>/dev/null
+    local booted=$?
+    rm "$project/checks/no-such-suite.toml"
+    results "$scratch/ns-resumed.json"
+    results "$scratch/ns-booted.json"
+    [ "$resumed" -eq 1 ] && [ "$booted" -eq 1 ] &&
+        results "$scratch/ns-resumed.json" | grep -q '^no-such-suite fail .* resumed' &&
+        python3 - "$scratch/ns-resumed.json" "$scratch/ns-booted.json" <<'PY'
+import json, sys
+kinds = [[(f["kind"], f["message"].splitlines()[0]) for f in json.load(open(p))["checks"][0]["failures"]] for p in sys.argv[1:]]
+print(kinds)
+assert kinds[0] == kinds[1] and kinds[0], "the failures differ"
+PY
 }
 
 # A check that leaves a module loaded and a file in /tmp, then one that looks for both: it sees
@@ -142,8 +185,12 @@ the_console_has_the_boot_then_the_check() {
         "Linux version 7.3.4 |Run /init as init pr|zlab-snapshot: ready|zlab: ---- the check|zlab-init: start|" ]
 }
 
-run_test "the sample checks: the same verdicts resumed and booted in full; rust-doctests (no steps) boots, saying why" \
+run_test "the sample checks: the same verdicts and KUnit counts resumed and booted in full, every one resumed" \
     same_verdicts_resumed_and_booted
+run_test "rust-doctests: its built-in suites run after the resume through debugfs, none at the saved boot" \
+    built_in_suites_run_after_the_resume
+run_test "a built-in suite the kernel lacks: FAIL resumed, with the failure a full boot gives" \
+    a_missing_built_in_suite_fails_the_same_resumed
 run_test "a module left loaded and a file in /tmp by one check: the next sees neither (-j 1 and -j 2)" \
     nothing_of_one_check_reaches_the_next
 run_test "the console: the saved boot, the line that marks the resume, then the check" \

@@ -80,13 +80,16 @@ pub fn edit_loop(ctx: &RunContext, subject: &Subject, check_name: &str, runs: u3
     })
 }
 
+/// The rust-doctests boot: booted in full (`--boot`), as a resumed guest would run its suites
+/// after a boot it saved once.
 pub fn doctests(ctx: &RunContext, subject: &Subject, runs: u32) -> Result<Doctests> {
-    zlab_test(ctx, subject, "rust-doctests")?;
+    let booted = ["rust-doctests", "--boot"];
+    zlab_test_with(ctx, subject, &booted)?;
     let (mut init, mut kunit, mut boot, mut check) = (vec![], vec![], vec![], vec![]);
     let mut passed = 0;
     for _ in 0..runs {
         let started = Instant::now();
-        let result = zlab_test(ctx, subject, "rust-doctests")?;
+        let result = zlab_test_with(ctx, subject, &booted)?;
         check.push(started.elapsed().as_secs_f64());
         boot.push(phases_of(&result)?.boot().context("zlab's JSON lacks a phase of the boot")?);
         passed = result["ktap"]["counts"]["passed"].as_u64().unwrap_or(0);
@@ -110,12 +113,18 @@ pub fn doctests(ctx: &RunContext, subject: &Subject, runs: u32) -> Result<Doctes
 /// `zlab -q test NAME --json` as a new process on the subject; the check's entry of the JSON,
 /// which must pass.
 pub fn zlab_test(ctx: &RunContext, subject: &Subject, check: &str) -> Result<Value> {
+    zlab_test_with(ctx, subject, &[check])
+}
+
+/// `zlab -q test ARGS… --json`, as zlab_test.
+fn zlab_test_with(ctx: &RunContext, subject: &Subject, args: &[&str]) -> Result<Value> {
     let mut cmd = super::zlab_process_for(ctx, subject)?;
-    cmd.args(["-q", "test", check, "--json"]);
+    cmd.args(["-q", "test"]).args(args).arg("--json");
     let out = cmd.output().context("running zlab test")?;
     if !out.status.success() {
         bail!(
-            "`zlab test {check}` did not pass, so there is nothing to time:\n{}",
+            "`zlab test {}` did not pass, so there is nothing to time:\n{}",
+            args.join(" "),
             String::from_utf8_lossy(&out.stderr)
         );
     }

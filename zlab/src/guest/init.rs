@@ -4,7 +4,7 @@
 use crate::context::RunContext;
 use crate::host::deb;
 use crate::host::temp;
-use crate::inputs::check::Step;
+use crate::inputs::check::{BuiltinSuites, Step};
 use crate::inputs::downloads;
 use anyhow::{Context, Result};
 use fs_err as fs;
@@ -61,7 +61,7 @@ pub const KMEMLEAK_PREFIX: &str = "zlab-kmemleak| ";
 /// second once 5 s have passed since the steps ended.
 const LEAK_SCAN: &str =
     "echo 'zlab-leaks: two scans, the second 5 s after the steps (kmemleak reports objects that old)'
-mount -t debugfs debugfs /sys/kernel/debug
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 steps_ended=$(cut -d' ' -f1 /proc/uptime)
 echo scan >/sys/kernel/debug/kmemleak
 sleep $(awk -v t=\"$steps_ended\" '{ s = t + 5.2 - $1; print (s > 0 ? s : 0) }' /proc/uptime)
@@ -110,17 +110,49 @@ mount -t tmpfs tmpfs /tmp
 /// The init script for `steps`, with a leak scan after them if asked, ending as asked: a full
 /// boot's /init.
 pub fn init_script(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
-    format!("#!/bin/busybox sh\n{INIT_SETUP}{}", check_part(steps, leak_scan, ending))
+    format!("#!/bin/busybox sh\n{INIT_SETUP}{}", check_part(steps, None, leak_scan, ending))
 }
 
 /// The check's own part of an init: what a resumed guest runs as /zlab/check, its file systems
-/// already mounted by the saved boot (snapshot_init).
-pub fn check_script(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
-    format!("#!/bin/busybox sh\nexport PATH=/bin\n{}", check_part(steps, leak_scan, ending))
+/// already mounted by the saved boot (snapshot_init). The built-in KUnit suites a check is
+/// about, which KUnit did not run at the saved guest's boot (`kunit.autorun=0`), run before
+/// any step.
+pub fn check_script(steps: &[Step], suites: Option<&BuiltinSuites>, leak_scan: bool, ending: Ending) -> String {
+    format!("#!/bin/busybox sh\nexport PATH=/bin\n{}", check_part(steps, suites, leak_scan, ending))
 }
 
-fn check_part(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
+/// A resumed guest says this, and powers off, when a suite cannot run after the boot (it is in
+/// the init section, or the kernel has no KUNIT_DEBUGFS): the check then boots in full.
+pub const KUNIT_NOT_AFTER_RESUME: &str = "zlab-kunit: cannot run after a resume: ";
+
+/// Runs built-in suites through debugfs, each as KUnit prints a module's suite at insmod (its
+/// own `KTAP version 1` and `1..1`: each run through debugfs numbers its suite 1). `All` runs
+/// them in the order the kernel registered them, as the boot would: debugfs lists the newest
+/// first (busybox's ls cannot list unsorted; its find does). A named suite the kernel does not have gives what the boot's filter gives: a plan of
+/// no suites.
+fn kunit_suites(suites: &BuiltinSuites) -> String {
+    let dirs = match suites {
+        BuiltinSuites::All => "$(find . -mindepth 1 -maxdepth 1 | tac | sed 's|^[.]/||')".to_string(),
+        BuiltinSuites::Named(suite) => format!("'{suite}'"),
+    };
+    format!(
+        "mount -t debugfs debugfs /sys/kernel/debug\n\
+         cd /sys/kernel/debug/kunit 2>/dev/null || {{ echo '{KUNIT_NOT_AFTER_RESUME}the kernel has no /sys/kernel/debug/kunit (KUNIT_DEBUGFS)'; poweroff -f; }}\n\
+         for suite in {dirs}; do\n\
+         \x20   if [ ! -d \"$suite\" ]; then echo 'KTAP version 1'; echo '1..0'; continue; fi\n\
+         \x20   [ -e \"$suite/run\" ] || {{ echo \"{KUNIT_NOT_AFTER_RESUME}KUnit suite $suite runs only while the kernel boots (it is in the init section)\"; poweroff -f; }}\n\
+         \x20   echo 'KTAP version 1'; echo '1..1'\n\
+         \x20   echo run >\"$suite/run\"\n\
+         done\n\
+         cd /\n"
+    )
+}
+
+fn check_part(steps: &[Step], suites: Option<&BuiltinSuites>, leak_scan: bool, ending: Ending) -> String {
     let mut s = format!("echo '{INIT_START}'\n");
+    if let Some(suites) = suites {
+        s.push_str(&kunit_suites(suites));
+    }
     for (i, _) in steps.iter().enumerate() {
         let n = i + 1;
         s.push_str(&format!(
@@ -212,10 +244,23 @@ mod tests {
     fn a_resumed_check_runs_what_a_booted_one_does_without_mounting_again() {
         let steps = [step("a"), step("b")];
         let booted = init_script(&steps, true, Ending::PowerOff);
-        let resumed = check_script(&steps, true, Ending::PowerOff);
+        let resumed = check_script(&steps, None, true, Ending::PowerOff);
         let from_start = |s: &str| s[s.find(INIT_START).unwrap()..].to_string();
         assert_eq!(from_start(&booted), from_start(&resumed));
         assert!(booted.contains("mount -t proc") && !resumed.contains("mount -t proc"));
+    }
+
+    #[test]
+    fn a_resumed_check_of_built_in_suites_runs_them_through_debugfs_before_any_step() {
+        let all = check_script(&[step("a")], Some(&BuiltinSuites::All), false, Ending::PowerOff);
+        let run = all.find("echo run >\"$suite/run\"").unwrap();
+        assert!(all.find(INIT_START).unwrap() < run && run < all.find("zlab-step 1 begin").unwrap(), "{all}");
+        assert!(all.contains("for suite in $(find . -mindepth 1 -maxdepth 1 | tac | sed 's|^[.]/||'); do"), "{all}");
+        let named = check_script(&[], Some(&BuiltinSuites::Named("mine".into())), false, Ending::PowerOff);
+        assert!(named.contains("for suite in 'mine'; do"), "{named}");
+        assert!(named.contains(&format!("echo \"{KUNIT_NOT_AFTER_RESUME}KUnit suite $suite runs only")), "{named}");
+        // A full boot's KUnit runs them itself.
+        assert!(!init_script(&[], false, Ending::PowerOff).contains("kunit"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::build::kernel::Kernel;
 use crate::guest::init::{self, Ending};
 use crate::host::process;
 use crate::host::temp;
-use crate::inputs::check::Step;
+use crate::inputs::check::{BuiltinSuites, Step};
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,8 @@ pub struct Contents<'a> {
     /// Scan for leaks with kmemleak after the steps (init::LEAK_SCAN).
     pub leak_scan: bool,
     pub ending: Ending,
+    /// The built-in KUnit suites a resumed check runs (a full boot's KUnit runs them itself).
+    pub suites: Option<BuiltinSuites>,
     /// (file name in /lib/modules, file on the host)
     pub modules: Vec<(String, PathBuf)>,
 }
@@ -37,7 +39,11 @@ pub fn create(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBu
 /// (/zlab/check, the steps) and its modules.
 pub fn payload(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathBuf> {
     let mut archive = Archive::new(dir)?;
-    archive.text("zlab/check", &init::check_script(contents.steps, contents.leak_scan, contents.ending), 0o755)?;
+    archive.text(
+        "zlab/check",
+        &init::check_script(contents.steps, contents.suites.as_ref(), contents.leak_scan, contents.ending),
+        0o755,
+    )?;
     archive.check_files(contents.steps, &contents.modules)?;
     archive.finish(kernel, &dir.join("payload.cpio"))
 }
@@ -146,6 +152,7 @@ mod tests {
             steps: &[],
             leak_scan: false,
             ending: Ending::PowerOff,
+            suites: None,
             modules: vec![],
         };
         let err = create(&kernel, dir.path(), &contents).unwrap_err();

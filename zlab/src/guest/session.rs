@@ -118,10 +118,17 @@ pub fn prepare_resumed(
     })
 }
 
-/// The kernel arguments of the check's guest, as its saved guest is keyed on them: the check's
-/// own, and those a leak scan needs.
+/// The kernel arguments of the check's full boot: the check's own, and those a leak scan needs.
 pub fn kernel_args(kernel: &Kernel, check: &Check) -> Result<Vec<String>> {
-    let mut args = check.kernel_command_line();
+    with_leak_scan_args(kernel, check, check.kernel_command_line())
+}
+
+/// The kernel arguments of the saved guest the check resumes, which it is keyed on.
+pub fn resumed_kernel_args(kernel: &Kernel, check: &Check) -> Result<Vec<String>> {
+    with_leak_scan_args(kernel, check, check.resumed_kernel_command_line())
+}
+
+fn with_leak_scan_args(kernel: &Kernel, check: &Check, mut args: Vec<String>) -> Result<Vec<String>> {
     if leak_scan(kernel, check)? {
         args.extend(init::LEAK_SCAN_KERNEL_ARGS.iter().map(|a| a.to_string()));
     }
@@ -144,7 +151,14 @@ fn prepared(
     let started = Instant::now();
     let busybox = init::busybox(ctx)?;
     let leak_scan = leak_scan(kernel, check)?;
-    let contents = Contents { busybox: &busybox, steps: &check.step, leak_scan, ending, modules: modules.clone() };
+    let contents = Contents {
+        busybox: &busybox,
+        steps: &check.step,
+        leak_scan,
+        ending,
+        suites: check.builtin_suites(),
+        modules: modules.clone(),
+    };
     let machine = machine(&dir, &contents)?;
     Ok(Guest { machine, lock, modules, modules_took, initramfs_took: started.elapsed() })
 }

@@ -95,6 +95,18 @@ pub enum Kunit {
 /// A suite name no kernel has: with it as the filter, no KUnit suite runs.
 const NO_SUITE: &str = "zlab_no_suite_named";
 
+/// Keeps KUnit from running the built-in suites at boot; each can then run through debugfs.
+pub const KUNIT_NO_AUTORUN: &str = "kunit.autorun=0";
+
+/// The KUnit suites built into the kernel that a check with no steps is about: each runs while
+/// the kernel boots, or, in a resumed guest, through /sys/kernel/debug/kunit/<suite>/run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuiltinSuites {
+    All,
+    /// The suite `kunit.filter_glob` would name on a full boot's command line.
+    Named(String),
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
@@ -146,6 +158,29 @@ impl Check {
             args.push(format!("kunit.filter_glob={suite}"));
         }
         args
+    }
+
+    /// What the check tests, when it is built-in KUnit suites and nothing else (it has no
+    /// steps, so nothing loads a module).
+    pub fn builtin_suites(&self) -> Option<BuiltinSuites> {
+        if !self.step.is_empty() {
+            return None;
+        }
+        match (self.kunit, self.ktap.first()) {
+            (Kunit::All, _) => Some(BuiltinSuites::All),
+            (Kunit::Named, Some(named)) => Some(BuiltinSuites::Named(named.suite.clone())),
+            (Kunit::Named, None) => None,
+        }
+    }
+
+    /// The kernel command line of the saved guest the check resumes: a check of built-in suites
+    /// keeps KUnit from running them at boot (the check runs them after the resume), any other
+    /// has its full boot's.
+    pub fn resumed_kernel_command_line(&self) -> Vec<String> {
+        match self.builtin_suites() {
+            Some(_) => [self.kernel_args.clone(), vec![KUNIT_NO_AUTORUN.to_string()]].concat(),
+            None => self.kernel_command_line(),
+        }
     }
 
     /// Why this check is not for the kernel `release` (its `[kernel]` range leaves it out), or
@@ -255,6 +290,24 @@ suite = "s"
         assert!(Check::parse("x", "description = \"d\"\nmodules = [\"../etc\"]\n").is_err());
         assert!(Check::parse("x", "description = \"d\"\nkernel_modules = [\"/abs.ko\"]\n").is_err());
         assert!(Check::parse("x", "description = \"d\"\nkernel_args = [\"two words\"]\n").is_err());
+    }
+
+    #[test]
+    fn a_check_of_built_in_suites_resumes_a_guest_that_ran_none_at_boot() {
+        let all = Check::parse("x", "description = \"d\"\nkunit = \"all\"\nkernel_args = [\"a=1\"]\n").unwrap();
+        assert_eq!(all.builtin_suites(), Some(BuiltinSuites::All));
+        assert_eq!(all.resumed_kernel_command_line(), ["a=1", KUNIT_NO_AUTORUN]);
+        assert_eq!(all.kernel_command_line(), ["a=1"]);
+        let named = Check::parse("x", "description = \"d\"\n[[ktap]]\nsuite = \"mine\"\n").unwrap();
+        assert_eq!(named.builtin_suites(), Some(BuiltinSuites::Named("mine".into())));
+        assert_eq!(named.resumed_kernel_command_line(), [KUNIT_NO_AUTORUN]);
+        // With steps, a module may bring the suite: its guest is saved as a full boot's.
+        let stepped = "description = \"d\"\n[[ktap]]\nsuite = \"mine\"\n[[step]]\nrun = \"true\"\n";
+        let stepped = Check::parse("x", stepped).unwrap();
+        assert_eq!(stepped.builtin_suites(), None);
+        assert_eq!(stepped.resumed_kernel_command_line(), stepped.kernel_command_line());
+        let nothing = Check::parse("x", "description = \"d\"\n").unwrap();
+        assert_eq!(nothing.builtin_suites(), None);
     }
 
     #[test]

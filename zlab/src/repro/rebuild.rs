@@ -179,8 +179,14 @@ fn guest_of(ctx: &RunContext, kernel: &Kernel, tree: &Tree) -> Result<BTreeSet<S
         files.push((format!("{}.ko", built.name), ko));
     }
     let busybox = init::busybox(ctx)?;
-    let contents =
-        Contents { busybox: &busybox, steps: &[], leak_scan: false, ending: Ending::PowerOff, modules: files };
+    let contents = Contents {
+        busybox: &busybox,
+        steps: &[],
+        leak_scan: false,
+        ending: Ending::PowerOff,
+        suites: None,
+        modules: files,
+    };
     initramfs::create(&kernel, &tree.guest, &contents)?;
     Ok(relative)
 }

@@ -2,7 +2,7 @@
 //! into the disk the saved guest waits on, QEMU started with `-incoming`, and a console that
 //! reads as a boot's: the saved boot, a line that marks the resume, then the check.
 
-use crate::guest::init::{INIT_START, PAYLOAD_MISSING};
+use crate::guest::init::{INIT_START, KUNIT_NOT_AFTER_RESUME, PAYLOAD_MISSING};
 use crate::guest::qemu::{self, Run, Shown};
 use crate::guest::snapshot::{self, Snapshot};
 use anyhow::Result;
@@ -40,6 +40,9 @@ pub fn run(
     let before = format!("{}{RESUMED_HERE}\n", saved.boot_console);
     let run = qemu::run_captured_after(qemu::command(tools, &machine), log, limit, shown, &before)?;
     let check_part = &run.console[before.len().min(run.console.len())..];
+    if let Some(why) = suites_not_after_resume(check_part) {
+        return Ok(Err(NotResumed(why)));
+    }
     if check_part.contains(INIT_START) {
         return Ok(Ok(run));
     }
@@ -60,6 +63,24 @@ pub fn run(
     Ok(Err(NotResumed(why)))
 }
 
+/// Why the check's KUnit suites could not run in the resumed guest, if the guest said so.
+fn suites_not_after_resume(check_part: &str) -> Option<String> {
+    check_part.lines().find_map(|l| l.trim_end().strip_prefix(KUNIT_NOT_AFTER_RESUME)).map(str::to_string)
+}
+
 fn first_line(text: &str) -> &str {
     text.lines().find(|l| !l.trim().is_empty()).unwrap_or("it said nothing")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suite_that_runs_only_at_boot_sends_the_check_to_a_full_boot() {
+        let part =
+            format!("zlab-init: start\r\n{KUNIT_NOT_AFTER_RESUME}KUnit suite s runs only while the kernel boots\r\n");
+        assert_eq!(suites_not_after_resume(&part).as_deref(), Some("KUnit suite s runs only while the kernel boots"));
+        assert_eq!(suites_not_after_resume("zlab-init: start\nKTAP version 1\n"), None);
+    }
 }

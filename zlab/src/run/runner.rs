@@ -252,10 +252,10 @@ fn plan<'a>(ctx: &RunContext, checks: &'a [Check], release: &str) -> Result<Vec<
 /// Whether the check's guest resumes the saved guest (found, or made now, before any check
 /// boots) or boots in full, and why.
 fn start(ctx: &RunContext, kernel: &Kernel, check: &Check) -> Start {
-    if let Some(why) = full_boot_because(ctx, check) {
+    if let Some(why) = full_boot_because(ctx, kernel, check) {
         return Start::Boot(why);
     }
-    let ready = session::kernel_args(kernel, check).and_then(|args| snapshot::ready(ctx, kernel, &args));
+    let ready = session::resumed_kernel_args(kernel, check).and_then(|args| snapshot::ready(ctx, kernel, &args));
     match ready {
         Ok(Ready::Usable(saved)) => Start::Resume(saved),
         Ok(Ready::Refused(why)) => Start::Boot(why),
@@ -268,11 +268,14 @@ fn start(ctx: &RunContext, kernel: &Kernel, check: &Check) -> Start {
 }
 
 /// Why a check boots in full whatever the saved guest, if it does.
-fn full_boot_because(ctx: &RunContext, check: &Check) -> Option<String> {
+fn full_boot_because(ctx: &RunContext, kernel: &Kernel, check: &Check) -> Option<String> {
+    let builtin_suites = check.builtin_suites();
     if ctx.full_boot {
         Some("--boot".into())
-    } else if check.step.is_empty() {
-        Some("it has no steps: what it tests runs while the kernel boots".into())
+    } else if check.step.is_empty() && builtin_suites.is_none() {
+        Some("it has no steps and no KUnit suite: what it tests is the boot".into())
+    } else if builtin_suites.is_some() && !kernel.has("KUNIT_DEBUGFS") {
+        Some("its KUnit suites run at boot: this kernel has no KUNIT_DEBUGFS to run them after a resume".into())
     } else if ctx.env.kernel_build.is_some() {
         Some("its kernel is prebuilt (ZLAB_KERNEL_BUILD), read-only, with no saved guest beside it".into())
     } else {
