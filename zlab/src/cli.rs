@@ -142,15 +142,8 @@ pub struct WatchArgs {
     /// Boot up to N checks at once [default: the CPU count]
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub parallel: Option<u32>,
-    /// Boot every check on this kernel variant (kernel/variants.toml) instead of its own, e.g.
-    /// `debug` for lockdep and kmemleak
-    #[arg(long, value_name = "NAME")]
-    pub variant: Option<String>,
-    /// Boot each check's kernel in full instead of resuming the guest zlab saved after booting it
-    /// once (a check with its own steps resumes by default; one without, like rust-doctests, whose
-    /// tests run during the boot, always boots). -v says which way each check started
-    #[arg(long)]
-    pub boot: bool,
+    #[command(flatten)]
+    pub guest: GuestArgs,
 }
 
 // `zlab parse`
@@ -259,13 +252,20 @@ pub struct TestArgs {
     /// the host's rustc and with that newer one
     #[arg(long)]
     pub matrix: bool,
+    #[command(flatten)]
+    pub guest: GuestArgs,
+}
+
+/// Which kernel the checks boot and how their guests start: `zlab test` and `zlab watch`.
+#[derive(Args, Debug)]
+pub struct GuestArgs {
     /// Boot every check on this kernel variant (kernel/variants.toml) instead of its own, e.g.
     /// `debug` for lockdep and kmemleak (checks/NAME.toml may ask for one with `variant =`)
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
-    /// Boot each check's kernel in full instead of resuming the guest zlab saved after booting it
-    /// once (a check with its own steps resumes by default; one without, like rust-doctests, whose
-    /// tests run during the boot, always boots). -v says which way each check started
+    /// Boot each check's kernel in full instead of resuming the guest zlab saved after booting
+    /// it once. Every check resumes but one with neither steps nor a KUnit suite (what it tests
+    /// is the boot); -v says which way each check started
     #[arg(long)]
     pub boot: bool,
 }

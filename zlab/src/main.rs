@@ -46,11 +46,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::RustAnalyzer { variant, output } => commands::rust_analyzer(&ctx, &variant, output),
         Command::Boot(args) => commands::boot(&ctx, &args),
         Command::Test(args) => {
-            return commands::test(&ctx.with_variant(args.variant.as_deref())?.with_full_boot(args.boot), &args)
+            return commands::test(
+                &ctx.with_variant(args.guest.variant.as_deref())?.with_full_boot(args.guest.boot),
+                &args,
+            )
         }
         Command::Parse(args) => return zlab::run::parse::run(&ctx, &args),
         Command::Watch(args) => {
-            let ctx = ctx.with_variant(args.variant.as_deref())?.with_full_boot(args.boot);
+            let ctx = ctx.with_variant(args.guest.variant.as_deref())?.with_full_boot(args.guest.boot);
             zlab::run::watch::run(&ctx, &args.names, zlab::run::runner::jobs(args.parallel))
         }
         Command::Completions { .. } => unreachable!("handled before the project is needed"),

@@ -91,7 +91,7 @@ pub fn prepare(
         Ok(Machine {
             kernel: kernel.bzimage(),
             initrd: initramfs::create(kernel, dir, contents)?,
-            kernel_args: kernel_args(kernel, check)?,
+            kernel_args: with_leak_scan_args(check.kernel_command_line(), contents.leak_scan),
             memory_mib: GUEST_MEMORY_MIB,
             gdb_port: None,
             resumable: None,
@@ -118,21 +118,17 @@ pub fn prepare_resumed(
     })
 }
 
-/// The kernel arguments of the check's full boot: the check's own, and those a leak scan needs.
-pub fn kernel_args(kernel: &Kernel, check: &Check) -> Result<Vec<String>> {
-    with_leak_scan_args(kernel, check, check.kernel_command_line())
-}
-
-/// The kernel arguments of the saved guest the check resumes, which it is keyed on.
+/// The kernel arguments of the saved guest the check resumes, which it is keyed on: the check's
+/// own, and those a leak scan needs.
 pub fn resumed_kernel_args(kernel: &Kernel, check: &Check) -> Result<Vec<String>> {
-    with_leak_scan_args(kernel, check, check.resumed_kernel_command_line())
+    Ok(with_leak_scan_args(check.resumed_kernel_command_line(), leak_scan(kernel, check)?))
 }
 
-fn with_leak_scan_args(kernel: &Kernel, check: &Check, mut args: Vec<String>) -> Result<Vec<String>> {
-    if leak_scan(kernel, check)? {
+fn with_leak_scan_args(mut args: Vec<String>, leak_scan: bool) -> Vec<String> {
+    if leak_scan {
         args.extend(init::LEAK_SCAN_KERNEL_ARGS.iter().map(|a| a.to_string()));
     }
-    Ok(args)
+    args
 }
 
 fn prepared(

@@ -11,13 +11,12 @@ use crate::guest::initramfs;
 use crate::guest::qemu::{self, Machine, Reaper, Resumable};
 use crate::guest::qmp::Qmp;
 use crate::host::lock::DirLock;
-use crate::inputs::pins::sha256_file;
+use crate::inputs::pins::{sha256, sha256_file};
 use crate::judge::console_faults;
 use crate::note;
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -190,10 +189,6 @@ fn usable(dir: &Path) -> Result<bool> {
         );
     }
     Ok(same)
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    crate::inputs::pins::hex(&Sha256::digest(bytes))
 }
 
 fn size_and_time(file: &Path) -> Result<(u64, u128)> {

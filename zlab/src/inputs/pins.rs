@@ -179,6 +179,11 @@ impl KernelPin {
     }
 }
 
+/// The SHA256 of `bytes`, in hex.
+pub fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 pub fn sha256_file(path: &Path) -> Result<String> {
     let mut file = fs::File::open(path)?;
     let mut hasher = Sha256::new();

@@ -1,10 +1,10 @@
 //! The outputs of two builds side by side: each file's SHA256, and for a file that differs,
 //! where: the ELF sections whose bytes differ, or the first differing byte.
 
+use crate::inputs::pins;
 use crate::toolchain::elf;
 use anyhow::Result;
 use fs_err as fs;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -28,7 +28,7 @@ pub fn files(first: &Path, second: &Path, names: &BTreeSet<String>) -> Result<Ve
     let mut out = Vec::new();
     for name in names {
         let (a, b) = (read(&first.join(name))?, read(&second.join(name))?);
-        let (first_sum, second_sum) = (a.as_deref().map(sha256), b.as_deref().map(sha256));
+        let (first_sum, second_sum) = (a.as_deref().map(pins::sha256), b.as_deref().map(pins::sha256));
         let difference = match (&a, &b) {
             (Some(a), Some(b)) if a == b => None,
             (Some(a), Some(b)) => Some(where_they_differ(a, b)),
@@ -46,10 +46,6 @@ fn read(path: &Path) -> Result<Option<Vec<u8>>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }
-}
-
-pub fn sha256(bytes: &[u8]) -> String {
-    crate::inputs::pins::hex(&Sha256::digest(bytes))
 }
 
 /// "sections .rodata, .modinfo" for ELF files with the same section names; otherwise the size
