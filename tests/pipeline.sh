@@ -94,16 +94,17 @@ print(f"{len(crates)} crates")
 PY
 }
 
-# The bench measures and reports every phase, and every check with -j 1 and the default (no
-# speed is asserted here: numbers belong to the bench's report, not to a test), and leaves docs/
-# alone without --write.
+# The bench measures and reports every phase, resumed and booted in full side by side, and every
+# check with -j 1, -j 1 --boot and the default (no speed is asserted here: numbers belong to the
+# bench's report, not to a test), and leaves docs/ alone without --write.
 bench_reports_every_phase() {
     local out before
     before=$(git status --porcelain docs)
     out=$($zlab bench --runs 1 2>&1) || { echo "$out"; return 1; }
     echo "$out"
-    for line in "kernel " "modules " "initramfs " "boot_to_init " "steps " "shutdown " "total " \
-        "guest: boot to init" "KUnit run" "QEMU start to exit" "every check (" "-j 1 " " / -j 1:"; do
+    for line in "resumed     --boot" "kernel " "modules " "initramfs " "boot_to_init " "steps " "shutdown " "total " \
+        "guest's share " "guest: boot to init" "KUnit run" "QEMU start to exit" "every check (" "-j 1 " \
+        "-j 1 --boot " "booted / resumed: " " / -j 1:"; do
         grep -qF -- "$line" <<<"$out" || { echo "no \`$line\` in the bench's report"; return 1; }
     done
     [ "$(git status --porcelain docs)" = "$before" ] || { echo "zlab bench changed docs/ without --write"; return 1; }

@@ -67,9 +67,18 @@ fn groups(r: &Results) -> Vec<Group> {
             .chain([&OTHER])
             .filter_map(|p| Some((p.replace('_', " "), w.phases.get(*p)?.median)))
             .collect();
-        bars.push(("whole loop".into(), w.wall.median));
+        bars.push(("whole loop, resumed".into(), w.wall.median));
+        if let Some(booted) = &r.warm_booted {
+            bars.push(("whole loop, booted (--boot)".into(), booted.wall.median));
+        }
         groups
             .push(Group { title: format!("Warm loop: touch {} → zlab test {} (median)", w.touched, w.check), bars });
+    }
+    if let Some((p, booted)) = r.parallel.as_ref().and_then(|p| Some((p, p.serial_booted?))) {
+        groups.push(Group {
+            title: format!("Every check ({}), zlab test -j 1 (median)", p.checks),
+            bars: vec![("resumed".into(), p.serial.median), ("booted in full (--boot)".into(), booted.median)],
+        });
     }
     if let Some(d) = &r.doctests {
         groups.push(Group {
@@ -136,6 +145,7 @@ mod tests {
             wall: s(2.0),
             phases: [("modules".to_string(), s(1.0)), ("boot_to_init".to_string(), s(0.5))].into_iter().collect(),
             own_share: Some(s(0.1)),
+            guest: None,
         };
         let svg = render(&Results { warm: Some(warm), ..Results::default() });
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));

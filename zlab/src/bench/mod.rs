@@ -30,13 +30,18 @@ pub fn run(ctx: &RunContext, opts: &BenchArgs) -> Result<()> {
         return Ok(());
     }
     results.machine = results::Machine::here(ctx);
-    eprintln!("zlab bench: warm loop, {} runs of `touch` + `zlab test {}`", opts.runs, opts.check);
+    eprintln!(
+        "zlab bench: warm loop, {} runs of `touch` + `zlab test {}`, resumed and with --boot in turn",
+        opts.runs, opts.check
+    );
     let this = Subject::this(ctx)?;
-    results.warm = Some(warm::edit_loop(ctx, &this, &opts.check, opts.runs)?);
-    eprintln!("zlab bench: boot and the Rust doctests, {} runs of `zlab test rust-doctests`", opts.runs);
+    let mut loops = warm::edit_loops(ctx, &this, &opts.check, opts.runs, &[warm::Start::Resumed, warm::Start::Booted])?;
+    results.warm_booted = loops.pop();
+    results.warm = loops.pop();
+    eprintln!("zlab bench: boot and the Rust doctests, {} runs of `zlab test rust-doctests --boot`", opts.runs);
     results.doctests = Some(warm::doctests(ctx, &this, opts.runs)?);
     eprintln!(
-        "zlab bench: every check, {} runs each of `zlab test -j 1` and `zlab test` (-j the CPU count)",
+        "zlab bench: every check, {} runs each of `zlab test -j 1`, `zlab test -j 1 --boot` and `zlab test` (-j the CPU count)",
         opts.runs
     );
     results.parallel = Some(parallel::every_check(ctx, opts.runs)?);

@@ -1,5 +1,6 @@
-//! Checks in parallel: `zlab test` of every check of the project, one at a time (`-j 1`) and
-//! with the default `-j` (the CPU count), runs alternating so that both see the same machine.
+//! Every check of the project: `zlab test` one at a time (`-j 1`), one at a time booted in full
+//! (`-j 1 --boot`), and with the default `-j` (the CPU count), the three taking turns so that
+//! each sees the same machine.
 
 use super::cold::today;
 use super::stats::Stats;
@@ -16,6 +17,9 @@ pub struct Parallel {
     pub jobs: usize,
     pub runs: usize,
     pub serial: Stats,
+    /// `-j 1 --boot` (absent from results written before it was measured).
+    #[serde(default)]
+    pub serial_booted: Option<Stats>,
     pub parallel: Stats,
 }
 
@@ -24,14 +28,20 @@ impl Parallel {
     pub fn ratio(&self) -> f64 {
         self.parallel.median / self.serial.median
     }
+
+    /// How many times longer every check takes booted in full than resumed, `-j 1`.
+    pub fn resume_speedup(&self) -> Option<f64> {
+        Some(self.serial_booted?.median / self.serial.median)
+    }
 }
 
 pub fn every_check(ctx: &RunContext, runs: u32) -> Result<Parallel> {
-    let checks = whole_run(ctx, Some(1))?.1; // from here on everything is built
-    let (mut serial, mut parallel) = (Vec::new(), Vec::new());
+    let checks = whole_run(ctx, Some(1), &[])?.1; // from here on everything is built and saved
+    let (mut serial, mut booted, mut parallel) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        serial.push(whole_run(ctx, Some(1))?.0);
-        parallel.push(whole_run(ctx, None)?.0);
+        serial.push(whole_run(ctx, Some(1), &[])?.0);
+        booted.push(whole_run(ctx, Some(1), &["--boot"])?.0);
+        parallel.push(whole_run(ctx, None, &[])?.0);
     }
     Ok(Parallel {
         date: today(),
@@ -39,15 +49,16 @@ pub fn every_check(ctx: &RunContext, runs: u32) -> Result<Parallel> {
         jobs: crate::run::runner::jobs(None),
         runs: serial.len(),
         serial: Stats::of(&serial).context("no runs")?,
+        serial_booted: Stats::of(&booted),
         parallel: Stats::of(&parallel).context("no runs")?,
     })
 }
 
-/// `zlab -q test --json [-j N]` as a new process, which must pass: its wall time and how many
-/// checks it ran.
-fn whole_run(ctx: &RunContext, jobs: Option<u32>) -> Result<(f64, usize)> {
+/// `zlab -q test --json [-j N] ARGS…` as a new process, which must pass: its wall time and how
+/// many checks it ran.
+fn whole_run(ctx: &RunContext, jobs: Option<u32>, args: &[&str]) -> Result<(f64, usize)> {
     let mut cmd = super::zlab_process(ctx)?;
-    cmd.args(["-q", "test", "--json"]);
+    cmd.args(["-q", "test", "--json"]).args(args);
     if let Some(jobs) = jobs {
         cmd.args(["-j", &jobs.to_string()]);
     }

@@ -19,7 +19,12 @@ use std::path::PathBuf;
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Results {
     pub machine: Machine,
+    /// The warm loop, its guest resumed (the default).
     pub warm: Option<EditLoop>,
+    /// The same loop in the same run, its guest booted in full (`--boot`). Absent from results
+    /// written before it was measured.
+    #[serde(default)]
+    pub warm_booted: Option<EditLoop>,
     pub doctests: Option<Doctests>,
     /// `zlab test` of every check, `-j 1` against the default. Absent from results written
     /// before it was measured.

@@ -27,6 +27,37 @@ pub struct EditLoop {
     /// results written before it was measured).
     #[serde(default)]
     pub own_share: Option<Stats>,
+    /// The guest's share of each run: QEMU's start to its exit, modules loaded and judged
+    /// (absent from results written before it was measured).
+    #[serde(default)]
+    pub guest: Option<Stats>,
+}
+
+/// How a measured `zlab test` starts its guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// From the guest zlab saved after booting the kernel once (the default).
+    Resumed,
+    /// Booted in full (`--boot`).
+    Booted,
+}
+
+impl Start {
+    fn args(self) -> &'static [&'static str] {
+        match self {
+            Start::Resumed => &[],
+            Start::Booted => &["--boot"],
+        }
+    }
+}
+
+/// One way's samples, run by run.
+#[derive(Default)]
+struct Samples {
+    walls: Vec<f64>,
+    phases: BTreeMap<String, Vec<f64>>,
+    own_share: Vec<f64>,
+    guest: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,41 +74,64 @@ pub struct Doctests {
     pub wall_check: Stats,
 }
 
+/// The warm loop of `check_name`, its guest resumed.
 pub fn edit_loop(ctx: &RunContext, subject: &Subject, check_name: &str, runs: u32) -> Result<EditLoop> {
+    Ok(edit_loops(ctx, subject, check_name, runs, &[Start::Resumed])?.remove(0))
+}
+
+/// The warm loop of `check_name` started each way of `starts`, the ways taking turns run by run
+/// so that each sees the same machine; one EditLoop per way, in their order.
+pub fn edit_loops(
+    ctx: &RunContext,
+    subject: &Subject,
+    check_name: &str,
+    runs: u32,
+    starts: &[Start],
+) -> Result<Vec<EditLoop>> {
     let check = crate::run::runner::select(ctx, &[check_name.to_string()])?.remove(0);
     let Some(module) = check.modules.first() else {
         bail!("check {check_name} loads no module of modules/, so there is nothing to edit; try hello, echo or kunit_demo")
     };
     let folder = subject.project.join("modules").join(module);
-    zlab_test(ctx, subject, check_name)?; // from here on everything but the touched module is built
-    let mut walls = Vec::new();
-    let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut own_share = Vec::new();
-    for _ in 0..runs {
-        let started = Instant::now();
-        touch_sources(&folder)?;
-        let result = zlab_test(ctx, subject, check_name)?;
-        let wall = started.elapsed().as_secs_f64();
-        walls.push(wall);
-        let mut accounted = 0.0;
-        let measured = phases_of(&result)?;
-        for (name, seconds) in measured.by_name() {
-            if let Some(seconds) = seconds {
-                phases.entry(name.to_string()).or_default().push(seconds);
-                accounted += seconds;
-            }
-        }
-        phases.entry(OTHER.to_string()).or_default().push(wall - accounted);
-        own_share.push(measured.kernel + wall - accounted);
+    // From here on everything but the touched module is built, and the guest is saved.
+    for start in starts {
+        zlab_test_with(ctx, subject, &[&[check_name], start.args()].concat())?;
     }
-    Ok(EditLoop {
-        check: check_name.to_string(),
-        touched: format!("modules/{module}/*.rs"),
-        runs: walls.len(),
-        wall: Stats::of(&walls).context("no runs")?,
-        phases: phases.iter().filter_map(|(k, v)| Some((k.clone(), Stats::of(v)?))).collect(),
-        own_share: Stats::of(&own_share),
-    })
+    let mut samples: Vec<Samples> = starts.iter().map(|_| Samples::default()).collect();
+    for _ in 0..runs {
+        for (start, samples) in starts.iter().zip(&mut samples) {
+            let started = Instant::now();
+            touch_sources(&folder)?;
+            let result = zlab_test_with(ctx, subject, &[&[check_name], start.args()].concat())?;
+            let wall = started.elapsed().as_secs_f64();
+            samples.walls.push(wall);
+            let mut accounted = 0.0;
+            let measured = phases_of(&result)?;
+            for (name, seconds) in measured.by_name() {
+                if let Some(seconds) = seconds {
+                    samples.phases.entry(name.to_string()).or_default().push(seconds);
+                    accounted += seconds;
+                }
+            }
+            samples.phases.entry(OTHER.to_string()).or_default().push(wall - accounted);
+            samples.own_share.push(measured.kernel + wall - accounted);
+            samples.guest.extend(measured.boot());
+        }
+    }
+    samples
+        .into_iter()
+        .map(|s| {
+            Ok(EditLoop {
+                check: check_name.to_string(),
+                touched: format!("modules/{module}/*.rs"),
+                runs: s.walls.len(),
+                wall: Stats::of(&s.walls).context("no runs")?,
+                phases: s.phases.iter().filter_map(|(k, v)| Some((k.clone(), Stats::of(v)?))).collect(),
+                own_share: Stats::of(&s.own_share),
+                guest: Stats::of(&s.guest),
+            })
+        })
+        .collect()
 }
 
 /// The rust-doctests boot: booted in full (`--boot`), as a resumed guest would run its suites
