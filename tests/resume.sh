@@ -28,10 +28,17 @@ for c in json.load(open(sys.argv[1]))["checks"]:
     print(c["name"], c["result"], kunit, c["start"], c.get("booted_because") or "")' "$1"
 }
 
-# The saved guest hello resumes: the test kernel's, with no kernel argument but the KUnit filter
-# every check that names no suite has (KUnit then runs nothing at boot).
+# The saved guest hello resumes: the test kernel's, whose only kernel argument is the KUnit filter
+# every check with steps shares (KUnit then runs nothing at boot; a check naming a module's suite
+# sets its own filter after the resume).
 hello_snapshot() {
-    grep -lx "kernel argument kunit.filter_glob=zlab_no_suite_named" "$snapshots"/*/inputs.txt | head -n 1 | xargs -r dirname
+    local inputs
+    for inputs in "$snapshots"/*/inputs.txt; do
+        if [ "$(grep '^kernel argument ' "$inputs")" = "kernel argument kunit.filter_glob=zlab_no_suite_named" ]; then
+            dirname "$inputs"
+            return
+        fi
+    done
 }
 
 same_verdicts_resumed_and_booted() {
@@ -43,7 +50,7 @@ same_verdicts_resumed_and_booted() {
     # with no steps ran their built-in suites through debugfs after the resume.
     diff <(results "$scratch/resumed.json" | cut -d' ' -f1-3) <(results "$scratch/booted.json" | cut -d' ' -f1-3) &&
         [ "$(results "$scratch/resumed.json" | grep -c ' pass kunit=[0-9None/]* resumed')" -eq "${#samples[@]}" ] &&
-        results "$scratch/resumed.json" | grep -q '^rust-doctests pass kunit=352/0/0 resumed' &&
+        grep -q '^rust-doctests pass kunit=352/0/0 resumed' <(results "$scratch/resumed.json") &&
         [ "$(results "$scratch/booted.json" | grep -c ' pass kunit=[0-9None/]* booted --boot')" -eq "${#samples[@]}" ]
 }
 
@@ -63,6 +70,19 @@ built_in_suites_run_after_the_resume() {
             "KTAP version 1|1..1|ok 1 rust_kernel_fmt|KTAP version 1|1..1|ok 1 rust_spinlock_irq_condvar|KTAP version 1|1..1|ok 1 rust_doctests_kernel|" ]
 }
 
+# kunit_demo names its module's suite: it resumes the guest hello resumes (the boot's filter
+# matches no suite) and sets its filter after the resume; its 9 tests run at insmod.
+a_module_suite_shares_the_save_and_sets_its_filter() {
+    "$zlab" test kunit_demo hello >/dev/null 2>&1 || return 1
+    local demo hello
+    demo="$(run_dir "$project" kunit_demo)/console.log"
+    hello="$(run_dir "$project" hello)/console.log"
+    diff <(sed '/the check resumes here/q' "$demo") <(sed '/the check resumes here/q' "$hello") >/dev/null ||
+        { echo "kunit_demo and hello resumed different saved boots"; return 1; }
+    grep -q "Kernel command line: .*kunit.filter_glob=zlab_no_suite_named" "$demo" &&
+        sed -n '/the check resumes here/,$p' "$demo" | grep -q "ok 1 zlab_kunit_demo"
+}
+
 # A check naming a built-in suite the kernel lacks: resumed, it fails as a full boot does.
 a_missing_built_in_suite_fails_the_same_resumed() {
     cat >"$project/checks/no-such-suite.toml" <<'TOML'
@@ -78,7 +98,7 @@ TOML
     results "$scratch/ns-resumed.json"
     results "$scratch/ns-booted.json"
     [ "$resumed" -eq 1 ] && [ "$booted" -eq 1 ] &&
-        results "$scratch/ns-resumed.json" | grep -q '^no-such-suite fail .* resumed' &&
+        grep -q '^no-such-suite fail .* resumed' <(results "$scratch/ns-resumed.json") &&
         python3 - "$scratch/ns-resumed.json" "$scratch/ns-booted.json" <<'PY'
 import json, sys
 kinds = [[(f["kind"], f["message"].splitlines()[0]) for f in json.load(open(p))["checks"][0]["failures"]] for p in sys.argv[1:]]
@@ -189,6 +209,8 @@ run_test "the sample checks: the same verdicts and KUnit counts resumed and boot
     same_verdicts_resumed_and_booted
 run_test "rust-doctests: its built-in suites run after the resume through debugfs, none at the saved boot" \
     built_in_suites_run_after_the_resume
+run_test "kunit_demo resumes the save hello does and sets its module suite's filter after the resume" \
+    a_module_suite_shares_the_save_and_sets_its_filter
 run_test "a built-in suite the kernel lacks: FAIL resumed, with the failure a full boot gives" \
     a_missing_built_in_suite_fails_the_same_resumed
 run_test "a module left loaded and a file in /tmp by one check: the next sees neither (-j 1 and -j 2)" \

@@ -4,7 +4,7 @@
 use crate::context::RunContext;
 use crate::host::deb;
 use crate::host::temp;
-use crate::inputs::check::{BuiltinSuites, Step};
+use crate::inputs::check::{BuiltinSuites, ResumedKunit, Step};
 use crate::inputs::downloads;
 use anyhow::{Context, Result};
 use fs_err as fs;
@@ -117,8 +117,14 @@ pub fn init_script(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
 /// already mounted by the saved boot (snapshot_init). The built-in KUnit suites a check is
 /// about, which KUnit did not run at the saved guest's boot (`kunit.autorun=0`), run before
 /// any step.
-pub fn check_script(steps: &[Step], suites: Option<&BuiltinSuites>, leak_scan: bool, ending: Ending) -> String {
-    format!("#!/bin/busybox sh\nexport PATH=/bin\n{}", check_part(steps, suites, leak_scan, ending))
+pub fn check_script(steps: &[Step], kunit: Option<&ResumedKunit>, leak_scan: bool, ending: Ending) -> String {
+    format!("#!/bin/busybox sh\nexport PATH=/bin\n{}", check_part(steps, kunit, leak_scan, ending))
+}
+
+/// The filter module suites are held to at insmod, set in a resumed guest. Written without a
+/// newline: the kernel keeps one as part of the glob, which then matches no suite.
+fn kunit_filter(suite: &str) -> String {
+    format!("printf %s '{suite}' >/sys/module/kunit/parameters/filter_glob\n")
 }
 
 /// A resumed guest says this, and powers off, when a suite cannot run after the boot (it is in
@@ -148,10 +154,12 @@ fn kunit_suites(suites: &BuiltinSuites) -> String {
     )
 }
 
-fn check_part(steps: &[Step], suites: Option<&BuiltinSuites>, leak_scan: bool, ending: Ending) -> String {
+fn check_part(steps: &[Step], kunit: Option<&ResumedKunit>, leak_scan: bool, ending: Ending) -> String {
     let mut s = format!("echo '{INIT_START}'\n");
-    if let Some(suites) = suites {
-        s.push_str(&kunit_suites(suites));
+    match kunit {
+        Some(ResumedKunit::Run(suites)) => s.push_str(&kunit_suites(suites)),
+        Some(ResumedKunit::Filter(suite)) => s.push_str(&kunit_filter(suite)),
+        None => {}
     }
     for (i, _) in steps.iter().enumerate() {
         let n = i + 1;
@@ -252,15 +260,20 @@ mod tests {
 
     #[test]
     fn a_resumed_check_of_built_in_suites_runs_them_through_debugfs_before_any_step() {
-        let all = check_script(&[step("a")], Some(&BuiltinSuites::All), false, Ending::PowerOff);
+        let all = check_script(&[step("a")], Some(&ResumedKunit::Run(BuiltinSuites::All)), false, Ending::PowerOff);
         let run = all.find("echo run >\"$suite/run\"").unwrap();
         assert!(all.find(INIT_START).unwrap() < run && run < all.find("zlab-step 1 begin").unwrap(), "{all}");
         assert!(all.contains("for suite in $(find . -mindepth 1 -maxdepth 1 | tac | sed 's|^[.]/||'); do"), "{all}");
-        let named = check_script(&[], Some(&BuiltinSuites::Named("mine".into())), false, Ending::PowerOff);
+        let named =
+            check_script(&[], Some(&ResumedKunit::Run(BuiltinSuites::Named("mine".into()))), false, Ending::PowerOff);
         assert!(named.contains("for suite in 'mine'; do"), "{named}");
         assert!(named.contains(&format!("echo \"{KUNIT_NOT_AFTER_RESUME}KUnit suite $suite runs only")), "{named}");
         // A full boot's KUnit runs them itself.
         assert!(!init_script(&[], false, Ending::PowerOff).contains("kunit"));
+        // A module's suite: its filter set before the steps, with no newline after it.
+        let filtered = check_script(&[step("a")], Some(&ResumedKunit::Filter("mine".into())), false, Ending::PowerOff);
+        let set = filtered.find("printf %s 'mine' >/sys/module/kunit/parameters/filter_glob\n").unwrap();
+        assert!(filtered.find(INIT_START).unwrap() < set && set < filtered.find("zlab-step 1 begin").unwrap());
     }
 
     #[test]

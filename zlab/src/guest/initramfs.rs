@@ -5,7 +5,7 @@ use crate::build::kernel::Kernel;
 use crate::guest::init::{self, Ending};
 use crate::host::process;
 use crate::host::temp;
-use crate::inputs::check::{BuiltinSuites, Step};
+use crate::inputs::check::{ResumedKunit, Step};
 use anyhow::{bail, Context, Result};
 use fs_err as fs;
 use std::path::{Path, PathBuf};
@@ -20,8 +20,9 @@ pub struct Contents<'a> {
     /// Scan for leaks with kmemleak after the steps (init::LEAK_SCAN).
     pub leak_scan: bool,
     pub ending: Ending,
-    /// The built-in KUnit suites a resumed check runs (a full boot's KUnit runs them itself).
-    pub suites: Option<BuiltinSuites>,
+    /// What a resumed check does with KUnit before its steps (a full boot's command line and
+    /// KUnit do it themselves).
+    pub kunit: Option<ResumedKunit>,
     /// (file name in /lib/modules, file on the host)
     pub modules: Vec<(String, PathBuf)>,
 }
@@ -41,7 +42,7 @@ pub fn payload(kernel: &Kernel, dir: &Path, contents: &Contents) -> Result<PathB
     let mut archive = Archive::new(dir)?;
     archive.text(
         "zlab/check",
-        &init::check_script(contents.steps, contents.suites.as_ref(), contents.leak_scan, contents.ending),
+        &init::check_script(contents.steps, contents.kunit.as_ref(), contents.leak_scan, contents.ending),
         0o755,
     )?;
     archive.check_files(contents.steps, &contents.modules)?;
@@ -152,7 +153,7 @@ mod tests {
             steps: &[],
             leak_scan: false,
             ending: Ending::PowerOff,
-            suites: None,
+            kunit: None,
             modules: vec![],
         };
         let err = create(&kernel, dir.path(), &contents).unwrap_err();

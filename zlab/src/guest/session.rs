@@ -152,7 +152,7 @@ fn prepared(
         steps: &check.step,
         leak_scan,
         ending,
-        suites: check.builtin_suites(),
+        kunit: check.resumed_kunit(),
         modules: modules.clone(),
     };
     let machine = machine(&dir, &contents)?;

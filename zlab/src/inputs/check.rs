@@ -98,6 +98,17 @@ const NO_SUITE: &str = "zlab_no_suite_named";
 /// Keeps KUnit from running the built-in suites at boot; each can then run through debugfs.
 pub const KUNIT_NO_AUTORUN: &str = "kunit.autorun=0";
 
+/// What a resumed check does with KUnit before its steps, its saved guest having run no suite
+/// at boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumedKunit {
+    /// Runs the built-in suites it is about (the save booted with `kunit.autorun=0`).
+    Run(BuiltinSuites),
+    /// Sets the filter its modules' suites are held to at insmod, the suite its `[[ktap]]` names
+    /// (the save booted with a filter that matches no suite, as every check with steps shares).
+    Filter(String),
+}
+
 /// The KUnit suites built into the kernel that a check with no steps is about: each runs while
 /// the kernel boots, or, in a resumed guest, through /sys/kernel/debug/kunit/<suite>/run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,14 +184,28 @@ impl Check {
         }
     }
 
-    /// The kernel command line of the saved guest the check resumes: a check of built-in suites
-    /// keeps KUnit from running them at boot (the check runs them after the resume), any other
-    /// has its full boot's.
-    pub fn resumed_kernel_command_line(&self) -> Vec<String> {
-        match self.builtin_suites() {
-            Some(_) => [self.kernel_args.clone(), vec![KUNIT_NO_AUTORUN.to_string()]].concat(),
-            None => self.kernel_command_line(),
+    /// What the check's resumed guest does with KUnit before its steps, if anything.
+    pub fn resumed_kunit(&self) -> Option<ResumedKunit> {
+        if self.step.is_empty() {
+            return self.builtin_suites().map(ResumedKunit::Run);
         }
+        match (self.kunit, self.ktap.first()) {
+            (Kunit::Named, Some(named)) => Some(ResumedKunit::Filter(named.suite.clone())),
+            _ => None,
+        }
+    }
+
+    /// The kernel command line of the saved guest the check resumes. A check of built-in suites
+    /// keeps KUnit from running them at boot (it runs them after the resume); one that names a
+    /// module's suite shares the save of every check that names none, and sets its filter after
+    /// the resume; any other has its full boot's.
+    pub fn resumed_kernel_command_line(&self) -> Vec<String> {
+        let last = match self.resumed_kunit() {
+            Some(ResumedKunit::Run(_)) => KUNIT_NO_AUTORUN.to_string(),
+            Some(ResumedKunit::Filter(_)) => format!("kunit.filter_glob={NO_SUITE}"),
+            None => return self.kernel_command_line(),
+        };
+        [self.kernel_args.clone(), vec![last]].concat()
     }
 
     /// Why this check is not for the kernel `release` (its `[kernel]` range leaves it out), or
@@ -301,11 +326,20 @@ suite = "s"
         let named = Check::parse("x", "description = \"d\"\n[[ktap]]\nsuite = \"mine\"\n").unwrap();
         assert_eq!(named.builtin_suites(), Some(BuiltinSuites::Named("mine".into())));
         assert_eq!(named.resumed_kernel_command_line(), [KUNIT_NO_AUTORUN]);
-        // With steps, a module may bring the suite: its guest is saved as a full boot's.
+        // With steps, a module brings the suite: the guest every check with steps shares, the
+        // filter set after the resume.
         let stepped = "description = \"d\"\n[[ktap]]\nsuite = \"mine\"\n[[step]]\nrun = \"true\"\n";
         let stepped = Check::parse("x", stepped).unwrap();
         assert_eq!(stepped.builtin_suites(), None);
-        assert_eq!(stepped.resumed_kernel_command_line(), stepped.kernel_command_line());
+        assert_eq!(stepped.resumed_kunit(), Some(ResumedKunit::Filter("mine".into())));
+        assert_eq!(stepped.resumed_kernel_command_line(), ["kunit.filter_glob=zlab_no_suite_named"]);
+        let plain = Check::parse("x", "description = \"d\"\n[[step]]\nrun = \"true\"\n").unwrap();
+        assert_eq!(plain.resumed_kunit(), None);
+        assert_eq!(plain.resumed_kernel_command_line(), stepped.resumed_kernel_command_line());
+        let all = "description = \"d\"\nkunit = \"all\"\n[[step]]\nrun = \"true\"\n";
+        let all = Check::parse("x", all).unwrap();
+        assert_eq!(all.resumed_kunit(), None, "its built-in suites run at the saved boot");
+        assert!(all.resumed_kernel_command_line().is_empty());
         let nothing = Check::parse("x", "description = \"d\"\n").unwrap();
         assert_eq!(nothing.builtin_suites(), None);
     }

@@ -184,7 +184,7 @@ fn guest_of(ctx: &RunContext, kernel: &Kernel, tree: &Tree) -> Result<BTreeSet<S
         steps: &[],
         leak_scan: false,
         ending: Ending::PowerOff,
-        suites: None,
+        kunit: None,
         modules: files,
     };
     initramfs::create(&kernel, &tree.guest, &contents)?;
