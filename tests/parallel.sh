@@ -84,6 +84,14 @@ a, b = sys.argv[1:]
 ja, jb = (untimed(json.load(open(f"{p}.json"))) for p in (a, b))
 print("checks:", [c["name"] + ":" + c["result"] for c in ja["checks"]])
 print("totals:", ja["totals"], jb["totals"])
+if ja != jb:
+    import difflib
+    for ca, cb in zip(ja["checks"], jb["checks"]):
+        if ca != cb:
+            print(f"{ca['name']} differs:")
+            a_lines = json.dumps(ca, indent=1, sort_keys=True).splitlines()
+            b_lines = json.dumps(cb, indent=1, sort_keys=True).splitlines()
+            print("\n".join(list(difflib.unified_diff(a_lines, b_lines, lineterm=""))[:40]))
 assert ja == jb, "the JSON differs"
 assert junit(f"{a}.xml") == junit(f"{b}.xml"), "the JUnit XML differs"
 PY
