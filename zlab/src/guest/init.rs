@@ -114,9 +114,9 @@ pub fn init_script(steps: &[Step], leak_scan: bool, ending: Ending) -> String {
 }
 
 /// The check's own part of an init: what a resumed guest runs as /zlab/check, its file systems
-/// already mounted by the saved boot (snapshot_init). The built-in KUnit suites a check is
-/// about, which KUnit did not run at the saved guest's boot (`kunit.autorun=0`), run before
-/// any step.
+/// already mounted by the saved boot (snapshot_init). Before any step it does what `kunit`
+/// says: runs the built-in suites the saved boot did not (`kunit.autorun=0`), or sets the
+/// filter its module's suite is held to at insmod.
 pub fn check_script(steps: &[Step], kunit: Option<&ResumedKunit>, leak_scan: bool, ending: Ending) -> String {
     format!("#!/bin/busybox sh\nexport PATH=/bin\n{}", check_part(steps, kunit, leak_scan, ending))
 }
@@ -134,8 +134,8 @@ pub const KUNIT_NOT_AFTER_RESUME: &str = "zlab-kunit: cannot run after a resume:
 /// Runs built-in suites through debugfs, each as KUnit prints a module's suite at insmod (its
 /// own `KTAP version 1` and `1..1`: each run through debugfs numbers its suite 1). `All` runs
 /// them in the order the kernel registered them, as the boot would: debugfs lists the newest
-/// first (busybox's ls cannot list unsorted; its find does). A named suite the kernel does not have gives what the boot's filter gives: a plan of
-/// no suites.
+/// first (busybox's ls cannot list unsorted; its find does). A named suite the kernel does not
+/// have gives what the boot's filter gives: a plan of no suites.
 fn kunit_suites(suites: &BuiltinSuites) -> String {
     let dirs = match suites {
         BuiltinSuites::All => "$(find . -mindepth 1 -maxdepth 1 | tac | sed 's|^[.]/||')".to_string(),
